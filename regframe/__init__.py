@@ -1,0 +1,67 @@
+"""regframe — container image tags as pandas DataFrames.
+
+>>> import regframe as rf
+>>> df = rf.read_tags("docker.elastic.co/elasticsearch/elasticsearch")  # doctest: +SKIP
+>>> rf.parse_tags(["3.13.0rc2-slim-bookworm"]).loc[0, "prerelease"]
+'rc2'
+
+``rf.plot`` and ``rf.explore`` load matplotlib and ipywidgets on first use so
+that ``import regframe`` stays quick in scripts that only list tags.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+from .cadence import releases
+from .errors import (
+    AuthenticationError,
+    InvalidReferenceError,
+    ManifestError,
+    NotFoundError,
+    NotFoundOrUnauthorizedError,
+    RateLimitError,
+    RegframeError,
+    RegistryError,
+)
+from .frame import read_tags, to_csv
+from .reference import Reference, parse_reference
+from .versions import parse_tags, sort_tags
+
+if TYPE_CHECKING:
+    from . import plot
+    from .widgets import explore
+
+__all__ = [
+    "AuthenticationError",
+    "InvalidReferenceError",
+    "ManifestError",
+    "NotFoundError",
+    "NotFoundOrUnauthorizedError",
+    "RateLimitError",
+    "Reference",
+    "RegframeError",
+    "RegistryError",
+    "__version__",
+    "explore",
+    "parse_reference",
+    "parse_tags",
+    "plot",
+    "read_tags",
+    "releases",
+    "sort_tags",
+    "to_csv",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "plot":
+        from . import plot
+
+        return plot
+    if name == "explore":
+        from .widgets import explore
+
+        return explore
+    raise AttributeError(f"module 'regframe' has no attribute {name!r}")

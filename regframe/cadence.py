@@ -1,0 +1,583 @@
+"""Release cadence: from a tags frame to releases, lines, periods and intervals.
+
+Pure pandas, no I/O.  The input is the frame :func:`regframe.read_tags` (or
+:func:`regframe.parse_tags`) returns; the central step is :func:`releases`,
+which turns *tags* into *releases* (DESIGN §5):
+
+* only tags whose ``scheme`` is ``semver``, ``multipart`` or ``calver`` count;
+* finals only unless ``prereleases=True``;
+* one row per ``(release, prerelease)``: ``8.15.0``, ``8.15.0-arm64`` and
+  ``8.15.0-ubi`` are one release whose ``variants`` are ``arm64,ubi``;
+* **floating** tags are aliases, not releases.  A release is floating when its
+  numbers are a *proper leading part* of another release's numbers in the same
+  frame, compared number by number: ``8`` and ``8.15`` are floating when
+  ``8.15.0`` exists, ``3.12`` when ``3.12.1`` exists, ``10.0.17763`` when
+  ``10.0.17763.6189`` exists; ``8.1`` is *not* floating because of ``8.15.0``.
+  All versioned tags (prereleases too) are candidates for "the longer release",
+  so ``3.14-rc`` is floating once ``3.14.0rc2`` exists.  A version with fewer
+  than three numbers and nothing longer under it (``1.23`` of a project that
+  only ever used two numbers) stays a release.
+
+What ``created`` means: the build time of the image a tag points to, as
+recorded by the registry or the image config.  Official images are *rebuilt*
+for base-image updates, so a release's ``created`` may be the latest rebuild
+rather than the day the upstream version shipped; cadence computed from such
+images measures rebuilds as much as releases.  A release is dated by the
+*earliest* ``created`` among its tags to get as close to its first publication
+as the registry allows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Hashable, Sequence
+from typing import Any, Literal, cast
+
+import numpy as np
+import pandas as pd
+
+from regframe.errors import RegframeError
+
+__all__ = [
+    "RELEASE_SCHEMES",
+    "MissingDatesError",
+    "NoReleasesError",
+    "as_releases",
+    "intervals",
+    "is_releases_frame",
+    "lines",
+    "per_period",
+    "releases",
+    "summary",
+]
+
+#: Schemes whose tags name a version (``named``/``digest``/``other`` never do).
+RELEASE_SCHEMES: tuple[str, ...] = ("semver", "multipart", "calver")
+
+#: Columns a tags frame must have for :func:`releases`.
+_TAG_COLUMNS: tuple[str, ...] = (
+    "tag",
+    "release",
+    "major",
+    "minor",
+    "patch",
+    "prerelease",
+    "scheme",
+)
+
+_UTC_NS = pd.DatetimeTZDtype("ns", "UTC")
+_DAY_SECONDS = 86_400.0
+
+# Order of prerelease words inside one release: a nightly comes before an alpha,
+# which comes before a beta ... before a release candidate.  Unknown words and
+# hex build ids rank lowest because nothing says where they belong.
+_PRE_RANK: dict[str, int] = {
+    "dev": 1, "nightly": 1, "snapshot": 1, "canary": 1, "next": 1, "incubating": 1,
+    "alpha": 2, "a": 2,
+    "beta": 3, "b": 3, "m": 3, "milestone": 3,
+    "pre": 4, "preview": 4, "ea": 4,
+    "rc": 5, "c": 5,
+}  # fmt: skip
+_PRE_WORD = re.compile(r"([A-Za-z]*)[.-]?(\d*)")
+_NUMBERS = re.compile(r"\d+")
+
+
+class NoReleasesError(RegframeError, ValueError):
+    """There is no release to work with: no semver/multipart/calver tag survived the filters."""
+
+
+class MissingDatesError(RegframeError, ValueError):
+    """The frame has no ``created`` dates, but the computation needs them.
+
+    Read the tags with ``regframe.read_tags(image, dates=True)``.
+    """
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _numbers(release: object) -> tuple[int, ...]:
+    """``"8.15.0"`` → ``(8, 15, 0)``; NA or garbage → ``()``."""
+    if not isinstance(release, str):
+        return ()
+    return tuple(int(n) for n in _NUMBERS.findall(release))
+
+
+def _pre_key(prerelease: object) -> tuple[int, int, int, str]:
+    """Sort key placing a prerelease below its final (``rc2`` < ``rc10`` < final)."""
+    if not isinstance(prerelease, str) or not prerelease:
+        return (1, 0, 0, "")
+    match = _PRE_WORD.match(prerelease)
+    word = match.group(1).lower() if match else ""
+    digits = match.group(2) if match else ""
+    rank = _PRE_RANK.get(word, 0)
+    if rank == 0:  # hex build id or unknown word: keep it stable, nothing more
+        return (0, 0, 0, prerelease)
+    return (0, rank, int(digits) if digits else -1, prerelease.lower())
+
+
+def _version_order(release: pd.Series, prerelease: pd.Series) -> np.ndarray:
+    """Positions that sort rows by version (numbers numerically, prerelease below final).
+
+    Hand-written rather than :mod:`packaging.version` because registry versions
+    are not PEP 440 (``22-ea-16``, ``5.0.0-731e78df``, calver, 4+ numbers).
+    """
+    keys = [
+        (_numbers(r), _pre_key(p))
+        for r, p in zip(release.tolist(), prerelease.tolist(), strict=True)
+    ]
+    return np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.intp)
+
+
+def _na_to_none(value: object) -> object:
+    return None if value is pd.NA or value is None or value is pd.NaT else value
+
+
+def _line_of(release: str) -> str:
+    """``"8.15.0"`` → ``"8.15"``; ``"22"`` → ``"22"``; written as in the release."""
+    return ".".join(release.split(".")[:2])
+
+
+def _utc(created: pd.Series) -> pd.Series:
+    """``created`` as tz-aware UTC datetimes whatever the input resolution."""
+    if isinstance(created.dtype, pd.DatetimeTZDtype):
+        converted: pd.Series = created.dt.tz_convert("UTC")
+    else:
+        converted = cast("pd.Series", pd.to_datetime(created, utc=True, errors="coerce"))
+    # one resolution everywhere: pandas 3 infers "us" where 2.x used "ns"
+    return converted.astype(_UTC_NS)
+
+
+def _empty_created(index: pd.Index) -> pd.Series:
+    return pd.Series(pd.NaT, index=index, dtype=_UTC_NS)
+
+
+def is_releases_frame(df: pd.DataFrame) -> bool:
+    """True when ``df`` looks like the output of :func:`releases` (not a tags frame).
+
+    Example
+    -------
+    >>> is_releases_frame(releases(parse_tags(["1.0.0"])))  # doctest: +SKIP
+    True
+    """
+    return "tag" not in df.columns and {"release", "line", "tags"} <= set(df.columns)
+
+
+def _check_tags_frame(df: pd.DataFrame) -> None:
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"expected a pandas DataFrame of tags, got {type(df).__name__}")
+    missing = [c for c in _TAG_COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(
+            "releases() needs the frame returned by regframe.read_tags or regframe.parse_tags; "
+            f"missing column(s): {', '.join(missing)}"
+        )
+
+
+def _check_releases_frame(rel: pd.DataFrame, needs: Sequence[str]) -> None:
+    if not isinstance(rel, pd.DataFrame):
+        raise TypeError(f"expected a pandas DataFrame of releases, got {type(rel).__name__}")
+    missing = [c for c in needs if c not in rel.columns]
+    if missing:
+        raise ValueError(
+            "expected the frame returned by regframe.releases(); "
+            f"missing column(s): {', '.join(missing)}"
+        )
+
+
+# --------------------------------------------------------------------------- releases
+
+
+def releases(df: pd.DataFrame, *, prereleases: bool = False) -> pd.DataFrame:
+    """One row per release (a version, not a tag), in version order.
+
+    Parameters
+    ----------
+    df
+        A tags frame from :func:`regframe.read_tags` or :func:`regframe.parse_tags`.
+        ``created`` (from ``dates=True``) is optional; without it every release
+        is dated ``NaT``.
+    prereleases
+        Keep prereleases (``rc2``, ``beta.3``, build ids) as releases of their
+        own.  By default only finals are kept.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``release`` (string), ``major``/``minor``/``patch`` (Int64),
+        ``prerelease`` (string), ``is_prerelease`` (boolean), ``line``
+        (``"8.15"``, string), ``scheme`` (category), ``created``
+        (``datetime64[ns, UTC]``, earliest among the release's tags), ``n_tags``
+        (Int64), ``tags`` (string: the tags carrying the release, comma-joined,
+        the plain one first — tags cannot contain commas, so the list survives
+        a CSV round trip as one cell) and ``variants`` (string: the distinct
+        variants, comma-joined, NA when there are none).  ``attrs`` are copied
+        from ``df``.  Floating aliases (see the module docstring) are dropped.
+
+    Example
+    -------
+    >>> tags = rf.parse_tags(["8", "8.15", "8.15.0", "8.15.0-ubi", "8.15.1", "latest"])
+    >>> rf.releases(tags)[["release", "tags"]]  # doctest: +SKIP
+      release               tags
+    0  8.15.0  8.15.0,8.15.0-ubi
+    1  8.15.1             8.15.1
+    """
+    _check_tags_frame(df)
+    scheme = df["scheme"].astype("string")
+    versioned = df[scheme.isin(RELEASE_SCHEMES).fillna(False) & df["release"].notna()]
+
+    # Floating detection looks at every versioned tag, prereleases included.
+    all_numbers = {_numbers(r) for r in versioned["release"].unique().tolist()}
+    prefixes = {n[:k] for n in all_numbers for k in range(1, len(n))}
+    floating = versioned["release"].map(lambda r: _numbers(r) in prefixes).astype(bool)
+    kept = versioned[~floating]
+
+    is_pre = kept["prerelease"].notna()
+    if not prereleases:
+        kept = kept[~is_pre]
+
+    created = _utc(kept["created"]) if "created" in kept.columns else _empty_created(kept.index)
+    variant = kept["variant"] if "variant" in kept.columns else pd.Series(pd.NA, index=kept.index)
+
+    rows: list[dict[str, Any]] = []
+    work = pd.DataFrame(
+        {
+            "tag": kept["tag"].astype("string"),
+            "release": kept["release"].astype("string"),
+            "prerelease": kept["prerelease"].astype("string"),
+            "variant": variant.astype("string"),
+            "created": created,
+        },
+        index=kept.index,
+    )
+    firsts = kept[["major", "minor", "patch", "scheme"]]
+    for (release, prerelease), group in work.groupby(
+        ["release", "prerelease"], dropna=False, sort=False
+    ):
+        first = firsts.loc[group.index[0]]
+        # plain tag first, then the variants alphabetically
+        ordered = sorted(
+            group["tag"].tolist(), key=lambda t: (t != release and t != f"v{release}", t)
+        )
+        variants = sorted({v for v in group["variant"].dropna().tolist() if v})
+        rows.append(
+            {
+                "release": release,
+                "major": _na_to_none(first["major"]),
+                "minor": _na_to_none(first["minor"]),
+                "patch": _na_to_none(first["patch"]),
+                "prerelease": _na_to_none(prerelease),
+                "line": _line_of(str(release)),
+                "scheme": str(first["scheme"]),
+                "created": group["created"].min(),
+                "n_tags": len(group),
+                "tags": ",".join(ordered),
+                "variants": ",".join(variants) if variants else None,
+            }
+        )
+
+    out = _releases_from_rows(rows)
+    out = out.iloc[_version_order(out["release"], out["prerelease"])].reset_index(drop=True)
+    out.attrs = dict(df.attrs)
+    return out
+
+
+def _releases_from_rows(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    def col(name: str) -> list[Any]:
+        return [r[name] for r in rows]
+
+    created = pd.DatetimeIndex(
+        [pd.NaT if v is None or pd.isna(v) else v for v in col("created")], dtype=_UTC_NS
+    )
+    out = pd.DataFrame(
+        {
+            "release": pd.array(col("release"), dtype="string"),
+            "major": pd.array(col("major"), dtype="Int64"),
+            "minor": pd.array(col("minor"), dtype="Int64"),
+            "patch": pd.array(col("patch"), dtype="Int64"),
+            "prerelease": pd.array(col("prerelease"), dtype="string"),
+            "is_prerelease": pd.array([p is not None for p in col("prerelease")], dtype="boolean"),
+            "line": pd.array(col("line"), dtype="string"),
+            "scheme": pd.Categorical(col("scheme"), categories=list(RELEASE_SCHEMES)),
+            "created": created,
+            "n_tags": pd.array(col("n_tags"), dtype="Int64"),
+            "tags": pd.array(col("tags"), dtype="string"),
+            "variants": pd.array(col("variants"), dtype="string"),
+        }
+    )
+    return out
+
+
+def as_releases(df: pd.DataFrame, *, prereleases: bool = False) -> pd.DataFrame:
+    """Return ``df`` if it already is a releases frame, else :func:`releases` of it.
+
+    Lets plots and widgets accept either frame.
+
+    Example
+    -------
+    >>> rel = as_releases(tags)          # same as releases(tags)  # doctest: +SKIP
+    >>> as_releases(rel) is rel          # doctest: +SKIP
+    True
+    """
+    if is_releases_frame(df):
+        return df
+    return releases(df, prereleases=prereleases)
+
+
+# --------------------------------------------------------------------------- periods
+
+
+def _dated(rel: pd.DataFrame, what: str) -> pd.DataFrame:
+    """Rows with a ``created`` date; :class:`MissingDatesError` if there are none."""
+    _check_releases_frame(rel, ["release", "created"])
+    if rel.empty:
+        raise NoReleasesError(
+            f"{what} has no release to work with: the frame has no versioned "
+            "(semver, multipart or calver) final tags left after filtering"
+        )
+    created = _utc(rel["created"])
+    dated = rel.assign(created=created)[created.notna()]
+    if dated.empty:
+        raise MissingDatesError(
+            f"{what} needs build dates, and none of the {len(rel)} release(s) has one; "
+            "read the tags with regframe.read_tags(image, dates=True)"
+        )
+    return dated
+
+
+def _group_order(rel: pd.DataFrame, by: str) -> list[Hashable]:
+    """Group values in version order (``8.9`` before ``8.10``)."""
+    if by == "major":
+        return sorted(rel["major"].dropna().unique().tolist())
+    if by == "line":
+        ordered = rel.iloc[_version_order(rel["release"], rel["prerelease"])]
+        return list(dict.fromkeys(ordered["line"].dropna().tolist()))
+    raise ValueError(f"by must be 'major', 'line' or None, not {by!r}")
+
+
+def per_period(
+    rel: pd.DataFrame, freq: str = "YS", by: Literal["major", "line"] | None = "major"
+) -> pd.DataFrame:
+    """Count releases per period, one column per group.
+
+    Parameters
+    ----------
+    rel
+        A releases frame (:func:`releases`); releases without a date are left out.
+    freq
+        Period start alias: ``"YS"`` (years), ``"QS"`` (quarters), ``"MS"``
+        (months); any pandas offset alias works.
+    by
+        ``"major"``, ``"line"`` or ``None`` for a single ``releases`` column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``period`` (UTC period starts, every period between the first
+        and the last release, empty ones counted 0), columns the groups in
+        version order, values int64 counts.
+
+    Raises
+    ------
+    MissingDatesError
+        No release has a ``created`` date.
+
+    Example
+    -------
+    >>> per_period(rf.releases(df), "YS", by="major")  # doctest: +SKIP
+    major                      5   6   7
+    period
+    2016-01-01 00:00:00+00:00  12  0   0
+    """
+    dated = _dated(rel, "per_period()")
+    stamps = pd.DatetimeIndex(dated["created"])
+    if by is None:
+        indicators = pd.DataFrame({"releases": np.ones(len(dated), dtype=np.int64)}, index=stamps)
+    else:
+        groups = _group_order(dated, by)
+        values = dated[by].to_numpy(dtype=object)
+        indicators = pd.DataFrame({g: (values == g).astype(np.int64) for g in groups}, index=stamps)
+    counts = indicators.sort_index().resample(freq).sum().astype(np.int64)
+    counts.index.name = "period"
+    counts.columns.name = by
+    counts.attrs = dict(rel.attrs)
+    return counts
+
+
+def intervals(rel: pd.DataFrame, by: Literal["major", "line"] | None = None) -> pd.DataFrame:
+    """Days between consecutive releases (by date), overall or within each group.
+
+    Parameters
+    ----------
+    rel
+        A releases frame; undated releases are left out.
+    by
+        ``None`` (all releases in one sequence), ``"line"`` (patch releases of
+        the same ``major.minor``) or ``"major"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per release that has a predecessor: the group column (if any),
+        ``release``, ``previous`` (the release before it), ``created`` and
+        ``days`` (Float64, fractional days since ``previous``; 0 when two
+        releases share a build time).
+
+    Example
+    -------
+    >>> intervals(rf.releases(df), by="line")["days"].median()  # doctest: +SKIP
+    21.0
+    """
+    dated = _dated(rel, "intervals()")
+    if by is not None and by not in ("major", "line"):
+        raise ValueError(f"by must be 'major', 'line' or None, not {by!r}")
+    # version order breaks ties between releases built at the same instant
+    dated = dated.iloc[_version_order(dated["release"], dated["prerelease"])]
+    dated = dated.sort_values("created", kind="stable")
+    keys: list[str] = [by] if by is not None else []
+    cols = [*keys, "release", "created"]
+    frame = dated[cols].reset_index(drop=True)
+    if by is None:
+        previous = frame["release"].shift(1)
+        before = frame["created"].shift(1)
+    else:
+        grouped = frame.groupby(by, sort=False, dropna=False)
+        previous = grouped["release"].shift(1)
+        before = grouped["created"].shift(1)
+    days = (frame["created"] - before).dt.total_seconds() / _DAY_SECONDS
+    out = frame.assign(previous=previous.astype("string"), days=days.astype("Float64"))
+    out = out[out["previous"].notna()]
+    if by is not None:
+        # group blocks in version order, dates ascending inside each block
+        order = {g: i for i, g in enumerate(_group_order(dated, by))}
+        out = out.sort_values(by, key=lambda s: s.map(order), kind="stable")
+    out = out[[*keys, "release", "previous", "created", "days"]].reset_index(drop=True)
+    out.attrs = dict(rel.attrs)
+    return out
+
+
+def lines(rel: pd.DataFrame) -> pd.DataFrame:
+    """Per ``major.minor`` line: first and last release date, count, latest version.
+
+    Parameters
+    ----------
+    rel
+        A releases frame.  Works without dates (``first``/``last`` NaT).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``line`` (string), ``major``, ``minor`` (Int64), ``first``,
+        ``last`` (UTC datetimes), ``n_releases`` (Int64), ``latest`` (highest
+        version in the line, string) and ``days_active`` (Float64, ``last -
+        first``), one row per line in version order.
+
+    Example
+    -------
+    >>> lines(rf.releases(df)).tail(1)  # doctest: +SKIP
+       line  major  minor      first       last  n_releases  latest  days_active
+    9  8.15      8     15 2024-08-08 2024-10-16           4  8.15.3         69.0
+    """
+    _check_releases_frame(rel, ["release", "line", "major", "minor", "prerelease"])
+    ordered = rel.iloc[_version_order(rel["release"], rel["prerelease"])]
+    created = _utc(ordered["created"]) if "created" in ordered else _empty_created(ordered.index)
+    ordered = ordered.assign(created=created)
+    grouped = ordered.groupby("line", sort=False, dropna=True)
+    out = pd.DataFrame(
+        {
+            "line": pd.array([str(g) for g in grouped.groups], dtype="string"),
+            "major": pd.array(grouped["major"].first().tolist(), dtype="Int64"),
+            "minor": pd.array(grouped["minor"].first().tolist(), dtype="Int64"),
+            "first": grouped["created"].min().to_numpy(),
+            "last": grouped["created"].max().to_numpy(),
+            "n_releases": pd.array(grouped.size().tolist(), dtype="Int64"),
+            "latest": pd.array(grouped["release"].last().tolist(), dtype="string"),
+        }
+    )
+    for col in ("first", "last"):
+        out[col] = pd.to_datetime(out[col], utc=True).astype(_UTC_NS)
+    out["days_active"] = ((out["last"] - out["first"]).dt.total_seconds() / _DAY_SECONDS).astype(
+        "Float64"
+    )
+    out.attrs = dict(rel.attrs)
+    return out
+
+
+def summary(rel: pd.DataFrame) -> pd.DataFrame:
+    """Per major: span, releases, releases per year and median days between patch releases.
+
+    Parameters
+    ----------
+    rel
+        A releases frame with dates.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``major``; columns ``first``, ``last`` (UTC), ``releases``,
+        ``lines`` (Int64), ``latest`` (string), ``per_year`` (Float64:
+        releases divided by the major's span in years, the span counted as at
+        least one year so a young major is not extrapolated) and
+        ``median_patch_days`` (Float64: median days between consecutive
+        releases of the same line, NA for majors without two releases in a
+        line).
+
+    Raises
+    ------
+    MissingDatesError
+        No release has a ``created`` date.
+
+    Example
+    -------
+    >>> print(summary(rf.releases(df)))  # doctest: +SKIP
+    """
+    dated = _dated(rel, "summary()")
+    dated = dated[dated["major"].notna()]
+    by_line = intervals(dated, by="line")
+    line_major = dated.drop_duplicates("line").set_index("line")["major"]
+    by_line["major"] = by_line["line"].map(line_major)
+    median_days = by_line.groupby("major")["days"].median()
+
+    records: list[dict[str, Any]] = []
+    for major in _group_order(dated, "major"):
+        group = dated[dated["major"] == major]
+        first, last = group["created"].min(), group["created"].max()
+        span_years = max((last - first).total_seconds() / (_DAY_SECONDS * 365.25), 1.0)
+        ordered = group.iloc[_version_order(group["release"], group["prerelease"])]
+        records.append(
+            {
+                "major": major,
+                "first": first,
+                "last": last,
+                "releases": len(group),
+                "lines": group["line"].nunique(),
+                "latest": ordered["release"].iloc[-1],
+                "per_year": len(group) / span_years,
+                "median_patch_days": _na_to_none(median_days.get(major, None)),
+            }
+        )
+    out = pd.DataFrame(
+        {
+            "first": pd.to_datetime([r["first"] for r in records], utc=True),
+            "last": pd.to_datetime([r["last"] for r in records], utc=True),
+            "releases": pd.array([r["releases"] for r in records], dtype="Int64"),
+            "lines": pd.array([r["lines"] for r in records], dtype="Int64"),
+            "latest": pd.array([r["latest"] for r in records], dtype="string"),
+            "per_year": pd.array([r["per_year"] for r in records], dtype="Float64"),
+            "median_patch_days": pd.array(
+                [_float_or_none(r["median_patch_days"]) for r in records], dtype="Float64"
+            ),
+        },
+        index=pd.Index(pd.Series([r["major"] for r in records], dtype="Int64"), name="major"),
+    )
+    for col in ("first", "last"):
+        out[col] = out[col].astype(_UTC_NS)
+    out.attrs = dict(rel.attrs)
+    return out
+
+
+def _float_or_none(value: object) -> float | None:
+    if value is None or value is pd.NA:
+        return None
+    number = float(value)  # type: ignore[arg-type]
+    return None if np.isnan(number) else number

@@ -1,0 +1,493 @@
+"""Release-cadence charts on matplotlib Axes.
+
+Every function takes the tags frame (:func:`regframe.read_tags` with
+``dates=True``) *or* the releases frame (:func:`regframe.releases`), draws on
+``ax`` (a new constrained-layout figure when ``ax`` is None) and returns the
+Axes.  Nothing here calls ``plt.show()``: in a notebook the figure shows
+itself, in a script call ``ax.figure.savefig(...)``.
+
+Long histories stay readable: ``top=`` keeps the N most recently active
+``major.minor`` lines as rows of their own and folds the others, major by
+major, into summary rows such as ``7.0–7.16 (17 lines)``.  Legends sit
+outside the plotting area so they never hide data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
+
+from regframe import cadence as _cad
+
+__all__ = ["cadence", "intervals", "lines", "timeline"]
+
+_DEFAULT_TOP = 30
+# Beyond this many folded majors a per-major summary row is itself clutter.
+_MAX_FOLDED_GROUPS = 8
+_FOLDED_COLOR = "0.55"
+
+
+# --------------------------------------------------------------------------- shared helpers
+
+
+def _releases(df: pd.DataFrame, prereleases: bool, what: str) -> pd.DataFrame:
+    """Releases with a date (version order); a clear error when there are none."""
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"{what} expects a pandas DataFrame, got {type(df).__name__}")
+    rel = _cad.as_releases(df, prereleases=prereleases)
+    if "created" not in rel.columns or rel["created"].isna().all():
+        if rel.empty:
+            raise _cad.NoReleasesError(
+                f"{what}: nothing to plot, the frame has no versioned "
+                "(semver, multipart or calver) release"
+            )
+        raise _cad.MissingDatesError(
+            f"{what} needs build dates and none of the {len(rel)} release(s) has one; "
+            "read the tags with regframe.read_tags(image, dates=True)"
+        )
+    return rel[rel["created"].notna()].reset_index(drop=True)
+
+
+def _naive_utc(values: pd.Series | pd.DatetimeIndex | list[Any]) -> np.ndarray:
+    """UTC datetimes as tz-naive numpy datetime64, which matplotlib plots directly."""
+    index = pd.DatetimeIndex(values)
+    index = index.tz_convert("UTC").tz_localize(None) if index.tz is not None else index
+    return np.asarray(index.to_numpy(dtype="datetime64[ns]"))
+
+
+def _date_num(values: pd.Series | pd.DatetimeIndex | list[Any]) -> np.ndarray:
+    """Matplotlib's float day numbers, for bar geometry in date units."""
+    return np.asarray(mdates.date2num(_naive_utc(values)), dtype=float)  # type: ignore[no-untyped-call]
+
+
+def _new_axes(ax: Axes | None, width: float, height: float) -> Axes:
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt  # lazy: importing regframe must not pick a backend
+
+    _, new_ax = plt.subplots(figsize=(width, height), layout="constrained")
+    return new_ax
+
+
+def _title(rel: pd.DataFrame, what: str) -> str:
+    name = rel.attrs.get("repository") or rel.attrs.get("reference")
+    return f"{name}: {what}" if name else what
+
+
+def _major_colors(majors: Sequence[Any]) -> dict[Any, Any]:
+    """A stable color per major: qualitative maps while they suffice, then viridis."""
+    import matplotlib as mpl
+
+    n = len(majors)
+    if n <= 10:
+        cmap, positions = mpl.colormaps["tab10"], [i / 10 + 0.05 for i in range(n)]
+    elif n <= 20:
+        cmap, positions = mpl.colormaps["tab20"], [i / 20 + 0.025 for i in range(n)]
+    else:
+        cmap, positions = mpl.colormaps["viridis"], list(np.linspace(0, 0.95, n))
+    return {m: cmap(p) for m, p in zip(majors, positions, strict=True)}
+
+
+def _label_fontsize(n_rows: int) -> float:
+    return 9.0 if n_rows <= 30 else max(5.0, 9.0 - (n_rows - 30) / 15)
+
+
+def _format_date_axis(ax: Axes) -> None:
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=10)  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+
+
+def _outside_legend(ax: Axes, handles: Sequence[Any], title: str | None = None) -> None:
+    """Legend to the right of the axes: it cannot cover a single data point."""
+    if not handles:
+        return
+    ncol = 1 + (len(handles) - 1) // 24
+    ax.legend(
+        handles=list(handles),
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        borderaxespad=0.0,
+        frameon=False,
+        title=title,
+        ncol=ncol,
+        fontsize="small",
+    )
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One row of a timeline/lines chart: a line, or several folded lines."""
+
+    label: str
+    members: tuple[str, ...]
+    major: Any
+    folded: bool
+
+
+def _rows(table: pd.DataFrame, top: int | None) -> list[_Row]:
+    """Rows in version order: the ``top`` most recently active lines, the rest folded.
+
+    ``table`` is :func:`regframe.cadence.lines` output (version order).
+    """
+    if top is not None and (not isinstance(top, int) or top < 1):
+        raise ValueError(f"top must be a positive integer or None, not {top!r}")
+    names = table["line"].tolist()
+    majors = table["major"].tolist()
+    if top is None or len(table) <= top:
+        return [_Row(n, (n,), m, False) for n, m in zip(names, majors, strict=True)]
+
+    # most recent activity first; the version position breaks ties
+    last = table["last"].fillna(pd.Timestamp.min.tz_localize("UTC"))
+    recency = pd.DataFrame({"last": last, "pos": range(len(table))})
+    keep = set(recency.sort_values(["last", "pos"], ascending=False).index[:top])
+
+    folded: dict[Any, list[int]] = {}
+    for i in range(len(table)):
+        if i not in keep:
+            folded.setdefault(majors[i], []).append(i)
+    if len(folded) > _MAX_FOLDED_GROUPS:
+        folded = {None: [i for group in folded.values() for i in group]}
+
+    entries: list[tuple[int, _Row]] = [
+        (i, _Row(names[i], (names[i],), majors[i], False)) for i in sorted(keep)
+    ]
+    for major, idx in folded.items():
+        members = tuple(names[i] for i in idx)
+        label = (
+            members[0]
+            if len(members) == 1
+            else (f"{members[0]}–{members[-1]} ({len(members)} lines)")
+        )
+        entries.append((idx[0], _Row(label, members, major, len(members) > 1)))
+    return [row for _, row in sorted(entries, key=lambda e: e[0])]
+
+
+def _row_height(n_rows: int) -> float:
+    return float(np.clip(1.6 + 0.24 * n_rows, 3.0, 16.0))
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def timeline(
+    df: pd.DataFrame,
+    *,
+    ax: Axes | None = None,
+    top: int | None = _DEFAULT_TOP,
+    prereleases: bool = True,
+) -> Axes:
+    """Every release as a point: x = build date, y = its ``major.minor`` line.
+
+    Parameters
+    ----------
+    df
+        Tags frame with dates, or a releases frame.
+    ax
+        Axes to draw on; a new figure when None.
+    top
+        Keep the N most recently active lines as rows; fold the rest into one
+        row per major (``None`` = one row per line).
+    prereleases
+        With a tags frame, include prereleases (drawn as hollow triangles).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Example
+    -------
+    >>> ax = rf.plot.timeline(rf.read_tags("python", dates=True))  # doctest: +SKIP
+    >>> ax.figure.savefig("timeline.png")  # doctest: +SKIP
+    """
+    rel = _releases(df, prereleases, "timeline()")
+    table = _cad.lines(rel)
+    rows = _rows(table, top)
+    row_of = {member: y for y, row in enumerate(rows) for member in row.members}
+    colors = _major_colors(table["major"].drop_duplicates().tolist())
+    ax = _new_axes(ax, 10.0, _row_height(len(rows)))
+
+    x = _naive_utc(rel["created"])
+    y = rel["line"].map(row_of).to_numpy(dtype=float)
+    point_colors = [colors[m] for m in rel["major"].tolist()]
+    pre = rel["is_prerelease"].fillna(False).to_numpy(dtype=bool)
+    final = ~pre
+    ax.scatter(
+        x[final],
+        y[final],
+        c=[c for c, f in zip(point_colors, final, strict=True) if f],
+        marker="o",
+        s=22,
+        alpha=0.85,
+        linewidths=0,
+        zorder=3,
+        label="release",
+    )
+    handles: list[Any] = [Line2D([], [], marker="o", linestyle="", color="0.3", label="release")]
+    if pre.any():
+        ax.scatter(
+            x[pre],
+            y[pre],
+            facecolors="none",
+            edgecolors=[c for c, p in zip(point_colors, pre, strict=True) if p],
+            marker="^",
+            s=26,
+            linewidths=0.9,
+            zorder=3,
+            label="prerelease",
+        )
+        handles.append(
+            Line2D(
+                [], [], marker="^", linestyle="", markerfacecolor="none",
+                markeredgecolor="0.3", label="prerelease",
+            )
+        )  # fmt: skip
+
+    ax.set_yticks(range(len(rows)), [r.label for r in rows], fontsize=_label_fontsize(len(rows)))
+    for tick, row in zip(ax.get_yticklabels(), rows, strict=True):
+        if row.folded:
+            tick.set_color(_FOLDED_COLOR)
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    ax.grid(axis="y", color="0.92", linewidth=0.8, zorder=0)
+    ax.grid(axis="x", color="0.92", linewidth=0.6, linestyle=":", zorder=0)
+    ax.set_axisbelow(True)
+    _format_date_axis(ax)
+    ax.set_xlabel("build date (UTC)")
+    ax.set_ylabel("line (major.minor)")
+    ax.set_title(_title(rel, f"{len(rel)} releases by date"))
+    _outside_legend(ax, handles)
+    return ax
+
+
+def cadence(
+    df: pd.DataFrame,
+    freq: str = "QS",
+    *,
+    ax: Axes | None = None,
+    by: Literal["major"] | None = "major",
+    prereleases: bool = False,
+) -> Axes:
+    """Releases per period as bars, stacked by major.
+
+    Parameters
+    ----------
+    df
+        Tags frame with dates, or a releases frame.
+    freq
+        ``"YS"``, ``"QS"`` (default) or ``"MS"`` — any pandas period-start alias.
+    ax
+        Axes to draw on; a new figure when None.
+    by
+        ``"major"`` stacks one color per major; ``None`` draws single bars.
+    prereleases
+        With a tags frame, count prereleases too.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax.containers`` holds one bar container per major, bottom first.
+
+    Example
+    -------
+    >>> rf.plot.cadence(df, "YS")  # doctest: +SKIP
+    """
+    if by not in ("major", None):
+        raise ValueError(f"by must be 'major' or None, not {by!r}")
+    rel = _releases(df, prereleases, "cadence()")
+    counts = _cad.per_period(rel, freq, by=by)
+    starts = pd.DatetimeIndex(counts.index)
+    left = _date_num(starts)
+    width = (_date_num(starts + pd.tseries.frequencies.to_offset(freq)) - left) * 0.85
+
+    ax = _new_axes(ax, 10.0, 4.5)
+    groups = counts.columns.tolist()
+    colors = _major_colors(groups) if by == "major" else {"releases": "tab:blue"}
+    bottom = np.zeros(len(counts))
+    for group in groups:
+        heights = counts[group].to_numpy(dtype=float)
+        label = f"{group}.x" if by == "major" else "releases"
+        ax.bar(left, heights, width=width, bottom=bottom, align="edge",
+               color=colors[group], label=label, edgecolor="white", linewidth=0.3)  # fmt: skip
+        bottom += heights
+    ax.xaxis_date()
+    _format_date_axis(ax)
+    ax.margins(x=0.01)
+    ax.yaxis.get_major_locator().set_params(integer=True)  # type: ignore[call-arg]
+    period = {"YS": "year", "QS": "quarter", "MS": "month"}.get(freq, freq)
+    ax.set_ylabel(f"releases per {period}")
+    ax.set_xlabel("build date (UTC)")
+    ax.grid(axis="y", color="0.9", linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.set_title(_title(rel, f"releases per {period}"))
+    if by == "major":
+        handles, _ = ax.get_legend_handles_labels()
+        # newest major on top, as in the stack
+        _outside_legend(ax, handles[::-1], title="major")
+    return ax
+
+
+def intervals(
+    df: pd.DataFrame,
+    *,
+    ax: Axes | None = None,
+    within: Literal["major", "line"] = "major",
+    kind: Literal["box", "strip"] = "box",
+    log: bool = False,
+    prereleases: bool = False,
+) -> Axes:
+    """Distribution of days between consecutive releases, one column per major.
+
+    Parameters
+    ----------
+    df
+        Tags frame with dates, or a releases frame.
+    ax
+        Axes to draw on; a new figure when None.
+    within
+        ``"major"``: gaps between consecutive releases of the major (any line);
+        ``"line"``: gaps between patch releases of the same ``major.minor``.
+    kind
+        ``"box"`` (box plot with the points over it) or ``"strip"`` (points only).
+    log
+        Logarithmic (symlog) day axis for very skewed gaps.
+    prereleases
+        With a tags frame, include prereleases.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        With fewer than two dated releases per major the axes says so in text.
+
+    Example
+    -------
+    >>> rf.plot.intervals(df, within="line")  # doctest: +SKIP
+    """
+    if kind not in ("box", "strip"):
+        raise ValueError(f"kind must be 'box' or 'strip', not {kind!r}")
+    if within not in ("major", "line"):
+        raise ValueError(f"within must be 'major' or 'line', not {within!r}")
+    rel = _releases(df, prereleases, "intervals()")
+    gaps = _cad.intervals(rel, by=within)
+    if within == "line":
+        major_of_line = rel.drop_duplicates("line").set_index("line")["major"]
+        gaps["major"] = gaps["line"].map(major_of_line)
+    gaps = gaps[gaps["major"].notna()]
+    majors = sorted(gaps["major"].unique().tolist())
+    data = [gaps.loc[gaps["major"] == m, "days"].to_numpy(dtype=float) for m in majors]
+
+    ax = _new_axes(ax, max(5.0, 1.6 + 0.55 * len(majors)), 4.5)
+    what = "patch releases" if within == "line" else "releases"
+    ax.set_title(_title(rel, f"days between {what}"))
+    if not majors:
+        ax.text(0.5, 0.5, "needs at least two dated releases\nin the same "
+                f"{within} to show a gap", ha="center", va="center",
+                transform=ax.transAxes, color="0.4")  # fmt: skip
+        ax.set_xticks([])
+        ax.set_yticks([])
+        return ax
+
+    colors = _major_colors(majors)
+    positions = np.arange(1, len(majors) + 1, dtype=float)
+    if kind == "box":
+        ax.boxplot(data, positions=positions, widths=0.6, showfliers=False,
+                   medianprops={"color": "black"}, patch_artist=False)  # fmt: skip
+    rng = np.random.default_rng(0)  # fixed jitter: same data, same picture
+    for pos, values, major in zip(positions, data, majors, strict=True):
+        jitter = rng.uniform(-0.18, 0.18, size=len(values))
+        ax.scatter(pos + jitter, values, s=10, alpha=0.6, color=colors[major],
+                   linewidths=0, zorder=3)  # fmt: skip
+    ax.set_xticks(
+        positions,
+        [f"{m}.x\n(n={len(v)})" for m, v in zip(majors, data, strict=True)],
+        fontsize=_label_fontsize(len(majors)),
+    )
+    ax.set_xlim(0.4, len(majors) + 0.6)
+    if log:
+        ax.set_yscale("symlog", linthresh=1.0)
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel("days")
+    ax.set_xlabel("major")
+    ax.grid(axis="y", color="0.9", linewidth=0.8)
+    ax.set_axisbelow(True)
+    return ax
+
+
+def lines(
+    df: pd.DataFrame,
+    *,
+    ax: Axes | None = None,
+    top: int | None = _DEFAULT_TOP,
+    prereleases: bool = False,
+) -> Axes:
+    """Life of each ``major.minor`` line as a horizontal bar, first to last release.
+
+    Parameters
+    ----------
+    df
+        Tags frame with dates, or a releases frame.
+    ax
+        Axes to draw on; a new figure when None.
+    top
+        Keep the N most recently active lines as bars; fold the rest into one
+        grey bar per major spanning them (``None`` = every line).
+    prereleases
+        With a tags frame, let prereleases start a line's life.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One bar per row (``ax.patches``), labelled with the latest version
+        and the release count.
+
+    Example
+    -------
+    >>> rf.plot.lines(df, top=20)  # doctest: +SKIP
+    """
+    rel = _releases(df, prereleases, "lines()")
+    table = _cad.lines(rel)
+    rows = _rows(table, top)
+    colors = _major_colors(table["major"].drop_duplicates().tolist())
+    ax = _new_axes(ax, 10.0, _row_height(len(rows)))
+
+    by_line = table.set_index("line")
+    starts, ends = [], []
+    for row in rows:
+        part = by_line.loc[list(row.members)]
+        starts.append(part["first"].min())
+        ends.append(part["last"].max())
+    left, right = _date_num(starts), _date_num(ends)
+    span = float(right.max() - left.min()) or 30.0
+    # a line with one release still gets a visible sliver
+    width = np.maximum(right - left, span * 0.004)
+    bar_colors = [_FOLDED_COLOR if r.folded else colors[r.major] for r in rows]
+    ax.barh(np.arange(len(rows)), width, left=left, height=0.62, color=bar_colors,
+            edgecolor="none")  # fmt: skip
+    fontsize = _label_fontsize(len(rows))
+    for y, (row, end) in enumerate(zip(rows, left + width, strict=True)):
+        part = by_line.loc[list(row.members)]
+        count = int(part["n_releases"].sum())
+        text = f"{count} releases" if row.folded else f"{part['latest'].iloc[-1]} ({count})"
+        ax.text(end + span * 0.006, y, text, va="center", ha="left",
+                fontsize=fontsize * 0.85, color="0.25", clip_on=False)  # fmt: skip
+    ax.set_yticks(range(len(rows)), [r.label for r in rows], fontsize=fontsize)
+    for tick, row in zip(ax.get_yticklabels(), rows, strict=True):
+        if row.folded:
+            tick.set_color(_FOLDED_COLOR)
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    # room on the right for the end-of-bar labels
+    ax.set_xlim(left.min() - span * 0.02, right.max() + span * 0.14)
+    ax.xaxis_date()
+    _format_date_axis(ax)
+    ax.grid(axis="x", color="0.92", linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.set_xlabel("build date (UTC)")
+    ax.set_ylabel("line (major.minor)")
+    ax.set_title(_title(rel, f"life of {len(table)} release lines"))
+    return ax

@@ -1,0 +1,269 @@
+"""The registry v2 API for one repository: tag listing, manifests and blobs.
+
+:class:`RegistryClient` combines a :class:`~regframe.transport.Transport` and an
+:class:`~regframe.auth.Authenticator` and turns HTTP answers into data or into
+the typed errors of :mod:`regframe.errors`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import requests
+
+from .auth import Authenticator
+from .credentials import Credentials, coerce_auth, find_credentials
+from .errors import NotFoundError, RateLimitError, RegistryError
+from .headers import parse_link_next
+from .reference import Reference
+from .transport import Reply, Transport, json_errors, origin_of
+
+__all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGES", "RegistryClient"]
+
+log = logging.getLogger("regframe")
+
+# ECR rejects n > 1000; most registries accept it, Quay caps it lower and says
+# so through Link headers, and CNCF distribution ignores it altogether.
+DEFAULT_PAGE_SIZE = 1000
+# 10,000 pages of even 50 tags is half a million tags — far beyond any real
+# repository — while still stopping a registry that paginates forever.
+MAX_PAGES = 10_000
+MAX_LIST_BYTES = 32 * 1024 * 1024
+
+
+@dataclass
+class RegistryClient:
+    """Talks to one repository of one registry.
+
+    Build it with :meth:`open`, which picks the URL scheme and sets up auth.
+    """
+
+    reference: Reference
+    transport: Transport
+    auth: Authenticator
+    base_url: str
+
+    @classmethod
+    def open(
+        cls,
+        reference: Reference,
+        *,
+        auth: tuple[str, str] | Credentials | None = None,
+        insecure: bool = False,
+        session: requests.Session | None = None,
+        timeout: float = 30.0,
+        max_workers: int = 16,
+        credential_lookup: Callable[[str], Credentials | None] | None = None,
+    ) -> RegistryClient:
+        """Connect to ``reference``'s registry: choose https/http, ping, prepare auth.
+
+        Plain http is only ever tried for loopback hosts or with ``insecure=True``,
+        and only after https failed (as docker does for insecure registries).
+        """
+        transport = Transport(session, timeout=timeout, max_workers=max_workers)
+        explicit = coerce_auth(auth)
+        lookup = credential_lookup or find_credentials
+        registry = reference.registry
+        candidates = ["https"]
+        if insecure or reference.is_loopback:
+            candidates.append("http")
+        first_error: RegistryError | None = None
+        for scheme in candidates:
+            base = f"{scheme}://{registry}"
+            try:
+                ping = transport.request("GET", f"{base}/v2/")
+            except RegistryError as exc:
+                first_error = first_error or exc
+                continue
+            authenticator = Authenticator(
+                transport,
+                base,
+                display=reference.domain,
+                credentials=explicit,
+                lookup=(lambda: lookup(registry)) if explicit is None else None,
+                docker_hub=reference.is_docker_hub,
+            )
+            authenticator.accept_ping(ping)
+            return cls(reference, transport, authenticator, base)
+        assert first_error is not None
+        transport.close()
+        raise first_error
+
+    def close(self) -> None:
+        self.transport.close()
+
+    @property
+    def scope(self) -> str:
+        return f"repository:{self.reference.repository}:pull"
+
+    @property
+    def repo_url(self) -> str:
+        return f"{self.base_url}/v2/{self.reference.repository}"
+
+    # -- requests ----------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        accept: str | None = None,
+        limit: int = 4 * 1024 * 1024,
+    ) -> Reply:
+        """Send an authorised request, re-authenticating once on 401; 401/403 left over raise."""
+        headers = self.auth.headers_for(self.scope)
+        if accept:
+            headers["Accept"] = accept
+        reply = self.transport.request(method, url, headers=headers, limit=limit)
+        if reply.status in (401, 403):
+            if origin_of(reply.url) != origin_of(self.base_url):
+                # A redirect target that wants credentials of its own never
+                # gets the registry's: that is a broken redirect, not our cue.
+                raise RegistryError(
+                    f"{urlsplit(reply.url).netloc} (a redirect target of "
+                    f"{self.reference.domain}) refused the request with HTTP {reply.status}",
+                    status_code=reply.status,
+                    url=_no_query(reply.url),
+                )
+            retry = self.auth.refresh(reply, self.scope, used=headers)
+            if retry is not None:
+                if accept:
+                    retry["Accept"] = accept
+                reply = self.transport.request(method, url, headers=retry, limit=limit)
+            if reply.status in (401, 403):
+                raise self.auth.unauthorized(reply, self.scope)
+        return reply
+
+    def raise_for_status(self, reply: Reply, what: str) -> None:
+        """Map an error status to the typed error; 2xx passes."""
+        if 200 <= reply.status < 300:
+            return
+        errors = json_errors(reply.body)
+        codes = {str(e.get("code", "")) for e in errors}
+        where = f"{self.reference.domain}/{self.reference.repository}"
+        url = _no_query(reply.url)
+        if reply.status == 404:
+            if "NAME_UNKNOWN" in codes or what == "tags":
+                msg = f"repository {where} not found"
+            else:
+                msg = f"{what} not found in {where}"
+            raise NotFoundError(msg, status_code=404, url=url, errors=errors)
+        if reply.status == 429:
+            raise RateLimitError(
+                f"{self.reference.domain} kept rate-limiting requests (HTTP 429) for {what}; "
+                "wait and try again, or log in for a higher limit",
+                status_code=429,
+                url=url,
+                errors=errors,
+            )
+        detail = "; ".join(
+            f"{e.get('code', '')}: {e.get('message', '')}".strip(": ") for e in errors
+        )
+        raise RegistryError(
+            f"{self.reference.domain} answered HTTP {reply.status} for {what} of "
+            f"{self.reference.repository}" + (f" ({detail})" if detail else ""),
+            status_code=reply.status,
+            url=url,
+            errors=errors,
+        )
+
+    # -- tags --------------------------------------------------------------
+
+    def list_tags(
+        self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int = MAX_PAGES
+    ) -> list[str]:
+        """Every tag of the repository, following ``Link`` pagination.
+
+        Null, empty and non-string entries are skipped; duplicates (some
+        registries repeat the boundary tag across pages) are dropped.
+
+        Raises
+        ------
+        RegistryError
+            On a pagination loop, a cross-origin ``Link``, a malformed body, or
+            more than ``max_pages`` pages.
+        """
+        url = f"{self.repo_url}/tags/list?n={page_size}"
+        seen_urls: set[str] = set()
+        seen_cursors: set[str] = set()
+        out: dict[str, None] = {}
+        retried_without_n = False
+        for _page in range(max_pages):
+            seen_urls.add(url)
+            reply = self.request("GET", url, accept="application/json", limit=MAX_LIST_BYTES)
+            if reply.status == 400 and not retried_without_n and "n=" in url and not out:
+                # A few registries reject the page-size hint instead of ignoring it.
+                retried_without_n = True
+                url = f"{self.repo_url}/tags/list"
+                continue
+            self.raise_for_status(reply, "tags")
+            for tag in _tags_from(reply, self.reference.domain):
+                out.setdefault(tag, None)
+            link = parse_link_next(reply.headers.get("Link"))
+            if not link:
+                return list(out)
+            nxt = urljoin(url, link)
+            if origin_of(nxt) != origin_of(url):
+                raise RegistryError(
+                    f"{self.reference.domain} sent a pagination link to another host or scheme "
+                    f"({urlsplit(nxt).scheme}://{urlsplit(nxt).netloc}); refusing to follow it",
+                    status_code=reply.status,
+                    url=_no_query(url),
+                )
+            cursor = _cursor(nxt)
+            if nxt in seen_urls or (cursor is not None and cursor in seen_cursors):
+                raise RegistryError(
+                    f"{self.reference.domain} pagination loops (page link repeats after "
+                    f"{len(out)} tags)",
+                    status_code=reply.status,
+                    url=_no_query(nxt),
+                )
+            if cursor is not None:
+                seen_cursors.add(cursor)
+            url = nxt
+        raise RegistryError(
+            f"{self.reference.domain} returned more than {max_pages} pages of tags; stopping",
+            url=_no_query(url),
+        )
+
+
+def _cursor(url: str) -> str | None:
+    qs = parse_qs(urlsplit(url).query)
+    values = qs.get("last")
+    return values[0] if values else None
+
+
+def _tags_from(reply: Reply, domain: str) -> list[str]:
+    try:
+        doc = json.loads(reply.body)
+    except ValueError:
+        raise RegistryError(
+            f"{domain} answered the tag list with something that is not JSON",
+            status_code=reply.status,
+            url=_no_query(reply.url),
+        ) from None
+    if not isinstance(doc, dict):
+        raise RegistryError(
+            f"{domain} answered the tag list with a JSON {type(doc).__name__}, not an object",
+            status_code=reply.status,
+            url=_no_query(reply.url),
+        )
+    tags = doc.get("tags")
+    if tags is None:
+        return []
+    if not isinstance(tags, list):
+        raise RegistryError(
+            f"{domain} sent 'tags' as a {type(tags).__name__}, not a list",
+            status_code=reply.status,
+            url=_no_query(reply.url),
+        )
+    return [t for t in tags if isinstance(t, str) and t.strip()]
+
+
+def _no_query(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"

@@ -1,0 +1,441 @@
+"""HTTP transport: one pooled session, bounded reads, safe redirects, retries, per-host limits.
+
+Everything regframe sends goes through :class:`Transport`.  It owns the rules
+that must hold for *every* request, so no caller can forget them:
+
+* a timeout on every request and a wall-clock deadline on every body;
+* bodies are read with a byte limit (manifests, configs and token answers are
+  small; anything larger is an attack or a bug);
+* redirects are followed by hand so ``Authorization`` is dropped the moment a
+  redirect leaves the origin that asked for it, and never comes back;
+* retries with exponential backoff and jitter on 408/429/5xx and connection
+  errors (urllib3's :class:`~urllib3.util.retry.Retry`), plus a retry of the
+  body read, which urllib3 cannot cover because requests reads bodies after
+  urllib3 has returned;
+* a per-host concurrency limit that halves when a registry answers 429 and
+  grows back slowly (additive increase, multiplicative decrease).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+import requests.adapters
+from requests.structures import CaseInsensitiveDict
+from urllib3.response import BaseHTTPResponse
+from urllib3.util.retry import Retry
+
+from ._version import __version__
+from .errors import RegistryError
+from .headers import parse_retry_after
+
+__all__ = [
+    "USER_AGENT",
+    "Reply",
+    "ResponseTooLarge",
+    "Transport",
+    "build_session",
+    "origin_of",
+]
+
+log = logging.getLogger("regframe")
+
+USER_AGENT = f"regframe/{__version__} (+https://pypi.org/project/regframe/)"
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+MAX_RETRY_AFTER = 30.0
+MAX_REDIRECTS = 5
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+
+class ResponseTooLarge(RegistryError):
+    """A body exceeded the byte limit its caller set (callers re-raise as a fitting type)."""
+
+
+class CappedRetry(Retry):
+    """urllib3 ``Retry`` that parses ``Retry-After`` leniently and caps it.
+
+    urllib3 raises ``InvalidHeader`` on an unparsable ``Retry-After``, which
+    would surface as a raw urllib3 traceback from a misbehaving registry, and
+    older urllib3 releases honour any delay a server names (hours).  Both are
+    worse than a bounded, typed outcome, so we override the one hook.
+    """
+
+    def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
+        return parse_retry_after(response.headers.get("Retry-After"), cap=MAX_RETRY_AFTER)
+
+
+def default_retry() -> Retry:
+    """The retry policy used for every request regframe makes."""
+    return CappedRetry(
+        total=6,
+        connect=4,
+        read=4,
+        status=5,
+        other=0,
+        redirect=0,
+        allowed_methods=frozenset({"GET", "HEAD"}),
+        status_forcelist=RETRY_STATUSES,
+        backoff_factor=0.2,
+        backoff_max=8.0,
+        backoff_jitter=0.2,
+        raise_on_status=False,
+        raise_on_redirect=False,
+        respect_retry_after_header=True,
+    )
+
+
+class _NoNetrc(requests.auth.AuthBase):
+    """Stops requests from adding ``~/.netrc`` credentials to hosts that never asked."""
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        return r
+
+
+def build_session(max_workers: int = 16) -> requests.Session:
+    """A ``requests.Session`` pooled for ``max_workers`` threads, with regframe's retry policy.
+
+    Parameters
+    ----------
+    max_workers
+        Connections kept per host; matches the thread pool so no thread waits
+        for a socket.
+
+    Examples
+    --------
+    >>> s = build_session(4)
+    >>> s.headers["User-Agent"].startswith("regframe/")
+    True
+    """
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(
+        pool_connections=8,
+        pool_maxsize=max(1, max_workers),
+        max_retries=default_retry(),
+        pool_block=False,
+    )
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = USER_AGENT
+    return session
+
+
+def origin_of(url: str) -> tuple[str, str, int | None]:
+    """``(scheme, host, port)`` with the default port filled in, for same-origin checks."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is None:
+        port = {"http": 80, "https": 443}.get(scheme)
+    return scheme, (parts.hostname or "").lower(), port
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A fully read HTTP answer."""
+
+    status: int
+    headers: CaseInsensitiveDict[str]
+    body: bytes
+    url: str
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+
+
+class _AdaptiveLimit:
+    """Per-host concurrency that halves on 429 and creeps back up on success."""
+
+    def __init__(self, maximum: int) -> None:
+        self.maximum = max(1, maximum)
+        self.current = float(self.maximum)
+        self.in_flight = 0
+        self._cond = threading.Condition()
+        self._last_cut = 0.0
+
+    def acquire(self) -> None:
+        with self._cond:
+            while self.in_flight >= int(self.current):
+                self._cond.wait()
+            self.in_flight += 1
+
+    def release(self, throttled: bool) -> None:
+        with self._cond:
+            self.in_flight -= 1
+            now = time.monotonic()
+            if throttled:
+                # One cut per second: a burst of 429s from one overload event
+                # should not collapse the pool to a single connection.
+                if now - self._last_cut > 1.0:
+                    self.current = max(1.0, self.current / 2)
+                    self._last_cut = now
+                    log.debug("throttled: concurrency now %d", int(self.current))
+            elif self.current < self.maximum:
+                self.current = min(float(self.maximum), self.current + 1.0 / self.current)
+            self._cond.notify_all()
+
+
+class Transport:
+    """Sends requests with regframe's safety rules; see the module docstring.
+
+    Parameters
+    ----------
+    session
+        A caller's session (used as is, including its adapters) or ``None`` to
+        build a pooled one.
+    timeout
+        Seconds for connect and for each read; a body must also arrive within
+        ``4 * timeout`` in total.
+    max_workers
+        Concurrency ceiling per host.
+    verify
+        Passed to requests (``True``, ``False`` or a CA bundle path).
+    """
+
+    def __init__(
+        self,
+        session: requests.Session | None = None,
+        *,
+        timeout: float = 30.0,
+        max_workers: int = 16,
+        verify: bool | str = True,
+    ) -> None:
+        self.session = session if session is not None else build_session(max_workers)
+        self.owns_session = session is None
+        self.timeout = float(timeout)
+        self.max_workers = max(1, int(max_workers))
+        self.verify = verify
+        self._limits: dict[str, _AdaptiveLimit] = {}
+        self._limits_lock = threading.Lock()
+        self.stats: dict[str, int] = {"requests": 0, "retries": 0, "throttled": 0}
+        self._stats_lock = threading.Lock()
+
+    def close(self) -> None:
+        if self.owns_session:
+            self.session.close()
+
+    def _limit_for(self, url: str) -> _AdaptiveLimit:
+        key = urlsplit(url).netloc.lower()
+        with self._limits_lock:
+            limit = self._limits.get(key)
+            if limit is None:
+                limit = self._limits[key] = _AdaptiveLimit(self.max_workers)
+            return limit
+
+    def _count(self, key: str, n: int = 1) -> None:
+        with self._stats_lock:
+            self.stats[key] = self.stats.get(key, 0) + n
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        limit: int = 4 * 1024 * 1024,
+        follow_redirects: bool = True,
+        auth: tuple[str, str] | None = None,
+    ) -> Reply:
+        """Send ``method url`` and return the fully read :class:`Reply`.
+
+        ``Authorization`` in ``headers`` (and ``auth``) only ever goes to the
+        origin of ``url``; redirects elsewhere are followed without it.  An
+        https URL is never followed to plain http.
+
+        Raises
+        ------
+        ResponseTooLarge
+            The body exceeded ``limit`` bytes.
+        RegistryError
+            Connection failures after retries, a redirect loop or downgrade.
+        """
+        first_origin = origin_of(url)
+        hdrs = dict(headers or {})
+        send_auth = auth
+        seen: set[str] = set()
+        for _hop in range(MAX_REDIRECTS + 1):
+            reply = self._send_once(method, url, hdrs, limit, send_auth)
+            if not follow_redirects or reply.status not in _REDIRECT_STATUSES:
+                return reply
+            location = reply.headers.get("Location")
+            if not location:
+                return reply
+            target = urljoin(url, location)
+            scheme = urlsplit(target).scheme.lower()
+            if scheme not in ("http", "https"):
+                raise RegistryError(
+                    f"refusing redirect to a non-HTTP URL scheme {scheme!r}",
+                    status_code=reply.status,
+                    url=_safe_url(url),
+                )
+            if urlsplit(url).scheme == "https" and scheme == "http":
+                raise RegistryError(
+                    "refusing redirect from https to plain http",
+                    status_code=reply.status,
+                    url=_safe_url(url),
+                )
+            if target in seen:
+                raise RegistryError(
+                    "redirect loop", status_code=reply.status, url=_safe_url(target)
+                )
+            seen.add(target)
+            if origin_of(target) != first_origin:
+                # Credentials were issued to the first origin only; once a
+                # redirect leaves it they are gone for the rest of the chain.
+                hdrs = {k: v for k, v in hdrs.items() if k.lower() != "authorization"}
+                send_auth = None
+            if reply.status == 303:
+                method = "GET"
+            url = target
+        raise RegistryError(f"more than {MAX_REDIRECTS} redirects", url=_safe_url(url))
+
+    def _send_once(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        limit: int,
+        auth: tuple[str, str] | None,
+    ) -> Reply:
+        body_attempts = 3
+        limiter = self._limit_for(url)
+        for attempt in range(body_attempts):
+            limiter.acquire()
+            throttled = False
+            try:
+                self._count("requests")
+                try:
+                    resp = self.session.request(
+                        method,
+                        url,
+                        headers=dict(headers),
+                        auth=auth if auth is not None else _NoNetrc(),
+                        timeout=(self.timeout, self.timeout),
+                        allow_redirects=False,
+                        stream=True,
+                        verify=self.verify,
+                    )
+                except requests.exceptions.SSLError as exc:
+                    raise RegistryError(
+                        f"TLS error talking to {urlsplit(url).netloc}: {_short(exc)}",
+                        url=_safe_url(url),
+                    ) from None
+                except (requests.exceptions.RetryError,) as exc:
+                    raise RegistryError(
+                        f"{urlsplit(url).netloc} kept failing after retries: {_short(exc)}",
+                        url=_safe_url(url),
+                    ) from None
+                except (
+                    requests.exceptions.ConnectionError,
+                    requests.exceptions.Timeout,
+                ) as exc:
+                    raise RegistryError(
+                        f"could not reach {urlsplit(url).netloc}: {_short(exc)}",
+                        url=_safe_url(url),
+                    ) from None
+                except requests.exceptions.RequestException as exc:
+                    raise RegistryError(
+                        f"request to {urlsplit(url).netloc} failed: {_short(exc)}",
+                        url=_safe_url(url),
+                    ) from None
+                history = getattr(getattr(resp.raw, "retries", None), "history", ()) or ()
+                if history:
+                    self._count("retries", len(history))
+                throttled = resp.status_code == 429 or any(
+                    getattr(h, "status", None) == 429 for h in history
+                )
+                if throttled:
+                    self._count("throttled")
+                try:
+                    body = b"" if method == "HEAD" else self._read_body(resp, limit, url)
+                except _BodyInterrupted as exc:
+                    if attempt + 1 >= body_attempts:
+                        raise RegistryError(
+                            f"{urlsplit(url).netloc} kept breaking off the answer: {exc}",
+                            url=_safe_url(url),
+                        ) from None
+                    self._count("retries")
+                    time.sleep(0.1 * (2**attempt) + random.uniform(0, 0.1))  # noqa: S311
+                    continue
+                finally:
+                    resp.close()
+                return Reply(resp.status_code, resp.headers, body, url)
+            finally:
+                limiter.release(throttled)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _read_body(self, resp: requests.Response, limit: int, url: str) -> bytes:
+        declared = resp.headers.get("Content-Length")
+        if declared and declared.strip().isdigit() and int(declared) > limit:
+            raise ResponseTooLarge(
+                f"answer of {int(declared)} bytes exceeds the {limit}-byte limit",
+                status_code=resp.status_code,
+                url=_safe_url(url),
+            )
+        deadline = time.monotonic() + 4 * self.timeout
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in resp.iter_content(chunk_size=64 * 1024):
+                size += len(chunk)
+                if size > limit:
+                    raise ResponseTooLarge(
+                        f"answer exceeds the {limit}-byte limit",
+                        status_code=resp.status_code,
+                        url=_safe_url(url),
+                    )
+                if time.monotonic() > deadline:
+                    raise _BodyInterrupted("body did not arrive in time")
+                chunks.append(chunk)
+        except (
+            requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ConnectionError,
+            requests.exceptions.ContentDecodingError,
+            requests.exceptions.Timeout,
+        ) as exc:
+            raise _BodyInterrupted(_short(exc)) from None
+        return b"".join(chunks)
+
+
+class _BodyInterrupted(Exception):
+    pass
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    # urllib3 wraps the root cause several levels deep; the last part is the
+    # useful one and the whole repr can run to several hundred characters.
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _safe_url(url: str) -> str:
+    """The URL without userinfo or query string (a query may carry a cursor or token)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return f"{parts.scheme}://{host}{parts.path}"
+
+
+def json_errors(body: bytes) -> list[dict[str, Any]]:
+    """The registry ``errors`` list from an error body, or ``[]`` when it has none."""
+    import json
+
+    try:
+        doc = json.loads(body.decode("utf-8", "replace")) if body else None
+    except ValueError:
+        return []
+    if isinstance(doc, dict) and isinstance(doc.get("errors"), list):
+        return [e for e in doc["errors"] if isinstance(e, dict)]
+    return []

@@ -1,0 +1,484 @@
+"""Parse container image tags into version columns and sort them in version order.
+
+This module is pure (no I/O).  :func:`parse_tags` turns tag names into the
+version columns of DESIGN §2, :func:`version_key` builds sortable key columns
+from them and :func:`sort_tags` orders a frame of tags by version.  All three
+work on whole columns: one compiled regular expression applied with
+``Series.str.extract`` plus numpy arithmetic, never a Python loop per tag.
+
+Parsing rules
+-------------
+* A leading ``v``/``V`` is dropped when a digit follows (``v1.2`` → ``1.2``,
+  but ``vnext`` stays a name).
+* ``release`` is the leading ``\\d+(\\.\\d+)*`` exactly as written (leading
+  zeros kept: ``2024.08.15``); ``major``/``minor``/``patch`` are its first three
+  numbers (NA when absent, or when a number has more than 18 digits and would
+  not fit ``Int64`` faithfully).
+* ``prerelease`` follows the release directly (``3.13.0rc2``, ``1.23rc2``) or
+  after one ``-``/``.``.  It is one or more tokens joined by ``-``/``.``; a
+  token is either a word from :data:`PRERELEASE_WORDS` (any case; ``m`` only
+  with digits, as in ``M3``) optionally followed by a number written as
+  ``2``, ``.2``, ``-2`` or ``.1.24431.7`` (``rc2``, ``beta.3``, ``ea-16``), or
+  a *hex build id*: 7–40 lowercase hex characters with at least one digit and
+  at least one letter ``a``–``f``, after a separator (``5.0.0-731e78df``).
+  The digit-and-letter rule keeps pure numbers and dates (``20240815``) and
+  hex-looking words (``deadbeef``, ``decade``) out.  A token must end the tag
+  or be followed by ``-``, ``.``, ``_`` or ``+``, so ``alpine`` is never read
+  as ``a`` + ``lpine`` nor ``ce.0`` as ``c`` + ``e.0``.
+* Build metadata is dropped from the version columns (it stays in ``tag``):
+  ``_`` + digits as in eclipse-temurin's ``17.0.12_7-jdk-jammy`` (the ``7``
+  is the JDK build number: release ``17.0.12``, variant ``jdk-jammy``) and
+  semver ``+build`` (which, as in semver, runs to the end of the tag; docker
+  tags cannot contain ``+`` but tags from other sources can).  Sorting still
+  orders ``_7`` before ``_10`` (see :func:`version_key`).
+* Whatever follows is ``variant``, without leading/trailing ``-``, ``.``,
+  ``_``: ``slim-bookworm``, ``alpine3.20``, ``ce.0``, ``debian-12-r2``.  Text
+  glued to the release that is not a prerelease is variant too: Java's
+  ``8u422-b05-jdk`` gives release ``8``, variant ``u422-b05-jdk``.
+* ``scheme``: ``digest`` for ``sha256-<64 hex>`` with an optional ``.sig``,
+  ``.att`` or ``.sbom``; ``calver`` when the first number is a 4-digit year
+  ``19xx``/``20xx`` or an 8-digit date ``yyyymmdd`` (valid month and day);
+  else ``semver`` (1–3 numbers) or ``multipart`` (4+); ``named`` for tags
+  without any digit (``latest``); ``other`` for the rest, i.e. tags with
+  digits that do not start with a number (``jammy-20240808``, ``ltsc2022``,
+  ``RELEASE.2024-08-03T04-33-23Z``).
+* Null or empty tags give an all-NA row (``scheme`` and ``is_prerelease`` NA).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+__all__ = [
+    "COLUMNS",
+    "PRERELEASE_RANKS",
+    "PRERELEASE_WORDS",
+    "SCHEMES",
+    "parse_tags",
+    "sort_tags",
+    "version_key",
+]
+
+#: Categories of the ``scheme`` column, in this order.
+SCHEMES: Final[tuple[str, ...]] = ("semver", "multipart", "calver", "named", "digest", "other")
+
+#: Columns returned by :func:`parse_tags`, in this order.
+COLUMNS: Final[tuple[str, ...]] = (
+    "tag",
+    "release",
+    "major",
+    "minor",
+    "patch",
+    "prerelease",
+    "variant",
+    "scheme",
+    "is_prerelease",
+)
+
+#: Prerelease words and their rank when sorting (a final release ranks 100).
+#: Development/CI builds first (snapshot is a development build in the
+#: container world, e.g. elasticsearch ``8.15.0-SNAPSHOT``), then early access,
+#: alpha, beta, milestone, preview and release candidate, as PEP 440 and
+#: Maven order them.  Hex build ids and unknown words rank with ``dev``.
+PRERELEASE_RANKS: Final[dict[str, int]] = {
+    "dev": 10,
+    "snapshot": 10,
+    "nightly": 10,
+    "canary": 10,
+    "ea": 20,
+    "alpha": 30,
+    "a": 30,
+    "beta": 40,
+    "b": 40,
+    "milestone": 50,
+    "m": 50,
+    "pre": 60,
+    "preview": 60,
+    "next": 60,
+    "incubating": 60,
+    "rc": 70,
+    "c": 70,
+}
+_UNKNOWN_PRE_RANK: Final = 10
+_FINAL_RANK: Final = 100
+
+#: Words that start a prerelease (matched case-insensitively).
+PRERELEASE_WORDS: Final[tuple[str, ...]] = tuple(PRERELEASE_RANKS)
+
+# Longer words first so that e.g. ``preview`` is not tried as ``pre`` + junk
+# (the boundary look-ahead would reject it anyway; this just saves work).
+_WORD_ALTS = "|".join(
+    "m(?=\\d)" if w == "m" else w for w in sorted(PRERELEASE_WORDS, key=len, reverse=True)
+)
+_END = r"(?=[-._+]|$)"
+_NUM = r"(?:[-.]?\d+(?:\.\d+)*)"
+_WORD = rf"(?i:{_WORD_ALTS}){_NUM}?{_END}"
+_HEX = rf"(?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{{7,40}}{_END}"
+# A hex id needs a separator before it: ``1.2.3abcdef1`` is not ``1.2.3`` + id.
+_TOKEN = rf"(?:{_WORD}|(?<=[-.]){_HEX})"
+
+_TAG_PATTERN = rf"""
+^[vV]?(?P<release>\d+(?:\.\d+)*)
+(?:[-.]?(?P<prerelease>{_TOKEN}(?:[-.]{_TOKEN})*))?
+(?:_\d[0-9A-Za-z.]*|\+.*)?
+(?:[-._]*(?P<variant>[^-._](?:.*[^-._])?))?[-._]*
+$"""
+#: The regular expression :func:`parse_tags` applies to every tag (verbose
+#: syntax).  Groups: ``release``, ``prerelease``, ``variant``; the unnamed
+#: group between the last two is build metadata.  Tags that do not start
+#: with a number do not match and are classified separately.
+TAG_RE: Final[re.Pattern[str]] = re.compile(_TAG_PATTERN, re.VERBOSE | re.DOTALL)
+#: Signature/attestation tags of cosign and friends: ``sha256-<hex>.sig``.
+DIGEST_TAG_RE: Final[re.Pattern[str]] = re.compile(r"sha256-[0-9a-f]{64}(?:\.(?:sig|att|sbom))?")
+
+_PRE_RE: Final[re.Pattern[str]] = re.compile(
+    rf"^(?P<word>(?i:{_WORD_ALTS}))(?:[-.]?(?P<num>\d{{1,18}})(?!\d))?"
+)
+_BUILD_RE: Final[re.Pattern[str]] = re.compile(
+    rf"^[vV]?\d+(?:\.\d+)*(?:[-.]?{_TOKEN}(?:[-.]{_TOKEN})*)?[_+](?P<build>\d{{1,18}})(?!\d)"
+)
+
+# int64 holds every 18-digit number; longer version numbers are NA in
+# major/minor/patch and saturate in sort keys instead of overflowing.
+_MAX_DIGITS: Final = 18
+_SATURATED: Final = 10**18
+
+_StrArray = npt.NDArray[np.str_]
+_IntArray = npt.NDArray[np.int64]
+_BoolArray = npt.NDArray[np.bool_]
+
+
+def _partition(a: _StrArray, sep: str) -> tuple[_StrArray, _StrArray]:
+    """Vectorised ``str.partition``: (head, tail) for every element."""
+    # np.char.partition works on numpy 1.26 and 2.x alike (a C loop either way).
+    parts = np.char.partition(a, sep)
+    return parts[..., 0], parts[..., 2]
+
+
+def _to_str_array(s: pd.Series) -> _StrArray:
+    """A string Series as a numpy unicode array, NA as ``""``."""
+    if len(s) == 0:
+        return np.array([], dtype=str)
+    return s.to_numpy(dtype=str, na_value="")
+
+
+def _digits_to_int(digits: _StrArray, saturate: bool) -> tuple[_IntArray, _BoolArray]:
+    """Digit strings → (int64 values, valid mask); ``""`` is invalid.
+
+    Longer than 18 digits: invalid, or ``10**18`` when ``saturate``.
+    """
+    lens = np.char.str_len(digits)
+    valid = (lens > 0) & (lens <= _MAX_DIGITS)
+    values = np.zeros(len(digits), dtype=np.int64)
+    if valid.any():
+        values[valid] = digits[valid].astype(np.int64)
+    if saturate:
+        huge = lens > _MAX_DIGITS
+        values[huge] = _SATURATED
+        valid |= huge
+    return values, valid
+
+
+def _as_string_series(tags: Iterable[str] | pd.Series) -> pd.Series:
+    if isinstance(tags, pd.Series):
+        return tags.astype("string")
+    if isinstance(tags, (str, bytes)):
+        raise TypeError(
+            "parse_tags expects an iterable of tags, not a single string; "
+            "wrap it in a list: parse_tags([tag])"
+        )
+    return pd.Series(list(tags), dtype="string")
+
+
+def _int64(values: _IntArray, valid: _BoolArray, index: pd.Index) -> pd.Series:
+    return pd.Series(pd.arrays.IntegerArray(values, ~valid), index=index)
+
+
+def parse_tags(tags: Iterable[str] | pd.Series) -> pd.DataFrame:
+    """Parse image tags into version columns.
+
+    Parameters
+    ----------
+    tags : iterable of str or pandas.Series
+        Tag names.  A Series keeps its index; other iterables get a
+        ``RangeIndex``.  Null or empty entries give an all-NA row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`COLUMNS`: ``tag`` (string), ``release`` (string),
+        ``major``, ``minor``, ``patch`` (Int64), ``prerelease``, ``variant``
+        (string), ``scheme`` (category of :data:`SCHEMES`) and
+        ``is_prerelease`` (boolean); one row per input tag, in input order.
+        The rules are in the module docstring.
+
+    Raises
+    ------
+    TypeError
+        If ``tags`` is a single string rather than a collection of tags.
+
+    Examples
+    --------
+    >>> df = parse_tags(["3.13.0rc2-slim-bookworm", "22-ea-16-jdk-slim", "latest"])
+    >>> df[["release", "prerelease", "variant", "scheme"]].astype(object).values.tolist()
+    [['3.13.0', 'rc2', 'slim-bookworm', 'semver'], ['22', 'ea-16', 'jdk-slim', 'semver'], \
+[<NA>, <NA>, <NA>, 'named']]
+    """
+    s = _as_string_series(tags)
+    index = s.index
+    # One regex pass for the columns that need one; every other column is
+    # derived with numpy string ufuncs, which run in C.
+    m = s.str.extract(TAG_RE).astype("string")
+
+    has_tag = s.notna().to_numpy(dtype=bool) & (s.str.len() > 0).to_numpy(
+        dtype=bool, na_value=False
+    )
+    rel = _to_str_array(m["release"])
+    has_release = rel != ""
+
+    major_s, rest = _partition(rel, ".")
+    minor_s, rest = _partition(rest, ".")
+    patch_s, extra = _partition(rest, ".")
+    major, major_ok = _digits_to_int(major_s, saturate=False)
+    minor, minor_ok = _digits_to_int(minor_s, saturate=False)
+    patch, patch_ok = _digits_to_int(patch_s, saturate=False)
+
+    # Calendar versions: a 4-digit year 19xx/20xx or an 8-digit yyyymmdd.
+    width = np.char.str_len(major_s)
+    month, day = (major // 100) % 100, major % 100
+    calver = major_ok & (
+        ((width == 4) & (major >= 1900) & (major <= 2099))
+        | ((width == 8) & (major >= 19000101) & (major <= 20991231)
+           & (month >= 1) & (month <= 12) & (day >= 1) & (day <= 31))
+    )
+    multipart = extra != ""
+
+    # Tags that do not start with a number are usually few: classify them on
+    # that subset only.
+    digest = np.zeros(len(s), dtype=bool)
+    named = np.zeros(len(s), dtype=bool)
+    unversioned = has_tag & ~has_release
+    if unversioned.any():
+        sub = s[unversioned]
+        digest[unversioned] = sub.str.fullmatch(DIGEST_TAG_RE).to_numpy(dtype=bool)
+        named[unversioned] = ~sub.str.contains(r"\d", regex=True).to_numpy(dtype=bool)
+
+    codes = np.select(
+        [~has_tag, has_release & calver, has_release & multipart, has_release, digest, named],
+        [-1, SCHEMES.index("calver"), SCHEMES.index("multipart"), SCHEMES.index("semver"),
+         SCHEMES.index("digest"), SCHEMES.index("named")],
+        default=SCHEMES.index("other"),
+    ).astype(np.int8)
+    scheme = pd.Categorical.from_codes(codes, categories=list(SCHEMES))
+
+    prerelease = m["prerelease"]
+    is_pre = pd.arrays.BooleanArray(prerelease.notna().to_numpy(dtype=bool), ~has_tag)
+
+    return pd.DataFrame(
+        {
+            "tag": s,
+            "release": m["release"],
+            "major": _int64(major, major_ok, index),
+            "minor": _int64(minor, minor_ok, index),
+            "patch": _int64(patch, patch_ok, index),
+            "prerelease": prerelease,
+            "variant": m["variant"],
+            "scheme": pd.Series(scheme, index=index),
+            "is_prerelease": pd.Series(is_pre, index=index),
+        },
+        index=index,
+    )
+
+
+_VERSION_COLUMNS: Final = ("release", "prerelease", "variant", "scheme")
+_GROUPS: Final[dict[str, int]] = {"named": 1, "other": 2, "digest": 3}
+_NO_TAG_GROUP: Final = 4
+
+
+def _version_columns(df: pd.DataFrame) -> pd.DataFrame:
+    if "tag" not in df.columns:
+        raise ValueError("expected a DataFrame with a 'tag' column")
+    if all(c in df.columns for c in _VERSION_COLUMNS):
+        cols = df[["tag", *_VERSION_COLUMNS]]
+        return cols.astype({c: "string" for c in ("tag", "release", "prerelease", "variant")})
+    return parse_tags(df["tag"].reset_index(drop=True)).set_axis(df.index)
+
+
+def _key_arrays(df: pd.DataFrame) -> dict[str, npt.NDArray[np.generic]]:
+    """The columns of :func:`version_key` as numpy arrays (strings as unicode arrays)."""
+    v = _version_columns(df)
+    n = len(v)
+    tag = _to_str_array(v["tag"])
+    rel = _to_str_array(v["release"])
+    has_release = rel != ""
+
+    group = np.full(n, _NO_TAG_GROUP, dtype=np.int8)
+    scheme = _to_str_array(v["scheme"].astype("string"))
+    for name, code in _GROUPS.items():
+        group[scheme == name] = code
+    # A tag present but unclassified (e.g. a hand-made frame) counts as "other".
+    group[(tag != "") & (group == _NO_TAG_GROUP)] = _GROUPS["other"]
+    group[has_release] = 0
+
+    keys: dict[str, npt.NDArray[np.generic]] = {"group": group}
+    width = max(3, int(np.char.count(rel, ".").max(initial=0)) + 1)
+    rest = rel
+    for i in range(width):
+        part, rest = _partition(rest, ".")
+        values, valid = _digits_to_int(part, saturate=True)
+        values[~valid] = -1
+        keys[f"n{i}"] = values
+
+    pre = _to_str_array(v["prerelease"])
+    has_pre = pre != ""
+    pre_rank = np.full(n, _FINAL_RANK, dtype=np.int16)
+    pre_num = np.full(n, -1, dtype=np.int64)
+    if has_pre.any():
+        pm = pd.Series(pre[has_pre], dtype="string").str.extract(_PRE_RE)
+        ranks = pm["word"].str.lower().map(PRERELEASE_RANKS)
+        pre_rank[has_pre] = ranks.fillna(_UNKNOWN_PRE_RANK).to_numpy(dtype=np.int16)
+        num, ok = _digits_to_int(_to_str_array(pm["num"]), saturate=True)
+        pre_num[has_pre] = np.where(ok, num, -1)
+    keys["pre_rank"] = pre_rank
+    keys["pre_num"] = pre_num
+    keys["pre"] = pre
+
+    build = np.full(n, -1, dtype=np.int64)
+    maybe_build = has_release & ((np.char.find(tag, "_") >= 0) | (np.char.find(tag, "+") >= 0))
+    if maybe_build.any():
+        bm = pd.Series(tag[maybe_build], dtype="string").str.extract(_BUILD_RE)["build"]
+        num, ok = _digits_to_int(_to_str_array(bm), saturate=True)
+        build[maybe_build] = np.where(ok, num, -1)
+    keys["build"] = build
+
+    variant = _to_str_array(v["variant"])
+    keys["has_variant"] = (variant != "").astype(np.int8)
+    keys["variant"] = variant
+    keys["tag"] = tag
+    return keys
+
+
+def version_key(df: pd.DataFrame) -> pd.DataFrame:
+    """Sortable key columns giving version order.
+
+    Sorting the returned frame ascending by all its columns, left to right,
+    gives ascending version order (what :func:`sort_tags` returns).  Other
+    modules reuse it, e.g. to pick the most specific tag of a release.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Any frame with a ``tag`` column.  When ``release``, ``prerelease``,
+        ``variant`` and ``scheme`` are all present they are used as they are,
+        otherwise they are computed with :func:`parse_tags`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index as ``df``; no NA anywhere.  Columns:
+
+        ``group`` (int8)
+            0 with a release, then 1 named, 2 other, 3 digest, 4 no tag.
+        ``n0`` … ``nK`` (int64, at least ``n0``–``n2``)
+            every release number; -1 past the last one, so ``1.2`` sorts
+            before ``1.2.0``; numbers over 18 digits saturate at 10**18.
+        ``pre_rank`` (int16)
+            :data:`PRERELEASE_RANKS` of the prerelease's first word (10 for a
+            hex id or unknown word), 100 for a final release.
+        ``pre_num`` (int64)
+            the number after that word (``rc10`` → 10, ``ea-16`` → 16), -1 if none.
+        ``pre`` (string)
+            the prerelease text, ``""`` for finals (a tie-break).
+        ``build`` (int64)
+            build number after ``_``/``+`` (``17.0.12_7-jdk`` → 7), -1 if none.
+        ``has_variant`` (int8)
+            0 without a variant, so the plain tag comes first.
+        ``variant`` (string)
+            the variant, ``""`` if none.
+        ``tag`` (string)
+            the tag itself, the final tie-break.
+
+    Raises
+    ------
+    ValueError
+        If ``df`` has no ``tag`` column.
+
+    Examples
+    --------
+    >>> key = version_key(parse_tags(["1.10", "1.9", "1.10rc1"]))
+    >>> key[["n0", "n1", "pre_rank", "pre_num"]].values.tolist()
+    [[1, 10, 100, -1], [1, 9, 100, -1], [1, 10, 70, 1]]
+    """
+    keys = _key_arrays(df)
+    out = pd.DataFrame(keys, index=df.index)
+    return out.astype({"pre": "string", "variant": "string", "tag": "string"})
+
+
+def sort_tags(df: pd.DataFrame, *, descending: bool = False) -> pd.DataFrame:
+    """Sort a frame of tags in version order.
+
+    Release numbers compare numerically over all components (``1.10`` >
+    ``1.9``, ``10.0.20348.1`` > ``10.0.17763.6189``), a prerelease sorts below
+    its final and prereleases among themselves by :data:`PRERELEASE_RANKS`
+    then number (``a1 < b1 < rc2 < rc10``), then build number.  Variants of
+    one release are kept together as separate lines: the tag without a
+    variant first, then variants alphabetically; the tag string breaks any
+    remaining tie, so the order is total and independent of input order.
+
+    ``descending=True`` reverses release, prerelease and build order only:
+    within one version the variants keep their ascending order, and tags
+    without a release (named, other, digest, then null, each alphabetically)
+    are always last.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Any frame with a ``tag`` column; version columns are computed with
+        :func:`parse_tags` if ``release``/``prerelease``/``variant``/``scheme``
+        are missing (they are not added to the result).
+    descending : bool, default False
+        Newest release first.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``df``'s rows reordered; same columns, index labels and attrs.
+
+    Raises
+    ------
+    ValueError
+        If ``df`` has no ``tag`` column.
+
+    Examples
+    --------
+    >>> df = parse_tags(["1.10", "latest", "1.9", "1.10rc1", "1.9-alpine"])
+    >>> sort_tags(df)["tag"].tolist()
+    ['1.9', '1.9-alpine', '1.10rc1', '1.10', 'latest']
+    >>> sort_tags(df, descending=True)["tag"].tolist()
+    ['1.10', '1.10rc1', '1.9', '1.9-alpine', 'latest']
+    """
+    k = _key_arrays(df)
+    sign = -1 if descending else 1
+    numeric = [c for c in k if c.startswith("n") and c[1:].isdigit()]
+    pre_code = np.unique(k["pre"], return_inverse=True)[1].reshape(-1) if len(df) else k["pre"]
+    # np.lexsort sorts by the LAST key first.
+    order = np.lexsort(
+        [
+            k["tag"],
+            k["variant"],
+            k["has_variant"],
+            sign * k["build"],
+            sign * pre_code,
+            sign * k["pre_num"],
+            sign * k["pre_rank"].astype(np.int64),
+            *[sign * k[c] for c in reversed(numeric)],
+            k["group"],
+        ]
+    )
+    return df.iloc[order]

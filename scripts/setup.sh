@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what regframe's demo, tests and benchmark need on a fresh Debian machine:
+# the CNCF registry and skopeo (Debian packages) and regframe itself with its test extras.
+# Idempotent: skips what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v docker-registry >/dev/null 2>&1 || need_apt+=(docker-registry)
+if [ "${1:-}" != "--no-skopeo" ]; then
+    command -v skopeo >/dev/null 2>&1 || need_apt+=(skopeo)
+fi
+if [ ${#need_apt[@]} -gt 0 ]; then
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    echo "setup: installing ${need_apt[*]} with apt-get" >&2
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+PY="${PYTHON:-python3}"
+if ! "$PY" -c "import regframe, pytest, jwt, nbclient, ruff" >/dev/null 2>&1 \
+   || [ "${REGFRAME_REINSTALL:-}" = 1 ]; then
+    echo "setup: pip install -e '.[dev]'" >&2
+    "$PY" -m pip install -q --disable-pip-version-check -e ".[dev]"
+fi

@@ -1,0 +1,84 @@
+"""Shared pytest fixtures: real loopback registries from :mod:`regframe.sandbox`.
+
+Each ``registry_*`` fixture starts one CNCF distribution registry per test
+session (start-up takes ~0.1 s) and skips cleanly, with the install hint,
+on machines without the ``docker-registry`` binary.  CI installs it, so a skip
+there is a bug.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from regframe.sandbox import Sandbox, SandboxUnavailable, TokenServer
+
+#: Test-only password of the ``alice`` account on every authenticated sandbox.
+ALICE_PASSWORD = "wonderland-4-sandbox"
+USERS = {"alice": ALICE_PASSWORD}
+PRIVATE = ("private/",)
+
+_repo_counter = itertools.count(1)
+
+
+def _started(sandbox: Sandbox) -> Iterator[Sandbox]:
+    try:
+        sandbox.start()
+    except SandboxUnavailable as exc:
+        pytest.skip(str(exc))
+    try:
+        yield sandbox
+    finally:
+        sandbox.stop()
+
+
+@pytest.fixture(scope="session")
+def registry_open() -> Iterator[Sandbox]:
+    """An anonymous read/write registry (``auth="none"``)."""
+    yield from _started(Sandbox())
+
+
+@pytest.fixture(scope="session")
+def registry_htpasswd() -> Iterator[Sandbox]:
+    """Basic auth; users ``{"alice": ALICE_PASSWORD}``."""
+    yield from _started(Sandbox(auth="htpasswd", users=USERS))
+
+
+@pytest.fixture(scope="session")
+def registry_token() -> Iterator[Sandbox]:
+    """Bearer auth, realm on 127.0.0.2; repos under ``private/`` need alice's credentials."""
+    yield from _started(Sandbox(auth="token", users=USERS, private=PRIVATE))
+
+
+@pytest.fixture(scope="session")
+def registry_redirect() -> Iterator[Sandbox]:
+    """Token auth plus blob GETs redirected (307) to a recording CDN on 127.0.0.3."""
+    yield from _started(Sandbox(auth="token", redirect=True, users=USERS, private=PRIVATE))
+
+
+@pytest.fixture(scope="session")
+def registry_tls() -> Iterator[Sandbox]:
+    """https registry (``ca_path`` holds its CA) with a plain-http token realm on 127.0.0.2."""
+    yield from _started(Sandbox(auth="token", tls=True, users=USERS, private=PRIVATE))
+
+
+@pytest.fixture
+def token_server(registry_token: Sandbox) -> Iterator[TokenServer]:
+    """``registry_token``'s token server with default knobs and no recorded requests.
+
+    Knobs a test flips are restored afterwards, so tests stay independent.
+    """
+    server = registry_token.token_server
+    server.reset()
+    yield server
+    server.reset()
+
+
+@pytest.fixture
+def unique_repo(request: pytest.FixtureRequest) -> str:
+    """A repository name no other test uses: ``t/<test-name>-<n>``."""
+    name = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:60].strip("-")
+    return f"t/{name or 'test'}-{next(_repo_counter)}"
