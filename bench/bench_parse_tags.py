@@ -20,14 +20,29 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from regframe.versions import parse_tags, sort_tags  # noqa: E402
+from regframe.versions import parse_tags, sort_tags
 
 VARIANTS = [
-    "", "-slim", "-slim-bookworm", "-bookworm", "-alpine", "-alpine3.20", "-windowsservercore-ltsc2022",
-    "-jdk-jammy", "-jre-alpine", "-perl", "-alpine-perl", "-debian-12-r2", "-ubi", "-arm64",
-    "-ce.0", "-jammy", "-nanoserver-1809",
+    "",
+    "-slim",
+    "-slim-bookworm",
+    "-bookworm",
+    "-alpine",
+    "-alpine3.20",
+    "-windowsservercore-ltsc2022",
+    "-jdk-jammy",
+    "-jre-alpine",
+    "-perl",
+    "-alpine-perl",
+    "-debian-12-r2",
+    "-ubi",
+    "-arm64",
+    "-ce.0",
+    "-jammy",
+    "-nanoserver-1809",
 ]
-PRES = ["", "", "", "", "rc1", "-rc.2", "b3", "a1", "-beta.3", "-SNAPSHOT", "-ea-16", "-M3"]
+# About one tag in ten is a prerelease, as on python/elasticsearch/openjdk.
+PRES = [""] * 72 + ["rc1", "-rc.2", "b3", "a1", "-beta.3", "-SNAPSHOT", "-ea-16", "-M3"]
 NAMED = ["latest", "lts", "bookworm", "stable", "edge", "mainline", "alpine", "slim"]
 
 
@@ -46,7 +61,9 @@ def make_tags(n: int, seed: int = 0) -> list[str]:
         elif r < 0.83:
             out.append(f"10.0.{rnd.choice((17763, 20348))}.{rnd.randint(1, 7000)}")
         elif r < 0.88:
-            out.append(f"{rnd.randint(2019, 2025)}.{rnd.randint(1, 12):02d}.{rnd.randint(1, 28):02d}")
+            out.append(
+                f"{rnd.randint(2019, 2025)}.{rnd.randint(1, 12):02d}.{rnd.randint(1, 28):02d}"
+            )
         elif r < 0.92:
             out.append(f"jammy-2024{rnd.randint(1, 12):02d}{rnd.randint(1, 28):02d}")
         elif r < 0.96:

@@ -56,12 +56,10 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    import importlib
+
     if name == "plot":
-        from . import plot
-
-        return plot
+        return importlib.import_module(".plot", __name__)
     if name == "explore":
-        from .widgets import explore
-
-        return explore
+        return importlib.import_module(".widgets", __name__).explore
     raise AttributeError(f"module 'regframe' has no attribute {name!r}")

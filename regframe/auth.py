@@ -22,6 +22,7 @@ import base64
 import ipaddress
 import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -236,7 +237,7 @@ class Authenticator:
         return {}
 
     def refresh(self, reply: Reply, scope: str, used: dict[str, str]) -> dict[str, str] | None:
-        """Headers for one retry after ``reply`` (a 401/403), or ``None`` when retrying is pointless."""
+        """Headers for one retry after a 401/403 ``reply``; ``None`` when retrying is pointless."""
         ch = self._challenge(reply)
         if ch is None:
             return None
@@ -251,7 +252,9 @@ class Authenticator:
             return {"Authorization": f"Bearer {token.value}"}
         return None
 
-    def _token(self, scope: str, ch: Challenge, *, stale: str | None, force: bool = False) -> _Token:
+    def _token(
+        self, scope: str, ch: Challenge, *, stale: str | None, force: bool = False
+    ) -> _Token:
         with self._lock:
             cached = self._tokens.get(scope)
             now = time.monotonic()
@@ -410,11 +413,13 @@ def _strip_query(url: str) -> str:
 
 def _lifetime(expires_in: object, issued_at: object) -> float:
     """Seconds the token stays valid from now, per the token spec's defaults and minimum."""
-    try:
-        seconds = float(expires_in) if expires_in is not None else MIN_TOKEN_LIFETIME  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        seconds = MIN_TOKEN_LIFETIME
-    if not seconds == seconds or seconds < MIN_TOKEN_LIFETIME:  # NaN or too short
+    seconds = MIN_TOKEN_LIFETIME
+    if isinstance(expires_in, int | float | str) and not isinstance(expires_in, bool):
+        try:
+            seconds = float(expires_in)
+        except ValueError:
+            seconds = MIN_TOKEN_LIFETIME
+    if math.isnan(seconds) or seconds < MIN_TOKEN_LIFETIME:
         seconds = MIN_TOKEN_LIFETIME
     seconds = min(seconds, 24 * 3600.0)
     if isinstance(issued_at, str):

@@ -66,6 +66,7 @@ _TAG_COLUMNS: tuple[str, ...] = (
 )
 
 _UTC_NS = pd.DatetimeTZDtype("ns", "UTC")
+_FINAL = "\x00final"
 _DAY_SECONDS = 86_400.0
 
 # Order of prerelease words inside one release: a nightly comes before an alpha,
@@ -239,73 +240,67 @@ def releases(df: pd.DataFrame, *, prereleases: bool = False) -> pd.DataFrame:
     created = _utc(kept["created"]) if "created" in kept.columns else _empty_created(kept.index)
     variant = kept["variant"] if "variant" in kept.columns else pd.Series(pd.NA, index=kept.index)
 
-    rows: list[dict[str, Any]] = []
+    release = kept["release"].astype("string")
+    tag = kept["tag"].astype("string")
     work = pd.DataFrame(
         {
-            "tag": kept["tag"].astype("string"),
-            "release": kept["release"].astype("string"),
-            "prerelease": kept["prerelease"].astype("string"),
+            "tag": tag,
+            "release": release,
+            # a sentinel instead of NA keeps group keys plain strings on pandas 2.2 and 3
+            "pre_key": kept["prerelease"].astype("string").fillna(_FINAL),
             "variant": variant.astype("string"),
             "created": created,
-        },
-        index=kept.index,
+            "major": kept["major"].astype("Int64"),
+            "minor": kept["minor"].astype("Int64"),
+            "patch": kept["patch"].astype("Int64"),
+            "scheme": kept["scheme"].astype("string"),
+            # the plain tag (``8.15.0`` or ``v8.15.0``) sorts before its variants
+            "plain_last": ~((tag == release) | (tag == "v" + release)).fillna(False),
+        }
+    ).sort_values(["plain_last", "tag"], kind="stable")
+    keys = ["release", "pre_key"]
+    grouped = work.groupby(keys, sort=False)
+    out = grouped.agg(
+        major=("major", "first"),
+        minor=("minor", "first"),
+        patch=("patch", "first"),
+        scheme=("scheme", "first"),
+        created=("created", "min"),
+        n_tags=("tag", "size"),
+        tags=("tag", ",".join),
     )
-    firsts = kept[["major", "minor", "patch", "scheme"]]
-    for (release, prerelease), group in work.groupby(
-        ["release", "prerelease"], dropna=False, sort=False
-    ):
-        first = firsts.loc[group.index[0]]
-        # plain tag first, then the variants alphabetically
-        ordered = sorted(
-            group["tag"].tolist(), key=lambda t: (t != release and t != f"v{release}", t)
-        )
-        variants = sorted({v for v in group["variant"].dropna().tolist() if v})
-        rows.append(
-            {
-                "release": release,
-                "major": _na_to_none(first["major"]),
-                "minor": _na_to_none(first["minor"]),
-                "patch": _na_to_none(first["patch"]),
-                "prerelease": _na_to_none(prerelease),
-                "line": _line_of(str(release)),
-                "scheme": str(first["scheme"]),
-                "created": group["created"].min(),
-                "n_tags": len(group),
-                "tags": ",".join(ordered),
-                "variants": ",".join(variants) if variants else None,
-            }
-        )
-
-    out = _releases_from_rows(rows)
-    out = out.iloc[_version_order(out["release"], out["prerelease"])].reset_index(drop=True)
-    out.attrs = dict(df.attrs)
-    return out
-
-
-def _releases_from_rows(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    def col(name: str) -> list[Any]:
-        return [r[name] for r in rows]
-
-    created = pd.DatetimeIndex(
-        [pd.NaT if v is None or pd.isna(v) else v for v in col("created")], dtype=_UTC_NS
+    variants = (
+        work.dropna(subset=["variant"])
+        .drop_duplicates([*keys, "variant"])
+        .sort_values("variant", kind="stable")
+        .groupby(keys, sort=False)["variant"]
+        .agg(",".join)
     )
-    out = pd.DataFrame(
+    out = out.join(variants.rename("variants")).reset_index()
+    pre_key = out["pre_key"].astype("string")
+    prerelease = pre_key.mask(pre_key == _FINAL)
+    result = pd.DataFrame(
         {
-            "release": pd.array(col("release"), dtype="string"),
-            "major": pd.array(col("major"), dtype="Int64"),
-            "minor": pd.array(col("minor"), dtype="Int64"),
-            "patch": pd.array(col("patch"), dtype="Int64"),
-            "prerelease": pd.array(col("prerelease"), dtype="string"),
-            "is_prerelease": pd.array([p is not None for p in col("prerelease")], dtype="boolean"),
-            "line": pd.array(col("line"), dtype="string"),
-            "scheme": pd.Categorical(col("scheme"), categories=list(RELEASE_SCHEMES)),
-            "created": created,
-            "n_tags": pd.array(col("n_tags"), dtype="Int64"),
-            "tags": pd.array(col("tags"), dtype="string"),
-            "variants": pd.array(col("variants"), dtype="string"),
+            "release": out["release"].astype("string"),
+            "major": out["major"].astype("Int64"),
+            "minor": out["minor"].astype("Int64"),
+            "patch": out["patch"].astype("Int64"),
+            "prerelease": prerelease,
+            "is_prerelease": prerelease.notna().astype("boolean"),
+            "line": out["release"].astype("string").map(_line_of).astype("string"),
+            "scheme": pd.Categorical(
+                out["scheme"].astype(object), categories=list(RELEASE_SCHEMES)
+            ),
+            "created": _utc(out["created"]),
+            "n_tags": out["n_tags"].astype("Int64"),
+            "tags": out["tags"].astype("string"),
+            "variants": out["variants"].astype("string"),
         }
     )
-    return out
+    result = result.iloc[_version_order(result["release"], result["prerelease"])]
+    result = result.reset_index(drop=True)
+    result.attrs = dict(df.attrs)
+    return result
 
 
 def as_releases(df: pd.DataFrame, *, prereleases: bool = False) -> pd.DataFrame:

@@ -69,13 +69,18 @@ def _auth(args: argparse.Namespace) -> tuple[str, str] | None:
     return (args.username, password)
 
 
-def _filter(df: pd.DataFrame, pattern: str | None) -> pd.DataFrame:
+def _compile(pattern: str | None) -> re.Pattern[str] | None:
     if not pattern:
-        return df
+        return None
     try:
-        regex = re.compile(pattern)
+        return re.compile(pattern)
     except re.error as exc:
         raise _UsageError(f"--match: bad regular expression: {exc}") from None
+
+
+def _filter(df: pd.DataFrame, regex: re.Pattern[str] | None) -> pd.DataFrame:
+    if regex is None:
+        return df
     keep = df["tag"].astype("string").map(lambda t: bool(regex.search(t)), na_action="ignore")
     out = df[keep.fillna(False).astype(bool)]
     out.attrs = dict(df.attrs)
@@ -89,6 +94,7 @@ class _UsageError(Exception):
 def _read(args: argparse.Namespace, *, dates: bool) -> pd.DataFrame:
     from .frame import read_tags
 
+    regex = _compile(args.match)  # bad input fails before any network traffic
     df = read_tags(
         args.image,
         dates=dates,
@@ -97,7 +103,7 @@ def _read(args: argparse.Namespace, *, dates: bool) -> pd.DataFrame:
         insecure=args.insecure,
         timeout=args.timeout,
     )
-    return _filter(df, args.match)
+    return _filter(df, regex)
 
 
 def _cmd_tags(args: argparse.Namespace) -> int:
@@ -164,8 +170,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         if os.environ.get("REGFRAME_DEBUG"):
             raise
-        print(f"regframe: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
-              file=sys.stderr)
+        print(
+            f"regframe: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
+            file=sys.stderr,
+        )
         return EXIT_ERROR
 
 

@@ -72,7 +72,7 @@ class Credentials:
         Password or token; never displayed.
     source
         Where the credentials came from, for messages:
-        ``"config.json credHelpers[docker-credential-ecr-login]"``.
+        ``"/home/me/.docker/config.json credHelpers[docker-credential-ecr-login]"``.
 
     Examples
     --------
@@ -311,7 +311,7 @@ def _from_file(path: Path, host: str, env: Mapping[str, str], timeout: float) ->
     data = _load_json(path)
     if data is None:
         return None
-    label = path.name
+    label = str(path)
     helpers = _section(data, "credHelpers", path)
     for key in _matching_keys(helpers, host):
         helper = helpers[key]
@@ -392,6 +392,8 @@ def find_credentials(
     """
     environ: Mapping[str, str] = os.environ if env is None else env
     host = registry.strip().lower()
+    if "://" in host:  # tolerate "https://host/" the way config.json keys are written
+        host = _key_host(host) or host
     for path in _config_paths(environ):
         found = _from_file(path, host, environ, helper_timeout)
         if found is not None:

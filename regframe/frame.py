@@ -158,15 +158,13 @@ def read_tags(
 
 def _iso_utc(s: pd.Series) -> pd.Series:
     """ISO-8601 UTC text (``2024-08-08T10:34:56.123456789Z``), fraction only when non-zero."""
-    if s.dt.tz is None:
-        s = s.dt.tz_localize("UTC")
-    else:
-        s = s.dt.tz_convert("UTC")
+    s = s.dt.tz_localize("UTC") if s.dt.tz is None else s.dt.tz_convert("UTC")
     base = s.dt.strftime("%Y-%m-%dT%H:%M:%S")
     ns = (s.dt.microsecond * 1000 + s.dt.nanosecond).astype("Int64")
     frac = ns.astype("string").str.zfill(9).str.rstrip("0")
     text = base.astype("string") + ("." + frac).where(ns > 0, "") + "Z"
-    return text.where(s.notna(), pd.NA).astype("string")
+    out: pd.Series = text.where(s.notna(), pd.NA).astype("string")
+    return out
 
 
 def _csv_frame(df: pd.DataFrame) -> pd.DataFrame:
@@ -230,4 +228,3 @@ def to_csv(
     if isinstance(path_or_buf, str | os.PathLike):
         Path(path_or_buf).parent.mkdir(parents=True, exist_ok=True)
     return out.to_csv(path_or_buf, **kwargs)
-

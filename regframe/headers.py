@@ -31,6 +31,8 @@ __all__ = [
 _TCHAR = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _TOKEN68_CHAR = frozenset("-._~+/0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _WS = frozenset(" \t\r\n")
+_AUTH_VALUE_STOP = _WS | {",", '"'}
+_LINK_VALUE_STOP = _AUTH_VALUE_STOP | {";"}
 
 
 @dataclass(frozen=True)
@@ -218,29 +220,31 @@ def parse_www_authenticate(value: str | Iterable[str] | None) -> list[Challenge]
         # A bare token is a new challenge's scheme; the first param (or token68)
         # follows after whitespace, not after a comma.
         params: dict[str, str] = {}
-        token68: str | None = None
-        challenges.append((name.lower(), params, token68))
-        if scanner.at_end() or scanner.peek() == ",":
-            continue
         end = scanner.token68_ahead()
         if end is not None:
-            token68 = scanner.text[scanner.pos : end]
-            challenges[-1] = (name.lower(), params, token68)
+            challenges.append((name.lower(), params, scanner.text[scanner.pos : end]))
             scanner.pos = end
             _finish_element(scanner)
             continue
+        challenges.append((name.lower(), params, None))
         _read_params(scanner, params)
     return [Challenge(scheme, params, token68) for scheme, params, token68 in challenges]
 
 
-def _param_value(scanner: _Scanner) -> str | None:
-    """At ``=``: read ``BWS (token / quoted-string)``; None when neither follows."""
+def _param_value(scanner: _Scanner, stop: frozenset[str] = _AUTH_VALUE_STOP) -> str | None:
+    """At ``=``: read ``BWS (quoted-string / bare value)``; None when neither follows.
+
+    A bare value should be an RFC 9110 token, but servers send unquoted URLs
+    (``realm=https://h/t``), so it runs to the next character in ``stop``.
+    """
     scanner.pos += 1  # '='
     scanner.skip_ws()
     if scanner.peek() == '"':
         return scanner.quoted_string()
-    token = scanner.take(_TCHAR)
-    return token or None
+    start = scanner.pos
+    while scanner.pos < scanner.end and scanner.text[scanner.pos] not in stop:
+        scanner.pos += 1
+    return scanner.text[start : scanner.pos] or None
 
 
 def _read_params(scanner: _Scanner, params: dict[str, str]) -> None:
@@ -365,7 +369,7 @@ def parse_link_next(value: str | Iterable[str] | None) -> str | None:
             scanner.skip_ws()
             if scanner.peek() != "=":
                 continue
-            param_value = _param_value(scanner)
+            param_value = _param_value(scanner, _LINK_VALUE_STOP)
             if param == "rel" and param_value is not None:
                 is_next = is_next or "next" in param_value.lower().split()
         if is_next and target:

@@ -35,7 +35,6 @@ import pandas as pd
 from .cache import DigestCache, facts_key
 from .errors import (
     AuthenticationError,
-    ManifestError,
     NotFoundError,
     RateLimitError,
     RegframeError,
@@ -150,7 +149,9 @@ class _Runner:
     """Runs phases of independent jobs on one pool, with one shared progress bar."""
 
     def __init__(self, max_workers: int, show: bool, total: int) -> None:
-        self.pool = ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="regframe")
+        self.pool = ThreadPoolExecutor(
+            max_workers=max(1, max_workers), thread_name_prefix="regframe"
+        )
         self.bar: Any = None
         if show:
             from tqdm.auto import tqdm
@@ -314,7 +315,9 @@ def add_metadata(
                 f.platforms = index_platforms(doc) or None
                 child = select_child(doc, want)
                 if child is None:
-                    f.error = f"no image for platform {plat_key or 'any'} (has: {f.platforms or 'none'})"
+                    f.error = (
+                        f"no image for platform {plat_key or 'any'} (has: {f.platforms or 'none'})"
+                    )
                     chain.done = True
                     return
                 chain.index_annotations = dict(doc.annotations)
@@ -329,7 +332,9 @@ def add_metadata(
                 chain.manifest = doc
             elif isinstance(doc, Schema1):
                 f.media_type = "application/vnd.docker.distribution.manifest.v1+prettyjws"
-                f.platforms = f"{doc.os}/{doc.architecture}" if doc.os and doc.architecture else None
+                f.platforms = (
+                    f"{doc.os}/{doc.architecture}" if doc.os and doc.architecture else None
+                )
                 f.created = doc.created_at
                 f.created_source = "config" if f.created is not None else None
                 chain.done = True
@@ -388,7 +393,11 @@ def add_metadata(
             rows.append(dict(prefetched[tag]))
             continue
         res = results[tag]
-        row: dict[str, Any] = {"digest": res.digest, "media_type": res.media_type, "error": res.error}
+        row: dict[str, Any] = {
+            "digest": res.digest,
+            "media_type": res.media_type,
+            "error": res.error,
+        }
         if res.digest is not None:
             f = chains[res.digest].facts
             row.update(
@@ -419,9 +428,19 @@ def add_metadata(
 
 
 def _assemble(df: pd.DataFrame, rows: list[dict[str, Any]]) -> pd.DataFrame:
-    meta = pd.DataFrame(rows, index=df.index, columns=[
-        "digest", "media_type", "platforms", "created", "created_source", "size", "error",
-    ])
+    meta = pd.DataFrame(
+        rows,
+        index=df.index,
+        columns=[
+            "digest",
+            "media_type",
+            "platforms",
+            "created",
+            "created_source",
+            "size",
+            "error",
+        ],
+    )
     out = df.copy()
     out["digest"] = meta["digest"].astype("string")
     out["media_type"] = meta["media_type"].astype("string")
@@ -480,10 +499,11 @@ def resolve_aliases(df: pd.DataFrame) -> pd.Series:
     cand["_parts"] = cand["release"].str.count(r"\.") + 1
     cand["_vlen"] = cand["variant"].str.len().fillna(0)
     cand["_pre"] = cand["is_prerelease"].fillna(False).astype(bool)
-    keys = version_key(df.loc[cand.index])
-    cand = pd.concat([cand, keys.add_prefix("_k_")], axis=1)
-    order = ["digest", "_parts", "_vlen", "_pre", *[c for c in cand if c.startswith("_k_")]]
-    asc = [True, False, True, True, *[False for c in cand if c.startswith("_k_")]]
+    keys = version_key(df.loc[cand.index]).add_prefix("_k_")
+    key_cols = [str(c) for c in keys.columns]
+    cand = pd.concat([cand, keys], axis=1)
+    order = ["digest", "_parts", "_vlen", "_pre", *key_cols]
+    asc = [True, False, True, True, *[False] * len(key_cols)]
     best = cand.sort_values(order, ascending=asc, kind="stable").drop_duplicates("digest")
     winner = best.set_index("digest")["tag"]
     mapped = df["digest"].map(winner)

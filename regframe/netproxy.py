@@ -176,6 +176,10 @@ class _LoopServer:
             await self._handle(reader, writer)
         except (ConnectionError, OSError, asyncio.IncompleteReadError):
             pass
+        except asyncio.CancelledError:
+            # Only close() cancels these; ending quietly keeps asyncio's stream
+            # callback from logging the cancellation as an error.
+            pass
         finally:
             if task is not None:
                 self._tasks.discard(task)
@@ -245,7 +249,8 @@ class LatencyProxy(_LoopServer):
             return
         self._stats["connections"] += 1
         self._stats["active"] += 1
-        first_release = accepted + (self.delay if self.handshake else 0.0)
+        # SYN and SYN-ACK each take delay/2 before the client can send its first byte.
+        first_release = accepted + (1.5 * self.delay if self.handshake else 0.0)
         try:
             await asyncio.gather(
                 self._pipe(reader, up_writer, "bytes_to_upstream", first_release),

@@ -82,17 +82,26 @@ def _title(rel: pd.DataFrame, what: str) -> str:
 
 
 def _major_colors(majors: Sequence[Any]) -> dict[Any, Any]:
-    """A stable color per major: qualitative maps while they suffice, then viridis."""
+    """A stable color per major: qualitative maps while they suffice, then viridis.
+
+    The greys of tab10/tab20 are skipped: grey means "folded lines" here.
+    """
     import matplotlib as mpl
 
     n = len(majors)
-    if n <= 10:
-        cmap, positions = mpl.colormaps["tab10"], [i / 10 + 0.05 for i in range(n)]
-    elif n <= 20:
-        cmap, positions = mpl.colormaps["tab20"], [i / 20 + 0.025 for i in range(n)]
+    tab10 = [c for i, c in enumerate(mpl.colormaps["tab10"].colors) if i != 7]  # type: ignore[attr-defined]
+    tab20 = [c for i, c in enumerate(mpl.colormaps["tab20"].colors) if i not in (14, 15)]  # type: ignore[attr-defined]
+    if n <= len(tab10):
+        palette = tab10[:n]
+    elif n <= len(tab20):
+        palette = tab20[:n]
     else:
-        cmap, positions = mpl.colormaps["viridis"], list(np.linspace(0, 0.95, n))
-    return {m: cmap(p) for m, p in zip(majors, positions, strict=True)}
+        palette = [mpl.colormaps["viridis"](p) for p in np.linspace(0, 0.95, n)]
+    return dict(zip(majors, palette, strict=True))
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _label_fontsize(n_rows: int) -> float:
@@ -261,7 +270,7 @@ def timeline(
     _format_date_axis(ax)
     ax.set_xlabel("build date (UTC)")
     ax.set_ylabel("line (major.minor)")
-    ax.set_title(_title(rel, f"{len(rel)} releases by date"))
+    ax.set_title(_title(rel, f"{_plural(len(rel), 'release')} by date"))
     _outside_legend(ax, handles)
     return ax
 
@@ -318,7 +327,10 @@ def cadence(
         bottom += heights
     ax.xaxis_date()
     _format_date_axis(ax)
-    ax.margins(x=0.01)
+    # half a period of air either side, so one lone bar does not fill the axes
+    pad = float(np.max(width)) / 0.85 * 0.5
+    ax.set_xlim(float(left[0]) - pad, float(left[-1] + width[-1]) + pad)
+    ax.set_ylim(0, max(1.0, float(bottom.max())) * 1.06)
     ax.yaxis.get_major_locator().set_params(integer=True)  # type: ignore[call-arg]
     period = {"YS": "year", "QS": "quarter", "MS": "month"}.get(freq, freq)
     ax.set_ylabel(f"releases per {period}")
@@ -463,7 +475,10 @@ def lines(
         starts.append(part["first"].min())
         ends.append(part["last"].max())
     left, right = _date_num(starts), _date_num(ends)
-    span = float(right.max() - left.min()) or 30.0
+    lo, hi = float(left.min()), float(right.max())
+    if hi - lo < 1.0:  # a single build day: show a month either side
+        lo, hi = lo - 30.0, hi + 30.0
+    span = hi - lo
     # a line with one release still gets a visible sliver
     width = np.maximum(right - left, span * 0.004)
     bar_colors = [_FOLDED_COLOR if r.folded else colors[r.major] for r in rows]
@@ -473,7 +488,7 @@ def lines(
     for y, (row, end) in enumerate(zip(rows, left + width, strict=True)):
         part = by_line.loc[list(row.members)]
         count = int(part["n_releases"].sum())
-        text = f"{count} releases" if row.folded else f"{part['latest'].iloc[-1]} ({count})"
+        text = _plural(count, "release") if row.folded else f"{part['latest'].iloc[-1]} ({count})"
         ax.text(end + span * 0.006, y, text, va="center", ha="left",
                 fontsize=fontsize * 0.85, color="0.25", clip_on=False)  # fmt: skip
     ax.set_yticks(range(len(rows)), [r.label for r in rows], fontsize=fontsize)
@@ -482,12 +497,12 @@ def lines(
             tick.set_color(_FOLDED_COLOR)
     ax.set_ylim(-0.7, len(rows) - 0.3)
     # room on the right for the end-of-bar labels
-    ax.set_xlim(left.min() - span * 0.02, right.max() + span * 0.14)
+    ax.set_xlim(lo - span * 0.02, hi + span * 0.14)
     ax.xaxis_date()
     _format_date_axis(ax)
     ax.grid(axis="x", color="0.92", linewidth=0.8)
     ax.set_axisbelow(True)
     ax.set_xlabel("build date (UTC)")
     ax.set_ylabel("line (major.minor)")
-    ax.set_title(_title(rel, f"life of {len(table)} release lines"))
+    ax.set_title(_title(rel, f"life of {_plural(len(table), 'release line')}"))
     return ax

@@ -21,7 +21,7 @@ import json
 import tarfile
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Literal, TypeVar
 
 import requests
@@ -176,7 +176,13 @@ class Pusher:
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self._lock = threading.Lock()
-        self._blobs: set[tuple[str, str]] = set()
+        # distribution's filesystem driver rewrites link files in place (truncate, then
+        # write), so two concurrent pushes of the same blob or manifest can make a third
+        # request read an empty link and answer "blob unknown".  Each (repo, digest) is
+        # therefore uploaded once, and writers of one manifest digest are serialised.
+        self._blobs: dict[tuple[str, str], Future[str]] = {}
+        self._stored: set[tuple[str, str]] = set()
+        self._manifest_locks: dict[str, threading.Lock] = {}
         #: digest -> (media_type, size) of every manifest pushed, for building indexes.
         self.manifests: dict[str, tuple[str, int]] = {}
 
@@ -238,9 +244,25 @@ class Pusher:
         'sha256:2cf24dba...'
         """
         digest = sha256_digest(data)
+        key = (repo, digest)
         with self._lock:
-            if (repo, digest) in self._blobs:
-                return digest
+            pending = self._blobs.get(key)
+            if pending is None:
+                mine: Future[str] = Future()
+                self._blobs[key] = mine
+        if pending is not None:
+            return pending.result()
+        try:
+            self._upload(repo, digest, data)
+        except BaseException as exc:
+            with self._lock:
+                del self._blobs[key]
+            mine.set_exception(exc)
+            raise
+        mine.set_result(digest)
+        return digest
+
+    def _upload(self, repo: str, digest: str, data: bytes) -> None:
         start = self._request("POST", f"/v2/{repo}/blobs/uploads/", repo, expected=(202,))
         location = start.headers.get("Location")
         if not location:
@@ -254,9 +276,6 @@ class Pusher:
             data=data,
             headers={"Content-Type": "application/octet-stream"},
         )
-        with self._lock:
-            self._blobs.add((repo, digest))
-        return digest
 
     def push_manifest(self, repo: str, reference: str, body: bytes, media_type: str) -> str:
         """PUT a manifest (or index) under ``reference`` (a tag or its digest).
@@ -266,14 +285,21 @@ class Pusher:
         >>> sb.pusher.push_manifest("demo/app", "1.0", body, OCI_MANIFEST)  # doctest: +SKIP
         """
         digest = sha256_digest(body)
-        resp = self._request(
-            "PUT",
-            f"/v2/{repo}/manifests/{reference}",
-            repo,
-            expected=(201,),
-            data=body,
-            headers={"Content-Type": media_type},
-        )
+        with self._lock:
+            lock = self._manifest_locks.setdefault(digest, threading.Lock())
+        with lock:
+            if reference == digest and (repo, digest) in self._stored:
+                return digest
+            resp = self._request(
+                "PUT",
+                f"/v2/{repo}/manifests/{reference}",
+                repo,
+                expected=(201,),
+                data=body,
+                headers={"Content-Type": media_type},
+            )
+            with self._lock:
+                self._stored.add((repo, digest))
         echoed = resp.headers.get("Docker-Content-Digest")
         if echoed and echoed != digest:
             raise RegistryError(f"registry stored {echoed}, expected {digest}", url=resp.url)
@@ -435,6 +461,11 @@ class Pusher:
     def push_attestation(self, repo: str, subject: str) -> tuple[str, int]:
         """Push a BuildKit-style attestation manifest for ``subject``; returns (digest, size).
 
+        The in-toto statement and config blobs are the same for every subject
+        (so a repository uploads them once: seeding stays fast); the manifest
+        names its subject in an annotation, so each child gets its own
+        attestation digest as with BuildKit.
+
         Example
         -------
         >>> sb.pusher.push_attestation("demo/app", child_digest)  # doctest: +SKIP
@@ -443,9 +474,7 @@ class Pusher:
             {
                 "_type": "https://in-toto.io/Statement/v0.1",
                 "predicateType": "https://spdx.dev/Document",
-                "subject": [
-                    {"name": f"pkg:docker/{repo}", "digest": {"sha256": subject.split(":")[-1]}}
-                ],
+                "subject": [{"name": f"pkg:docker/{repo}"}],
                 "predicate": {"spdxVersion": "SPDX-2.3", "name": "regframe-sandbox"},
             }
         )
@@ -473,6 +502,10 @@ class Pusher:
                     "annotations": {"in-toto.io/predicate-type": "https://spdx.dev/Document"},
                 }
             ],
+            "annotations": {
+                "vnd.docker.reference.digest": subject,
+                "vnd.docker.reference.type": "attestation-manifest",
+            },
         }
         body = canonical_json(manifest)
         return self.push_manifest(repo, sha256_digest(body), body, OCI_MANIFEST), len(body)

@@ -331,7 +331,7 @@ class Transport:
                         f"TLS error talking to {urlsplit(url).netloc}: {_short(exc)}",
                         url=_safe_url(url),
                     ) from None
-                except (requests.exceptions.RetryError,) as exc:
+                except requests.exceptions.RetryError as exc:
                     raise RegistryError(
                         f"{urlsplit(url).netloc} kept failing after retries: {_short(exc)}",
                         url=_safe_url(url),

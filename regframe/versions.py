@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -133,15 +133,16 @@ $"""
 #: syntax).  Groups: ``release``, ``prerelease``, ``variant``; the unnamed
 #: group between the last two is build metadata.  Tags that do not start
 #: with a number do not match and are classified separately.
-TAG_RE: Final[re.Pattern[str]] = re.compile(_TAG_PATTERN, re.VERBOSE | re.DOTALL)
+TAG_RE: Final[re.Pattern[str]] = re.compile(_TAG_PATTERN, re.VERBOSE | re.DOTALL | re.ASCII)
 #: Signature/attestation tags of cosign and friends: ``sha256-<hex>.sig``.
 DIGEST_TAG_RE: Final[re.Pattern[str]] = re.compile(r"sha256-[0-9a-f]{64}(?:\.(?:sig|att|sbom))?")
 
 _PRE_RE: Final[re.Pattern[str]] = re.compile(
-    rf"^(?P<word>(?i:{_WORD_ALTS}))(?:[-.]?(?P<num>\d{{1,18}})(?!\d))?"
+    rf"^(?P<word>(?i:{_WORD_ALTS}))(?:[-.]?(?P<num>\d{{1,18}})(?!\d))?", re.ASCII
 )
 _BUILD_RE: Final[re.Pattern[str]] = re.compile(
-    rf"^[vV]?\d+(?:\.\d+)*(?:[-.]?{_TOKEN}(?:[-.]{_TOKEN})*)?[_+](?P<build>\d{{1,18}})(?!\d)"
+    rf"^[vV]?\d+(?:\.\d+)*(?:[-.]?{_TOKEN}(?:[-.]{_TOKEN})*)?[_+](?P<build>\d{{1,18}})(?!\d)",
+    re.ASCII,
 )
 
 # int64 holds every 18-digit number; longer version numbers are NA in
@@ -156,7 +157,12 @@ _BoolArray = npt.NDArray[np.bool_]
 
 def _partition(a: _StrArray, sep: str) -> tuple[_StrArray, _StrArray]:
     """Vectorised ``str.partition``: (head, tail) for every element."""
-    # np.char.partition works on numpy 1.26 and 2.x alike (a C loop either way).
+    if a.size == 0:  # numpy's partition fails on empty input
+        return a, a
+    strings = getattr(np, "strings", None)  # numpy >= 2: a ufunc, no re-stacking
+    if strings is not None:
+        head, _, tail = strings.partition(a, sep)
+        return head, tail
     parts = np.char.partition(a, sep)
     return parts[..., 0], parts[..., 2]
 
@@ -169,20 +175,38 @@ def _to_str_array(s: pd.Series) -> _StrArray:
 
 
 def _digits_to_int(digits: _StrArray, saturate: bool) -> tuple[_IntArray, _BoolArray]:
-    """Digit strings → (int64 values, valid mask); ``""`` is invalid.
+    """ASCII digit strings → (int64 values, valid mask); ``""`` is invalid.
 
     Longer than 18 digits: invalid, or ``10**18`` when ``saturate``.
     """
-    lens = np.char.str_len(digits)
+    # Horner's rule over the UCS-4 code points, column by column: an order of
+    # magnitude faster than numpy's str -> int cast, which goes through Python
+    # int objects.  Callers only pass what the ASCII regex matched as digits.
+    n = len(digits)
+    width = digits.dtype.itemsize // 4
+    values = np.zeros(n, dtype=np.int64)
+    if n == 0 or width == 0:
+        return values, np.zeros(n, dtype=bool)
+    codes = np.ascontiguousarray(digits).view(np.uint32).reshape(n, width)
+    lens = np.count_nonzero(codes, axis=1)
+    for j in range(min(width, _MAX_DIGITS)):
+        col = codes[:, j].astype(np.int64)
+        values = np.where(col != 0, values * 10 + (col - 48), values)
     valid = (lens > 0) & (lens <= _MAX_DIGITS)
-    values = np.zeros(len(digits), dtype=np.int64)
-    if valid.any():
-        values[valid] = digits[valid].astype(np.int64)
     if saturate:
         huge = lens > _MAX_DIGITS
         values[huge] = _SATURATED
         valid |= huge
+    values[~valid] = 0
     return values, valid
+
+
+def _string_codes(a: _StrArray) -> _IntArray:
+    """Codes whose order is the strings' order (hash first, sort only the distinct)."""
+    codes, uniques = pd.factorize(a)
+    rank = np.empty(len(uniques), dtype=np.int64)
+    rank[np.argsort(np.asarray(uniques, dtype=str), kind="stable")] = np.arange(len(uniques))
+    return rank[codes]
 
 
 def _as_string_series(tags: Iterable[str] | pd.Series) -> pd.Series:
@@ -254,8 +278,15 @@ def parse_tags(tags: Iterable[str] | pd.Series) -> pd.DataFrame:
     month, day = (major // 100) % 100, major % 100
     calver = major_ok & (
         ((width == 4) & (major >= 1900) & (major <= 2099))
-        | ((width == 8) & (major >= 19000101) & (major <= 20991231)
-           & (month >= 1) & (month <= 12) & (day >= 1) & (day <= 31))
+        | (
+            (width == 8)
+            & (major >= 19000101)
+            & (major <= 20991231)
+            & (month >= 1)
+            & (month <= 12)
+            & (day >= 1)
+            & (day <= 31)
+        )
     )
     multipart = extra != ""
 
@@ -267,15 +298,21 @@ def parse_tags(tags: Iterable[str] | pd.Series) -> pd.DataFrame:
     if unversioned.any():
         sub = s[unversioned]
         digest[unversioned] = sub.str.fullmatch(DIGEST_TAG_RE).to_numpy(dtype=bool)
-        named[unversioned] = ~sub.str.contains(r"\d", regex=True).to_numpy(dtype=bool)
+        named[unversioned] = ~sub.str.contains(r"[0-9]", regex=True).to_numpy(dtype=bool)
 
     codes = np.select(
         [~has_tag, has_release & calver, has_release & multipart, has_release, digest, named],
-        [-1, SCHEMES.index("calver"), SCHEMES.index("multipart"), SCHEMES.index("semver"),
-         SCHEMES.index("digest"), SCHEMES.index("named")],
+        [
+            -1,
+            SCHEMES.index("calver"),
+            SCHEMES.index("multipart"),
+            SCHEMES.index("semver"),
+            SCHEMES.index("digest"),
+            SCHEMES.index("named"),
+        ],
         default=SCHEMES.index("other"),
     ).astype(np.int8)
-    scheme = pd.Categorical.from_codes(codes, categories=list(SCHEMES))
+    scheme = pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(list(SCHEMES)))
 
     prerelease = m["prerelease"]
     is_pre = pd.arrays.BooleanArray(prerelease.notna().to_numpy(dtype=bool), ~has_tag)
@@ -310,7 +347,7 @@ def _version_columns(df: pd.DataFrame) -> pd.DataFrame:
     return parse_tags(df["tag"].reset_index(drop=True)).set_axis(df.index)
 
 
-def _key_arrays(df: pd.DataFrame) -> dict[str, npt.NDArray[np.generic]]:
+def _key_arrays(df: pd.DataFrame) -> dict[str, npt.NDArray[Any]]:
     """The columns of :func:`version_key` as numpy arrays (strings as unicode arrays)."""
     v = _version_columns(df)
     n = len(v)
@@ -326,7 +363,7 @@ def _key_arrays(df: pd.DataFrame) -> dict[str, npt.NDArray[np.generic]]:
     group[(tag != "") & (group == _NO_TAG_GROUP)] = _GROUPS["other"]
     group[has_release] = 0
 
-    keys: dict[str, npt.NDArray[np.generic]] = {"group": group}
+    keys: dict[str, npt.NDArray[Any]] = {"group": group}
     width = max(3, int(np.char.count(rel, ".").max(initial=0)) + 1)
     rest = rel
     for i in range(width):
@@ -464,21 +501,31 @@ def sort_tags(df: pd.DataFrame, *, descending: bool = False) -> pd.DataFrame:
     ['1.10', '1.10rc1', '1.9', '1.9-alpine', 'latest']
     """
     k = _key_arrays(df)
+    n = len(df)
     sign = -1 if descending else 1
     numeric = [c for c in k if c.startswith("n") and c[1:].isdigit()]
-    pre_code = np.unique(k["pre"], return_inverse=True)[1].reshape(-1) if len(df) else k["pre"]
-    # np.lexsort sorts by the LAST key first.
-    order = np.lexsort(
-        [
-            k["tag"],
-            k["variant"],
-            k["has_variant"],
-            sign * k["build"],
-            sign * pre_code,
-            sign * k["pre_num"],
-            sign * k["pre_rank"].astype(np.int64),
-            *[sign * k[c] for c in reversed(numeric)],
-            k["group"],
-        ]
-    )
+    # np.lexsort sorts by the LAST key first.  Strings enter as order codes
+    # (hash, then sort only the distinct values); the tag itself is only
+    # needed to break ties, which are rare, so it is sorted within ties only.
+    keys = [
+        _string_codes(k["variant"]),
+        k["has_variant"],
+        sign * k["build"],
+        sign * _string_codes(k["pre"]),
+        sign * k["pre_num"],
+        sign * k["pre_rank"].astype(np.int64),
+        *[sign * k[c] for c in reversed(numeric)],
+        k["group"],
+    ]
+    order = np.lexsort(keys) if n else np.arange(0, dtype=np.intp)
+    if n > 1:
+        same = np.ones(n - 1, dtype=bool)
+        for key in keys:
+            ks = key[order]
+            same &= ks[1:] == ks[:-1]
+        if same.any():
+            run = np.cumsum(np.concatenate(([True], ~same)))
+            tied = np.flatnonzero(np.concatenate((same, [False])) | np.concatenate(([False], same)))
+            rows = order[tied]
+            order[tied] = rows[np.lexsort((k["tag"][rows], run[tied]))]
     return df.iloc[order]

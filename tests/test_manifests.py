@@ -111,7 +111,9 @@ BUILDKIT_INDEX: dict[str, Any] = {
 }
 
 
-def _docker_entry(label: str, arch: str, variant: str | None = None, **extra: Any) -> dict[str, Any]:
+def _docker_entry(
+    label: str, arch: str, variant: str | None = None, **extra: Any
+) -> dict[str, Any]:
     platform: dict[str, Any] = {"architecture": arch, "os": extra.pop("os", "linux")}
     if variant:
         platform["variant"] = variant
@@ -500,7 +502,11 @@ def test_unsigned_schema1_detected_from_application_json() -> None:
 
 @pytest.mark.parametrize(
     "history",
-    [{"v1Compatibility": "{}"}, [{"v1Compatibility": {"created": "x"}}], [{"v1Compatibility": "{"}]],
+    [
+        {"v1Compatibility": "{}"},
+        [{"v1Compatibility": {"created": "x"}}],
+        [{"v1Compatibility": "{"}],
+    ],
 )
 def test_schema1_bad_history(history: Any) -> None:
     doc = {"schemaVersion": 1, "mediaType": DOCKER_SCHEMA1, "fsLayers": [], "history": history}
@@ -563,9 +569,7 @@ def test_platform_str(platform: Platform, expected: str) -> None:
 
 
 def _index(*platforms: tuple[str, ...]) -> Index:
-    children = tuple(
-        Descriptor(OCI_MANIFEST, sha("/".join(p)), 1, Platform(*p)) for p in platforms
-    )
+    children = tuple(Descriptor(OCI_MANIFEST, sha("/".join(p)), 1, Platform(*p)) for p in platforms)
     return Index(OCI_INDEX, children)
 
 
@@ -581,7 +585,8 @@ def _index(*platforms: tuple[str, ...]) -> Index:
         ([("linux", "arm", "v5"), ("linux", "arm", "v6")], "linux/arm/v7", ("linux", "arm", "v6")),
         ([("linux", "arm", "v7")], "linux/arm/v6", None),  # v6 cannot run v7 code
         ([("linux", "amd64", "v3")], "linux/amd64", None),  # baseline cannot run v3
-        ([("linux", "amd64"), ("linux", "amd64", "v3")], "linux/amd64/v3", ("linux", "amd64", "v3")),
+        ([("linux", "amd64"), ("linux", "amd64", "v3")], "linux/amd64/v3",
+         ("linux", "amd64", "v3")),
         ([("linux", "amd64", "v2")], "linux/amd64/v3", ("linux", "amd64", "v2")),
         ([("linux", "arm64", "v8")], "linux/arm/v7", None),
         ([("linux", "amd64")], "windows/amd64", None),

@@ -82,9 +82,15 @@ def test_null_and_empty_tags_are_skipped_and_empty_repo_has_all_columns(server):
     server.route(
         "GET",
         r"/v2/a/b/tags/list",
-        lambda req: json_response({"name": "a/b", "tags": ["1.0", None, "", "  ", 7, "1.0", "2.0"]}),
+        lambda req: json_response(
+            {"name": "a/b", "tags": ["1.0", None, "", "  ", 7, "1.0", "2.0"]}
+        ),
     )
-    server.route("GET", r"/v2/a/empty/tags/list", lambda req: json_response({"name": "a/empty", "tags": None}))
+    server.route(
+        "GET",
+        r"/v2/a/empty/tags/list",
+        lambda req: json_response({"name": "a/empty", "tags": None}),
+    )
     df = rf.read_tags(f"{server.host}/a/b")
     assert list(df.tag) == ["1.0", "2.0"]
     empty = rf.read_tags(f"{server.host}/a/empty")
@@ -97,7 +103,9 @@ def test_null_and_empty_tags_are_skipped_and_empty_repo_has_all_columns(server):
 def test_unknown_repository_is_not_found(server):
     server.route("GET", r"/v2/", lambda req: json_response({}))
     server.route(
-        "GET", r"/v2/no/such/tags/list", lambda req: registry_error(404, "NAME_UNKNOWN", "repository name not known")
+        "GET",
+        r"/v2/no/such/tags/list",
+        lambda req: registry_error(404, "NAME_UNKNOWN", "repository name not known"),
     )
     with pytest.raises(rf.NotFoundError) as info:
         rf.read_tags(f"{server.host}/no/such")
@@ -107,12 +115,20 @@ def test_unknown_repository_is_not_found(server):
 
 @pytest.mark.parametrize(
     ("body", "match"),
-    [(b"<html>oops</html>", "not JSON"), (b"[1, 2]", "not an object"), (b'{"tags": "1.0"}', "not a list")],
+    [
+        (b"<html>oops</html>", "not JSON"),
+        (b"[1, 2]", "not an object"),
+        (b'{"tags": "1.0"}', "not a list"),
+    ],
 )
 def test_malformed_tag_lists_are_typed_errors(server, body, match):
     from tests.scripted import Response
 
     server.route("GET", r"/v2/", lambda req: json_response({}))
-    server.route("GET", r"/v2/a/b/tags/list", lambda req: Response(200, body, {"Content-Type": "application/json"}))
+    server.route(
+        "GET",
+        r"/v2/a/b/tags/list",
+        lambda req: Response(200, body, {"Content-Type": "application/json"}),
+    )
     with pytest.raises(rf.RegistryError, match=match):
         rf.read_tags(f"{server.host}/a/b")

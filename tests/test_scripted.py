@@ -12,7 +12,6 @@ import pytest
 import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from scripted import (
     Request,
     Response,
@@ -64,7 +63,11 @@ def test_route_json_and_recording(server: ScriptedServer) -> None:
     assert response.headers["Content-Type"] == "application/json"
     assert response.json() == {"name": "a/b", "q": {"n": "5", "last": "x"}, "len": 3}
     [recorded] = server.requests
-    assert (recorded.method, recorded.path, recorded.query) == ("POST", "/v2/a/b/things", {"n": "5", "last": "x"})
+    assert (recorded.method, recorded.path, recorded.query) == (
+        "POST",
+        "/v2/a/b/things",
+        {"n": "5", "last": "x"},
+    )
     assert recorded.headers["x-test"] == "1"  # case-insensitive
     assert recorded.body == b"abc"
     assert server.host == f"127.0.0.1:{server.port}"
@@ -78,7 +81,9 @@ def test_unmatched_is_registry_404(server: ScriptedServer) -> None:
 
 
 def test_registry_error_shape(server: ScriptedServer) -> None:
-    server.route("GET", "/denied", lambda r: registry_error(403, "DENIED", "no", headers={"X-A": "b"}))
+    server.route(
+        "GET", "/denied", lambda r: registry_error(403, "DENIED", "no", headers={"X-A": "b"})
+    )
     response = requests.get(f"{server.url}/denied", timeout=5)
     assert response.status_code == 403
     assert response.headers["X-A"] == "b"
@@ -96,7 +101,9 @@ def test_later_route_wins_and_handler_errors_are_500(server: ScriptedServer) -> 
 
 
 def test_head_falls_back_to_get_without_body(server: ScriptedServer) -> None:
-    server.route("GET", "/m", lambda r: Response(200, b"x" * 123, {"Docker-Content-Digest": "sha256:ab"}))
+    server.route(
+        "GET", "/m", lambda r: Response(200, b"x" * 123, {"Docker-Content-Digest": "sha256:ab"})
+    )
     with requests.Session() as session:
         head = session.head(f"{server.url}/m", timeout=5)
         assert head.status_code == 200
@@ -130,15 +137,22 @@ def test_chunked_endless_body_and_delay(server: ScriptedServer) -> None:
 
 
 def test_repeated_headers_and_forced_wrong_length(server: ScriptedServer) -> None:
-    challenges = [("WWW-Authenticate", 'Bearer realm="http://a/token"'), ("WWW-Authenticate", "Basic realm=x")]
+    challenges = [
+        ("WWW-Authenticate", 'Bearer realm="http://a/token"'),
+        ("WWW-Authenticate", "Basic realm=x"),
+    ]
     server.route("GET", "/v2/", lambda r: Response(401, "", challenges))
-    server.route("GET", "/liar", lambda r: Response(200, b"short", {"Content-Length": "100"}, close=True))
+    server.route(
+        "GET", "/liar", lambda r: Response(200, b"short", {"Content-Length": "100"}, close=True)
+    )
     conn = http.client.HTTPConnection(server.ip, server.port, timeout=5)
     conn.request("GET", "/v2/")
     response = conn.getresponse()
     response.read()
     assert response.status == 401
-    assert [v for k, v in response.getheaders() if k == "WWW-Authenticate"] == [v for _, v in challenges]
+    assert [v for k, v in response.getheaders() if k == "WWW-Authenticate"] == [
+        v for _, v in challenges
+    ]
     conn.request("GET", "/liar")
     liar = conn.getresponse()
     with pytest.raises(http.client.IncompleteRead):
@@ -162,10 +176,12 @@ def test_paginated_tags_follows_spec(server: ScriptedServer, style: str) -> None
     assert requests.get(f"{server.url}/v2/", timeout=5).status_code == 200
     tags, pages, stopped = walk(f"{server.url}/v2/lib/app/tags/list?n=5")
     assert tags == TAGS
-    assert len(pages) == 5 and stopped is None
+    assert len(pages) == 5
+    assert stopped is None
     link_urls = [r.target for r in server.requests[1:]]
     if style == "cursor":
-        assert all("last=" not in u for u in link_urls) and "next_page=" in link_urls[1]
+        assert all("last=" not in u for u in link_urls)
+        assert "next_page=" in link_urls[1]
     else:
         assert f"last={TAGS[4]}" in link_urls[1]
     first = requests.get(f"{server.url}/v2/lib/app/tags/list?n=5", timeout=5)
@@ -181,7 +197,8 @@ def test_paginated_tags_n_caps_and_ignore_n(server: ScriptedServer) -> None:
     assert len(requests.get(f"{server.url}/v2/a/tags/list?n=1000", timeout=5).json()["tags"]) == 10
     assert len(requests.get(f"{server.url}/v2/b/tags/list?n=3", timeout=5).json()["tags"]) == 10
     tags, pages, _ = walk(f"{server.url}/v2/b/tags/list?n=3")
-    assert tags == TAGS and len(pages) == 3
+    assert tags == TAGS
+    assert len(pages) == 3
     bad = requests.get(f"{server.url}/v2/a/tags/list?n=-1", timeout=5)
     assert bad.status_code == 400
     assert bad.json()["errors"][0]["code"] == "PAGINATION_NUMBER_INVALID"
@@ -193,11 +210,14 @@ def test_paginated_tags_loop_and_crosshost(server: ScriptedServer) -> None:
     paginated_tags(server, "loop", TAGS, 5, link_style="loop")
     paginated_tags(server, "cross", TAGS, 5, link_style="crosshost")
     tags, pages, repeated = walk(f"{server.url}/v2/loop/tags/list")
-    assert tags == TAGS and len(pages) == 5
+    assert tags == TAGS
+    assert len(pages) == 5
     assert repeated == pages[1]  # the last page points back at page 2
     tags, pages, refused = walk(f"{server.url}/v2/cross/tags/list")
-    assert tags == TAGS[:5] and len(pages) == 1
-    assert refused is not None and urlsplit(refused).hostname == "127.0.0.2"
+    assert tags == TAGS[:5]
+    assert len(pages) == 1
+    assert refused is not None
+    assert urlsplit(refused).hostname == "127.0.0.2"
 
 
 _shared: dict[str, ScriptedServer] = {}

@@ -1,0 +1,483 @@
+"""A small ipywidgets explorer for an image's releases.
+
+``regframe.explore(df)`` or ``regframe.explore("quay.io/prometheus/prometheus")``
+returns an :class:`Explorer`: filter controls on top, a chart (one of the four
+:mod:`regframe.plot` kinds), the filtered releases as a table, and a CSV
+export.  Controls are separate from plotting (the mpl-interactions model): each
+control is a public attribute, every change recomputes :attr:`Explorer.filtered`
+and redraws, so a test (or a script) drives the UI by setting ``.value``.
+
+The chart is drawn on a pyplot-free :class:`matplotlib.figure.Figure` and shown
+as a PNG inside an :class:`ipywidgets.Output`: no pyplot figure is ever
+registered, so redrawing leaks nothing and works under any matplotlib backend.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as widgets
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from regframe import cadence as _cad
+from regframe import plot as _plot
+
+__all__ = ["Explorer", "explore"]
+
+Loader = Callable[..., pd.DataFrame]
+
+ALL_LINES = "all"
+ALL_VARIANTS = "(all)"
+NO_VARIANT = "(no variant)"
+KINDS = ("timeline", "cadence", "intervals", "lines")
+_TABLE_ROWS = 200
+_TABLE_COLUMNS = ["release", "prerelease", "line", "created", "variants", "tags"]
+
+
+def _default_loader(image: str, /, **kwargs: Any) -> pd.DataFrame:
+    from regframe.frame import read_tags  # lazy: widgets must import without the network stack
+
+    return read_tags(image, **kwargs)
+
+
+def _write_csv(df: pd.DataFrame, path: str) -> None:
+    try:
+        from regframe.frame import to_csv
+    except ImportError:  # pragma: no cover - only while frame.py is missing
+        df.to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
+        return
+    to_csv(df, path)
+
+
+def _month_options(created: pd.Series) -> list[tuple[str, pd.Timestamp]]:
+    """Every month from the first to the last build date, labelled ``YYYY-MM``."""
+    dated = _cad._utc(created).dropna()
+    if dated.empty:
+        return []
+    naive = dated.dt.tz_localize(None)
+    first = naive.min().to_period("M").to_timestamp()
+    last = naive.max().to_period("M").to_timestamp()
+    months = pd.date_range(first, last, freq="MS", tz="UTC")
+    return [(m.strftime("%Y-%m"), m) for m in months]
+
+
+class Explorer:
+    """Filter, chart, tabulate and export the releases of one image.
+
+    Build it with :func:`explore`.  Controls (set ``.value`` to drive them):
+
+    ``image`` / ``load`` / ``progress``
+        Only when built from an image reference: a Text with the reference, a
+        Button that (re)loads it, and a progress bar.
+    ``majors`` (SelectMultiple)
+        Majors to keep; an empty selection means every major.
+    ``line`` (Dropdown)
+        ``"all"`` or one ``major.minor`` line of the selected majors.
+    ``variant`` (Dropdown)
+        ``"(all)"``, ``"(no variant)"`` (plain tags only) or one variant.
+    ``prereleases`` (Checkbox)
+        Count prereleases as releases.
+    ``dates`` (SelectionRangeSlider)
+        First and last month to keep (month starts, UTC).
+    ``kind`` (ToggleButtons)
+        ``timeline``, ``cadence``, ``intervals`` or ``lines``.
+    ``export`` / ``export_path``
+        Write :attr:`filtered` as CSV (:func:`regframe.to_csv`) to the path.
+
+    Results: :attr:`filtered` (releases frame after every filter),
+    :attr:`figure` / :attr:`ax` (last chart), :attr:`message` (errors and
+    notes, never a traceback), :attr:`output` (the chart), :attr:`table`.
+    """
+
+    def __init__(
+        self,
+        data: pd.DataFrame | None = None,
+        *,
+        image: str | None = None,
+        loader: Loader | None = None,
+        read_kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        self._loader: Loader = loader or _default_loader
+        self._read_kwargs = dict(read_kwargs or {})
+        self._data: pd.DataFrame | None = None
+        # releases() per (prereleases, variant): filters change often, the data rarely
+        self._cache: dict[tuple[bool, str], pd.DataFrame] = {}
+        self._quiet = False
+        self.filtered: pd.DataFrame = _cad.releases(_empty_tags())
+        self.figure: Figure | None = None
+        self.ax: Axes | None = None
+
+        style = {"description_width": "initial"}
+        self.image: widgets.Text | None = None
+        self.load: widgets.Button | None = None
+        self.progress: widgets.FloatProgress | None = None
+        if image is not None:
+            self.image = widgets.Text(value=image, description="image", style=style,
+                                      layout=widgets.Layout(width="420px"))  # fmt: skip
+            self.load = widgets.Button(description="load", icon="download")
+            self.progress = widgets.FloatProgress(value=0.0, min=0.0, max=1.0,
+                                                  layout=widgets.Layout(width="160px"))  # fmt: skip
+            self.load.on_click(lambda _: self.reload())
+
+        self.message = widgets.HTML(value="")
+        self.majors = widgets.SelectMultiple(options=[], description="majors", rows=5,
+                                             style=style)  # fmt: skip
+        self.line = widgets.Dropdown(options=[ALL_LINES], value=ALL_LINES, description="line",
+                                     style=style)  # fmt: skip
+        self.variant = widgets.Dropdown(options=[ALL_VARIANTS, NO_VARIANT], value=ALL_VARIANTS,
+                                        description="variant", style=style)  # fmt: skip
+        self.prereleases = widgets.Checkbox(value=False, description="prereleases", indent=False)
+        self.dates = widgets.SelectionRangeSlider(
+            options=[("no dates", None)], index=(0, 0), description="dates",
+            disabled=True, style=style, layout=widgets.Layout(width="520px"),
+        )  # fmt: skip
+        self.kind = widgets.ToggleButtons(options=list(KINDS), value="timeline")
+        self.output = widgets.Output()
+        self.table = widgets.HTML(value="")
+        self.export_path = widgets.Text(value="releases.csv", description="CSV",
+                                        style=style)  # fmt: skip
+        self.export = widgets.Button(description="export", icon="save")
+        self.export_message = widgets.HTML(value="")
+        self.export.on_click(lambda _: self.write_csv())
+
+        self.majors.observe(self._on_majors, names="value")
+        for control in (self.line, self.variant, self.prereleases, self.dates, self.kind):
+            control.observe(self._on_change, names="value")
+
+        rows: list[widgets.Widget] = []
+        if self.image is not None and self.load is not None and self.progress is not None:
+            rows.append(widgets.HBox([self.image, self.load, self.progress]))
+        rows += [
+            self.message,
+            widgets.HBox([self.majors, widgets.VBox([self.line, self.variant, self.prereleases])]),
+            self.dates,
+            self.kind,
+            self.output,
+            widgets.HBox([self.export_path, self.export, self.export_message]),
+            self.table,
+        ]
+        self.widget = widgets.VBox(rows)
+
+        if data is not None:
+            self.set_data(data)
+        elif image is not None:
+            self.reload()
+
+    # ------------------------------------------------------------------ display
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)  # type: ignore[no-untyped-call]
+
+    # ------------------------------------------------------------------ data
+
+    @property
+    def data(self) -> pd.DataFrame | None:
+        """The tags (or releases) frame being explored."""
+        return self._data
+
+    def reload(self) -> None:
+        """Load :attr:`image` with the loader (``dates=True``); errors go to :attr:`message`."""
+        if self.image is None or self.progress is None:
+            raise ValueError("this explorer was built from a DataFrame; there is nothing to load")
+        reference = self.image.value.strip()
+        if not reference:
+            self._say("enter an image reference, e.g. quay.io/prometheus/prometheus", error=True)
+            return
+        self.progress.bar_style = "info"
+        self.progress.value = 0.1
+        self._say(f"loading {html.escape(reference)} …")
+        try:
+            df = self._loader(reference, dates=True, **self._read_kwargs)
+        except Exception as exc:  # shown to the user as one line, never as a traceback
+            self.progress.bar_style = "danger"
+            self.progress.value = 1.0
+            self._say(f"could not load {reference}: {type(exc).__name__}: {exc}", error=True)
+            return
+        self.progress.value = 1.0
+        self.progress.bar_style = "success"
+        self._say("")
+        self.set_data(df)
+
+    def set_data(self, df: pd.DataFrame) -> None:
+        """Explore ``df`` (tags or releases frame): reset the controls and redraw."""
+        if not isinstance(df, pd.DataFrame):
+            raise TypeError(f"explore() needs a DataFrame or an image reference, got {df!r}")
+        self._data = df
+        self._cache = {}
+        everything = self._releases_of(prereleases=True, variant=ALL_VARIANTS)
+        self._quiet = True
+        try:
+            majors = sorted(everything["major"].dropna().unique().tolist())
+            self.majors.options = [(str(m), m) for m in majors]
+            self.majors.value = ()
+            self.variant.options = [ALL_VARIANTS, NO_VARIANT, *self._variants(df)]
+            self.variant.value = ALL_VARIANTS
+            self._set_lines()
+            months = _month_options(everything["created"])
+            if months:
+                self.dates.options = months
+                self.dates.index = (0, len(months) - 1)
+                self.dates.disabled = False
+            else:
+                self.dates.options = [("no dates", None)]
+                self.dates.index = (0, 0)
+                self.dates.disabled = True
+            name = df.attrs.get("repository")
+            if name:
+                self.export_path.value = f"{str(name).replace('/', '_')}-releases.csv"
+        finally:
+            self._quiet = False
+        self.refresh()
+
+    @staticmethod
+    def _variants(df: pd.DataFrame) -> list[str]:
+        if _cad.is_releases_frame(df):
+            joined = df["variants"].dropna().astype(str)
+            return sorted({v for text in joined for v in text.split(",") if v})
+        if "variant" not in df.columns:
+            return []
+        scheme = df["scheme"].astype("string")
+        versioned = df[scheme.isin(_cad.RELEASE_SCHEMES).fillna(False)]
+        return sorted(versioned["variant"].dropna().astype(str).unique().tolist())
+
+    def _releases_of(self, *, prereleases: bool, variant: str) -> pd.DataFrame:
+        key = (prereleases, variant)
+        if key not in self._cache:
+            assert self._data is not None
+            self._cache[key] = self._releases(self._data, prereleases=prereleases, variant=variant)
+        return self._cache[key]
+
+    @staticmethod
+    def _releases(df: pd.DataFrame, *, prereleases: bool, variant: str) -> pd.DataFrame:
+        """Releases of ``df`` for one variant choice."""
+        if _cad.is_releases_frame(df):
+            rel = df if prereleases else df[~df["is_prerelease"].fillna(False)]
+            if variant == NO_VARIANT:
+                # a releases frame no longer knows its plain tags: NA variants is the best proxy
+                rel = rel[rel["variants"].isna()]
+            elif variant != ALL_VARIANTS:
+                names = rel["variants"].fillna("").astype(str).str.split(",")
+                rel = rel[names.map(lambda vs: variant in vs)]
+            return rel.reset_index(drop=True)
+        if variant == NO_VARIANT:
+            df = df[df["variant"].isna()]
+        elif variant != ALL_VARIANTS:
+            df = df[(df["variant"] == variant).fillna(False)]
+        return _cad.releases(df, prereleases=prereleases)
+
+    # ------------------------------------------------------------------ filtering
+
+    def _set_lines(self) -> None:
+        df = self._data
+        if df is None:
+            return
+        everything = self._releases_of(prereleases=True, variant=ALL_VARIANTS)
+        if self.majors.value:
+            everything = everything[everything["major"].isin(list(self.majors.value))]
+        names = _cad.lines(everything)["line"].tolist()
+        current = self.line.value
+        self.line.options = [ALL_LINES, *names]
+        self.line.value = current if current in names else ALL_LINES
+
+    def _on_majors(self, _: Any) -> None:
+        if self._quiet:
+            return
+        self._quiet = True
+        try:
+            self._set_lines()
+        finally:
+            self._quiet = False
+        self.refresh()
+
+    def _on_change(self, _: Any) -> None:
+        if not self._quiet:
+            self.refresh()
+
+    def _filter(self) -> pd.DataFrame:
+        df = self._data
+        if df is None:
+            return self.filtered.iloc[0:0]
+        rel = self._releases_of(prereleases=self.prereleases.value, variant=self.variant.value)
+        if self.majors.value:
+            rel = rel[rel["major"].isin(list(self.majors.value))]
+        if self.line.value != ALL_LINES:
+            rel = rel[rel["line"] == self.line.value]
+        start, end = self.dates.value
+        if not self.dates.disabled and start is not None and end is not None:
+            first, last = self.dates.options[0][1], self.dates.options[-1][1]
+            if (start, end) != (first, last):  # full range keeps undated releases too
+                created = _cad._utc(rel["created"])
+                stop = end + pd.offsets.MonthBegin(1)
+                rel = rel[(created >= start) & (created < stop)]
+        out = rel.reset_index(drop=True)
+        out.attrs = dict(df.attrs)
+        return out
+
+    def refresh(self) -> None:
+        """Recompute :attr:`filtered`, redraw the chart and the table."""
+        self.filtered = self._filter()
+        self._draw()
+        self._tabulate()
+
+    # ------------------------------------------------------------------ views
+
+    def _draw(self) -> None:
+        self.figure, self.ax = None, None
+        rel = self.filtered
+        if self._data is None:
+            self._show_text("nothing loaded yet")
+            return
+        if rel.empty:
+            self._show_text("no release matches these filters")
+            return
+        kind = self.kind.value
+        height = 4.5
+        if kind in ("timeline", "lines"):
+            dated = rel[rel["created"].notna()]
+            n_rows = len(_plot._rows(_cad.lines(dated), _plot._DEFAULT_TOP)) if len(dated) else 1
+            height = _plot._row_height(n_rows)
+        fig = Figure(figsize=(10.0, height), layout="constrained")
+        ax = fig.add_subplot()
+        try:
+            if kind == "timeline":
+                _plot.timeline(rel, ax=ax)
+            elif kind == "cadence":
+                _plot.cadence(rel, ax=ax)
+            elif kind == "intervals":
+                _plot.intervals(rel, ax=ax)
+            else:
+                _plot.lines(rel, ax=ax)
+        except (_cad.MissingDatesError, _cad.NoReleasesError) as exc:
+            self._show_text(str(exc))
+            return
+        self.figure, self.ax = fig, ax
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=80)
+        self.output.outputs = (
+            {
+                "output_type": "display_data",
+                "data": {
+                    "image/png": base64.b64encode(buf.getvalue()).decode("ascii"),
+                    "text/plain": f"<{kind} chart of {len(rel)} releases>",
+                },
+                "metadata": {},
+            },
+        )
+
+    def _show_text(self, text: str) -> None:
+        self.output.outputs = (
+            {"output_type": "display_data", "data": {"text/plain": text}, "metadata": {}},
+        )
+
+    def _tabulate(self) -> None:
+        rel = self.filtered
+        if rel.empty:
+            self.table.value = "<i>no releases</i>"
+            return
+        shown = rel.iloc[::-1].head(_TABLE_ROWS)  # newest version first
+        columns = [c for c in _TABLE_COLUMNS if c in shown.columns]
+        view = shown[columns].copy()
+        if "created" in view:
+            view["created"] = _cad._utc(view["created"]).dt.strftime("%Y-%m-%d %H:%M")
+        note = f"{len(rel)} releases"
+        if len(rel) > _TABLE_ROWS:
+            note += f", newest {_TABLE_ROWS} shown"
+        self.table.value = f"<b>{note}</b>" + view.to_html(index=False, na_rep="", escape=True)
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        safe = html.escape(text)
+        self.message.value = f'<span style="color:#b00020">{safe}</span>' if error else safe
+
+    # ------------------------------------------------------------------ export
+
+    def write_csv(self, path: str | os.PathLike[str] | None = None) -> Path | None:
+        """Write :attr:`filtered` with :func:`regframe.to_csv`; returns the path written.
+
+        Errors (unwritable path ...) are shown in :attr:`export_message`.
+        """
+        target = Path(path if path is not None else self.export_path.value).expanduser()
+        try:
+            _write_csv(self.filtered, str(target))
+        except OSError as exc:
+            self.export_message.value = (
+                f'<span style="color:#b00020">{html.escape(f"could not write {target}: {exc}")}'
+                "</span>"
+            )
+            return None
+        where = html.escape(str(target.resolve()))
+        self.export_message.value = f"wrote {len(self.filtered)} releases to <code>{where}</code>"
+        return target
+
+
+def _empty_tags() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "tag": pd.array([], dtype="string"),
+            "release": pd.array([], dtype="string"),
+            "major": pd.array([], dtype="Int64"),
+            "minor": pd.array([], dtype="Int64"),
+            "patch": pd.array([], dtype="Int64"),
+            "prerelease": pd.array([], dtype="string"),
+            "variant": pd.array([], dtype="string"),
+            "scheme": pd.Categorical([], categories=list(_cad.RELEASE_SCHEMES)),
+        }
+    )
+
+
+def explore(
+    df_or_image: pd.DataFrame | str,
+    /,
+    *,
+    loader: Loader | None = None,
+    **read_kwargs: Any,
+) -> Explorer:
+    """Open an interactive explorer of releases in a notebook.
+
+    Parameters
+    ----------
+    df_or_image
+        A tags frame (best with ``dates=True``), a releases frame, or an image
+        reference to load right away with ``loader``.
+    loader
+        ``loader(image, dates=True, **read_kwargs) -> DataFrame``; defaults to
+        :func:`regframe.read_tags`.
+    **read_kwargs
+        Passed to ``loader`` (``platform=``, ``auth=``, ``insecure=`` ...).
+
+    Returns
+    -------
+    Explorer
+        Displays itself as the widget; its controls are attributes.
+
+    Example
+    -------
+    >>> ex = rf.explore("quay.io/prometheus/prometheus")  # doctest: +SKIP
+    >>> ex.majors.value = (2,)                             # doctest: +SKIP
+    >>> ex.filtered.head()                                 # doctest: +SKIP
+    """
+    if isinstance(df_or_image, str):
+        return Explorer(image=df_or_image, loader=loader, read_kwargs=read_kwargs)
+    if isinstance(df_or_image, pd.DataFrame):
+        if read_kwargs:
+            raise TypeError(
+                "read options (" + ", ".join(sorted(read_kwargs)) + ") only apply when "
+                "explore() is given an image reference"
+            )
+        return Explorer(df_or_image, loader=loader)
+    raise TypeError(
+        "explore() needs a DataFrame from regframe.read_tags or an image reference string, "
+        f"not {type(df_or_image).__name__}"
+    )

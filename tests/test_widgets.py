@@ -1,0 +1,281 @@
+"""Tests for regframe.widgets: drive the explorer by setting control values."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+from matplotlib.collections import PathCollection
+
+from regframe.widgets import ALL_LINES, ALL_VARIANTS, NO_VARIANT, Explorer, explore
+
+ATTRS = {"registry": "r.example", "repository": "elastic/es", "reference": "r.example/elastic/es"}
+
+
+def tags(*specs: tuple[str, str | None], dates: bool = True) -> pd.DataFrame:
+    """Tags frame from ``(tag, created)``; tags look like ``X.Y.Z[-rcN][_variant]``."""
+    rows = []
+    for tag, created in specs:
+        version, _, variant = tag.partition("_")
+        release, _, pre = version.partition("-")
+        major, minor, patch = (int(n) for n in release.split("."))
+        rows.append(
+            {
+                "tag": tag.replace("_", "-"),
+                "release": release,
+                "major": major,
+                "minor": minor,
+                "patch": patch,
+                "prerelease": pre or None,
+                "variant": variant or None,
+                "scheme": "semver",
+                "is_prerelease": bool(pre),
+                "created": created,
+            }
+        )
+    df = pd.DataFrame(rows).astype(
+        {
+            "tag": "string",
+            "release": "string",
+            "major": "Int64",
+            "minor": "Int64",
+            "patch": "Int64",
+            "prerelease": "string",
+            "variant": "string",
+            "scheme": "category",
+            "is_prerelease": "boolean",
+        }
+    )
+    if dates:
+        df["created"] = pd.to_datetime(df["created"], utc=True).astype("datetime64[ns, UTC]")
+    else:
+        df = df.drop(columns="created")
+    df.attrs = dict(ATTRS)
+    return df
+
+
+def sample(dates: bool = True) -> pd.DataFrame:
+    return tags(
+        ("7.16.0", "2021-12-07"),
+        ("7.17.0", "2022-02-01"),
+        ("7.17.0_ubi", "2022-02-01"),
+        ("7.17.1", "2022-03-21"),
+        ("8.0.0-rc1", "2022-01-20"),
+        ("8.0.0", "2022-02-10"),
+        ("8.0.0_ubi", "2022-02-11"),
+        ("8.0.1", "2022-03-02"),
+        ("8.1.0_ubi", "2022-03-08"),  # only published as ubi
+        ("8.1.0_arm64", "2022-03-08"),
+        ("8.1.1", "2022-05-08"),
+        dates=dates,
+    )
+
+
+def points(ex: Explorer) -> int:
+    assert ex.ax is not None
+    return sum(len(c.get_offsets()) for c in ex.ax.collections if isinstance(c, PathCollection))
+
+
+def releases_of(ex: Explorer) -> list[str]:
+    return ex.filtered["release"].tolist()
+
+
+@pytest.fixture(autouse=True)
+def _no_leaks() -> Any:
+    before = set(plt.get_fignums())
+    yield
+    assert set(plt.get_fignums()) == before, "the explorer must not leave pyplot figures open"
+
+
+def test_initial_state_from_a_frame() -> None:
+    ex = explore(sample())
+    assert ex.image is None
+    assert ex.load is None
+    assert ex.progress is None
+    assert releases_of(ex) == ["7.16.0", "7.17.0", "7.17.1", "8.0.0", "8.0.1", "8.1.0", "8.1.1"]
+    assert [v for _, v in ex.majors.options] == [7, 8]
+    assert ex.line.options == (ALL_LINES, "7.16", "7.17", "8.0", "8.1")
+    assert ex.variant.options == (ALL_VARIANTS, NO_VARIANT, "arm64", "ubi")
+    assert ex.kind.value == "timeline"
+    assert points(ex) == 7
+    assert ex.figure is not None
+    png = base64.b64decode(ex.output.outputs[0]["data"]["image/png"])
+    assert png.startswith(b"\x89PNG")
+    assert "7 releases" in ex.table.value
+    assert "8.1.1" in ex.table.value
+
+
+def test_majors_filter_and_line_options_follow() -> None:
+    ex = explore(sample())
+    ex.majors.value = (7,)
+    assert releases_of(ex) == ["7.16.0", "7.17.0", "7.17.1"]
+    assert ex.line.options == (ALL_LINES, "7.16", "7.17")
+    assert points(ex) == 3
+    ex.majors.value = ()  # empty selection means every major
+    assert len(ex.filtered) == 7
+
+
+def test_line_filter_and_reset_when_major_changes() -> None:
+    ex = explore(sample())
+    ex.line.value = "8.0"
+    assert releases_of(ex) == ["8.0.0", "8.0.1"]
+    assert points(ex) == 2
+    ex.majors.value = (7,)  # 8.0 is no longer offered: back to all lines of 7
+    assert ex.line.value == ALL_LINES
+    assert releases_of(ex) == ["7.16.0", "7.17.0", "7.17.1"]
+
+
+def test_variant_filter() -> None:
+    ex = explore(sample())
+    ex.variant.value = "ubi"
+    assert releases_of(ex) == ["7.17.0", "8.0.0", "8.1.0"]
+    # dated by the ubi tag, not by the plain one
+    assert ex.filtered.loc[1, "created"] == pd.Timestamp("2022-02-11", tz="UTC")
+    ex.variant.value = NO_VARIANT
+    assert releases_of(ex) == ["7.16.0", "7.17.0", "7.17.1", "8.0.0", "8.0.1", "8.1.1"]
+    ex.variant.value = ALL_VARIANTS
+    assert "8.1.0" in releases_of(ex)
+
+
+def test_prereleases_toggle_adds_the_rc_with_its_marker() -> None:
+    ex = explore(sample())
+    ex.prereleases.value = True
+    assert ex.filtered["is_prerelease"].sum() == 1
+    assert len(ex.filtered) == 8
+    assert ex.ax is not None
+    collections = [c for c in ex.ax.collections if isinstance(c, PathCollection)]
+    assert [len(c.get_offsets()) for c in collections] == [7, 1]
+
+
+def test_date_range_filter() -> None:
+    ex = explore(sample())
+    labels = [label for label, _ in ex.dates.options]
+    assert labels == ["2021-12", "2022-01", "2022-02", "2022-03", "2022-04", "2022-05"]
+    ex.dates.value = (pd.Timestamp("2022-02-01", tz="UTC"), pd.Timestamp("2022-02-01", tz="UTC"))
+    assert releases_of(ex) == ["7.17.0", "8.0.0"]
+    ex.dates.index = (3, 5)  # March to May
+    assert releases_of(ex) == ["7.17.1", "8.0.1", "8.1.0", "8.1.1"]
+
+
+def test_kind_switches_the_chart() -> None:
+    ex = explore(sample())
+    ex.kind.value = "cadence"
+    assert ex.ax is not None
+    assert sum(p.get_height() for c in ex.ax.containers for p in c) == 7
+    ex.kind.value = "lines"
+    assert len(ex.ax.patches) == 4  # 7.16, 7.17, 8.0, 8.1
+    ex.kind.value = "intervals"
+    assert points(ex) == 7 - 2  # one gap fewer than releases, per major
+    ex.kind.value = "timeline"
+    assert points(ex) == 7
+
+
+def test_export_writes_the_filtered_table(tmp_path: Path) -> None:
+    ex = explore(sample())
+    ex.majors.value = (8,)
+    target = tmp_path / "out" / "releases.csv"
+    ex.export_path.value = str(target)
+    ex.export.click()
+    back = pd.read_csv(target)
+    assert back["release"].tolist() == ["8.0.0", "8.0.1", "8.1.0", "8.1.1"]
+    assert back.loc[0, "created"] == "2022-02-10T00:00:00Z"
+    assert str(target) in ex.export_message.value
+    assert "wrote 4 releases" in ex.export_message.value
+
+
+def test_export_error_is_a_message(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    ex = explore(sample())
+    ex.export_path.value = str(blocker / "sub" / "r.csv")  # parent is a file
+    ex.export.click()
+    assert "could not write" in ex.export_message.value
+
+
+def test_loading_from_an_image_reference() -> None:
+    calls: list[tuple[str, dict[str, Any]]] = []
+
+    def loader(image: str, **kwargs: Any) -> pd.DataFrame:
+        calls.append((image, kwargs))
+        frame = sample()
+        return frame[frame["major"] == (7 if image.endswith("old") else 8)]
+
+    ex = explore("r.example/elastic/es", loader=loader, platform="linux/arm64")
+    assert calls == [("r.example/elastic/es", {"dates": True, "platform": "linux/arm64"})]
+    assert ex.image is not None
+    assert ex.load is not None
+    assert ex.progress is not None
+    assert releases_of(ex) == ["8.0.0", "8.0.1", "8.1.0", "8.1.1"]
+    assert ex.progress.bar_style == "success"
+    ex.image.value = "r.example/elastic/old"
+    ex.load.click()
+    assert calls[-1][0] == "r.example/elastic/old"
+    assert releases_of(ex) == ["7.16.0", "7.17.0", "7.17.1"]
+    assert ex.line.options == (ALL_LINES, "7.16", "7.17")
+
+
+def test_loading_error_is_shown_not_raised() -> None:
+    from regframe.errors import NotFoundError
+
+    def loader(image: str, **kwargs: Any) -> pd.DataFrame:
+        raise NotFoundError("repository not found", status_code=404)
+
+    ex = explore("r.example/missing", loader=loader)
+    assert "NotFoundError" in ex.message.value
+    assert "repository not found" in ex.message.value
+    assert "Traceback" not in ex.message.value
+    assert ex.progress is not None
+    assert ex.progress.bar_style == "danger"
+    assert ex.filtered.empty
+
+
+def test_without_dates_the_table_works_and_the_chart_explains() -> None:
+    ex = explore(sample(dates=False))
+    assert len(ex.filtered) == 7
+    assert ex.dates.disabled
+    assert ex.ax is None
+    assert "dates=True" in ex.output.outputs[0]["data"]["text/plain"]
+    assert "7 releases" in ex.table.value
+    ex.majors.value = (8,)
+    assert len(ex.filtered) == 4
+
+
+def test_no_match_message() -> None:
+    ex = explore(sample())
+    ex.majors.value = (7,)
+    ex.variant.value = "arm64"
+    assert ex.filtered.empty
+    assert "no release matches" in ex.output.outputs[0]["data"]["text/plain"]
+
+
+def test_releases_frame_input() -> None:
+    from regframe.cadence import releases
+
+    ex = explore(releases(sample(), prereleases=True))
+    assert len(ex.filtered) == 7  # prereleases off by default
+    ex.prereleases.value = True
+    assert len(ex.filtered) == 8
+    ex.variant.value = "arm64"
+    assert releases_of(ex) == ["8.1.0"]
+
+
+def test_display_delegates_to_the_widget() -> None:
+    ex = explore(sample())
+    bundle = ex._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == ex.widget.model_id
+
+
+def test_bad_inputs() -> None:
+    with pytest.raises(TypeError, match="image reference"):
+        explore(42)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="only apply"):
+        explore(sample(), platform="linux/amd64")
