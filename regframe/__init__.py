@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .cadence import releases
+from .cadence import MissingDatesError, NoReleasesError, releases
 from .errors import (
     AuthenticationError,
     InvalidReferenceError,
@@ -37,6 +37,8 @@ __all__ = [
     "AuthenticationError",
     "InvalidReferenceError",
     "ManifestError",
+    "MissingDatesError",
+    "NoReleasesError",
     "NotFoundError",
     "NotFoundOrUnauthorizedError",
     "RateLimitError",

@@ -396,10 +396,9 @@ def _http_date(value: object) -> pd.Timestamp | None:
     if not isinstance(value, str) or len(value) > 64:
         return None
     try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+        stamp = pd.Timestamp(parsedate_to_datetime(value))
+    except (TypeError, ValueError, IndexError, OverflowError):  # incl. OutOfBoundsDatetime
         return None
-    stamp = pd.Timestamp(when)
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
     return timestamp_from_epoch(stamp.value, "ns")
 

@@ -394,7 +394,7 @@ def intervals(
     majors = sorted(gaps["major"].unique().tolist())
     data = [gaps.loc[gaps["major"] == m, "days"].to_numpy(dtype=float) for m in majors]
 
-    ax = _new_axes(ax, max(5.0, 1.6 + 0.55 * len(majors)), 4.5)
+    ax = _new_axes(ax, max(7.0, 1.6 + 0.55 * len(majors)), 4.5)
     what = "patch releases" if within == "line" else "releases"
     ax.set_title(_title(rel, f"days between {what}"))
     if not majors:
@@ -421,9 +421,11 @@ def intervals(
         fontsize=_label_fontsize(len(majors)),
     )
     ax.set_xlim(0.4, len(majors) + 0.6)
+    top = max(float(max(v.max() for v in data if len(v))), 1.0)
     if log:
         ax.set_yscale("symlog", linthresh=1.0)
-    ax.set_ylim(bottom=0)
+    # explicit headroom: the slowest gap is the point people look for
+    ax.set_ylim(0, top * (1.6 if log else 1.06))
     ax.set_ylabel("days")
     ax.set_xlabel("major")
     ax.grid(axis="y", color="0.9", linewidth=0.8)

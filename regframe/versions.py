@@ -209,7 +209,7 @@ def _string_codes(a: _StrArray) -> _IntArray:
     return rank[codes]
 
 
-def _as_string_series(tags: Iterable[str] | pd.Series) -> pd.Series:
+def _as_string_series(tags: Iterable[str | None] | pd.Series) -> pd.Series:
     if isinstance(tags, pd.Series):
         return tags.astype("string")
     if isinstance(tags, (str, bytes)):
@@ -224,14 +224,14 @@ def _int64(values: _IntArray, valid: _BoolArray, index: pd.Index) -> pd.Series:
     return pd.Series(pd.arrays.IntegerArray(values, ~valid), index=index)
 
 
-def parse_tags(tags: Iterable[str] | pd.Series) -> pd.DataFrame:
+def parse_tags(tags: Iterable[str | None] | pd.Series) -> pd.DataFrame:
     """Parse image tags into version columns.
 
     Parameters
     ----------
     tags : iterable of str or pandas.Series
         Tag names.  A Series keeps its index; other iterables get a
-        ``RangeIndex``.  Null or empty entries give an all-NA row.
+        ``RangeIndex``.  Null (None/NA/NaN) or empty entries give an all-NA row.
 
     Returns
     -------

@@ -54,7 +54,9 @@ def frame(*rows: dict[str, object], dates: bool = True) -> pd.DataFrame:
         }
     )
     if dates:
-        df["created"] = pd.to_datetime(df["created"], utc=True, format="ISO8601").astype("datetime64[ns, UTC]")
+        df["created"] = pd.to_datetime(df["created"], utc=True, format="ISO8601").astype(
+            "datetime64[ns, UTC]"
+        )
     else:
         df = df.drop(columns="created")
     df.attrs = {

@@ -388,7 +388,7 @@ def test_prerelease_sorts_below_final(
 
 
 def _sorted(tags: Sequence[str | None], descending: bool = False) -> list[str | None]:
-    df = pd.DataFrame({"tag": pd.Series(tags, dtype="string")})
+    df = pd.DataFrame({"tag": pd.Series(list(tags), dtype="string")})
     return [_value(t) for t in sort_tags(df, descending=descending)["tag"]]  # type: ignore[misc]
 
 
@@ -513,7 +513,7 @@ def test_sort_uses_existing_version_columns_even_from_csv() -> None:
     as_object = parsed.astype(object)
     assert sort_tags(as_object)["tag"].tolist() == ["1.9", "1.10", "latest"]
     # the version columns are trusted when present
-    fake = parsed.assign(release=["1", "2", None])
+    fake = parsed.assign(release=pd.Series(["1", "2", pd.NA], dtype="string"))
     assert sort_tags(fake)["tag"].tolist() == ["1.10", "1.9", "latest"]
 
 
@@ -556,8 +556,8 @@ def test_version_key_columns() -> None:
     ]
     assert not key.isna().any().any()
     assert key["group"].tolist() == [0, 0, 0, 1, 4]
-    assert key.loc["a", ["n0", "n1", "n2", "n3"]].tolist() == [10, 0, 17763, 6189]
-    assert key.loc["b", ["n3", "pre_rank", "pre_num", "pre"]].tolist() == [-1, 70, 2, "rc2"]
+    assert list(key.loc["a", ["n0", "n1", "n2", "n3"]]) == [10, 0, 17763, 6189]
+    assert list(key.loc["b", ["n3", "pre_rank", "pre_num", "pre"]]) == [-1, 70, 2, "rc2"]
     assert key.loc["c", "build"] == 7
-    assert key.loc["b", ["has_variant", "variant"]].tolist() == [1, "slim"]
+    assert list(key.loc["b", ["has_variant", "variant"]]) == [1, "slim"]
     assert key.loc["a", "pre_rank"] == 100

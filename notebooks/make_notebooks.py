@@ -1,0 +1,129 @@
+"""Regenerates the notebooks in this folder from the cell lists below (stored without outputs).
+
+Run ``python notebooks/make_notebooks.py`` after editing; the test suite executes the results.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+HERE = Path(__file__).parent
+
+SETUP = '''import os
+import regframe as rf
+
+# The image to explore. REGFRAME_IMAGE lets you (and the test suite) point the
+# notebook at another registry, e.g. the one `regframe demo --serve` starts.
+IMAGE = os.environ.get("REGFRAME_IMAGE", "docker.elastic.co/elasticsearch/elasticsearch")
+IMAGE'''
+
+QUICKSTART = [
+    new_markdown_cell(
+        "# regframe quickstart\n\n"
+        "List every tag of an image as a pandas DataFrame, filter and sort it by version, "
+        "and export it to CSV."
+    ),
+    new_code_cell(SETUP),
+    new_markdown_cell(
+        "## List the tags\n\n"
+        "`read_tags` accepts any reference docker accepts. It talks to the registry directly, "
+        "including the token dance, and returns one row per tag with the version parsed into columns."
+    ),
+    new_code_cell("df = rf.read_tags(IMAGE)\nprint(len(df), 'tags')\ndf.head()"),
+    new_markdown_cell("Where did the data come from? `df.attrs` remembers."),
+    new_code_cell("df.attrs"),
+    new_markdown_cell("## What kinds of tags are there?\n\n`scheme` sorts tags into version-like and named ones."),
+    new_code_cell("df['scheme'].value_counts()"),
+    new_markdown_cell("## Filter\n\nFinal releases of the newest major, without variants:"),
+    new_code_cell(
+        "newest = df['major'].max()\n"
+        "finals = df[(df['major'] == newest) & ~df['is_prerelease'] & df['variant'].isna()]\n"
+        "finals.tail()"
+    ),
+    new_markdown_cell("## Sort by version\n\nVersion order, not string order: `1.10` comes after `1.9`."),
+    new_code_cell("rf.sort_tags(finals, descending=True).head(10)[['tag', 'release', 'major', 'minor', 'patch']]"),
+    new_markdown_cell("Prereleases sort below their final release:"),
+    new_code_cell("rf.sort_tags(df[df['is_prerelease']], descending=True).head()[['tag', 'prerelease']]"),
+    new_markdown_cell("## Export\n\n`to_csv` writes stable columns and ISO-8601 UTC dates."),
+    new_code_cell(
+        "path = rf.to_csv(finals, 'quickstart-tags.csv') or 'quickstart-tags.csv'\n"
+        "print(open(path).read()[:300])"
+    ),
+]
+
+CADENCE = [
+    new_markdown_cell(
+        "# Release cadence\n\n"
+        "How often does a project release? `read_tags(..., dates=True)` reads when each image "
+        "was built; `releases` turns tags into releases; four charts and an explorer show the cadence."
+    ),
+    new_code_cell(
+        SETUP
+        + "\n\n# A second image to compare with.\n"
+        + 'OTHER = os.environ.get("REGFRAME_OTHER_IMAGE", "python")\nOTHER'
+    ),
+    new_markdown_cell(
+        "## Tags with build dates\n\n"
+        "`created` is the build time from the image config. Official images are rebuilt for base "
+        "updates, so a tag's `created` can be much later than its release: `releases` uses the "
+        "earliest build among the tags of a release."
+    ),
+    new_code_cell(
+        "df = rf.read_tags(IMAGE, dates=True)\n"
+        "df[['tag', 'created', 'created_source', 'platforms', 'resolves_to']].tail()"
+    ),
+    new_markdown_cell("Floating tags such as `latest` are aliases: `resolves_to` names the release they point at."),
+    new_code_cell("df[df['scheme'] == 'named'][['tag', 'resolves_to', 'created']]"),
+    new_markdown_cell(
+        "## One row per release\n\n"
+        "Variants (`-ubi`, `-slim`) merge into one release; floating tags never count."
+    ),
+    new_code_cell("rel = rf.releases(df)\nrel.tail()"),
+    new_markdown_cell("## Summary per major"),
+    new_code_cell("from regframe import cadence\n\ncadence.summary(rel)"),
+    new_markdown_cell("## When did each release line ship?"),
+    new_code_cell("rf.plot.timeline(df);"),
+    new_markdown_cell("## Releases per quarter, stacked by major"),
+    new_code_cell("rf.plot.cadence(df, freq='QS');"),
+    new_markdown_cell("## Days between releases"),
+    new_code_cell("rf.plot.intervals(df);"),
+    new_markdown_cell("## How long does each `major.minor` line live?"),
+    new_code_cell("rf.plot.lines(df);"),
+    new_markdown_cell(
+        "## Explore interactively\n\n"
+        "Pick majors, a line, a variant, prereleases, a date range and the chart; export what you see."
+    ),
+    new_code_cell("explorer = rf.explore(df)\nexplorer"),
+    new_markdown_cell("## Compare two projects"),
+    new_code_cell(
+        "import matplotlib.pyplot as plt\n\n"
+        "other = rf.read_tags(OTHER, dates=True)\n"
+        "fig, axes = plt.subplots(1, 2, figsize=(12, 4), sharey=True)\n"
+        "rf.plot.cadence(df, freq='YS', ax=axes[0])\n"
+        "rf.plot.cadence(other, freq='YS', ax=axes[1])\n"
+        "fig.tight_layout()"
+    ),
+    new_code_cell(
+        "per_year = {\n"
+        "    d.attrs['repository']: rf.releases(d).set_index('created').resample('YS').size()\n"
+        "    for d in (df, other)\n"
+        "}\n"
+        "import pandas as pd\n\n"
+        "pd.DataFrame(per_year).fillna(0).astype(int).tail(6)"
+    ),
+]
+
+
+def write(name: str, cells: list) -> None:
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    nbformat.write(nb, HERE / name)
+
+
+if __name__ == "__main__":
+    write("quickstart.ipynb", QUICKSTART)
+    write("release_cadence.ipynb", CADENCE)
