@@ -15,9 +15,11 @@ from typing import Any
 import pandas as pd
 import requests
 
+from .auth import Authenticator
 from .credentials import Credentials
 from .reference import parse_reference
 from .registry import RegistryClient
+from .transport import Transport
 from .versions import parse_tags, sort_tags
 
 __all__ = ["DATE_COLUMNS", "TAG_COLUMNS", "read_tags", "to_csv"]
@@ -118,25 +120,52 @@ def read_tags(
     >>> df[df.major == 8].pipe(rf.sort_tags, descending=True).head()  # doctest: +SKIP
     """
     ref = parse_reference(image)
+    want = None
     if platform is not None and dates:
         from .manifests import parse_platform
 
-        parse_platform(platform)  # bad input fails before any network traffic
-    client = RegistryClient.open(
-        ref,
-        auth=auth,
-        insecure=insecure,
-        session=session,
-        timeout=timeout,
-        max_workers=max_workers,
-    )
+        want = parse_platform(platform)  # bad input fails before any network traffic
+    listing = None
+    if dates:
+        from .fastpaths import fetch_listing
+
+        # Docker Hub and Quay describe 100 tags per request in their own APIs;
+        # None (not applicable, private, API down) falls back to the registry.
+        probe = Transport(session, timeout=timeout, max_workers=max_workers)
+        try:
+            listing = fetch_listing(ref, platform=want, transport=probe)
+        finally:
+            probe.close()
+    if listing is not None:
+        # Every tag is prefetched, so add_metadata sends nothing: the client
+        # only names the repository and needs no ping (nor credentials).
+        transport = Transport(session, timeout=timeout, max_workers=max_workers)
+        base = f"https://{ref.registry}"
+        authenticator = Authenticator(
+            transport, base, display=ref.domain, docker_hub=ref.is_docker_hub
+        )
+        client = RegistryClient(ref, transport, authenticator, base)
+    else:
+        client = RegistryClient.open(
+            ref,
+            auth=auth,
+            insecure=insecure,
+            session=session,
+            timeout=timeout,
+            max_workers=max_workers,
+        )
     try:
-        tags = client.list_tags()
+        tags = listing.tags if listing is not None else client.list_tags()
         df = parse_tags(pd.Series(tags, dtype="string"))
         df = sort_tags(df).reset_index(drop=True)
         if dates:
+            from .fastpaths import gcr_rows
             from .metadata import add_metadata
 
+            if listing is not None:
+                prefetched = listing.rows
+            else:
+                prefetched = gcr_rows(client.gcr_manifests, platform=want)
             df = add_metadata(
                 df,
                 client,
@@ -144,6 +173,7 @@ def read_tags(
                 cache=cache,
                 progress=progress,
                 max_workers=max_workers,
+                prefetched=prefetched or None,
             )
     finally:
         client.close()
@@ -228,3 +258,4 @@ def to_csv(
     if isinstance(path_or_buf, str | os.PathLike):
         Path(path_or_buf).parent.mkdir(parents=True, exist_ok=True)
     return out.to_csv(path_or_buf, **kwargs)
+

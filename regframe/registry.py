@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import requests
@@ -46,6 +47,9 @@ class RegistryClient:
     transport: Transport
     auth: Authenticator
     base_url: str
+    #: The GCR / Artifact Registry ``manifest`` maps of every ``tags/list`` page
+    #: of the last :meth:`list_tags`, merged (``{}`` for other registries).
+    gcr_manifests: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def open(
@@ -192,6 +196,7 @@ class RegistryClient:
         seen_cursors: set[str] = set()
         out: dict[str, None] = {}
         retried_without_n = False
+        self.gcr_manifests = {}
         for _page in range(max_pages):
             seen_urls.add(url)
             reply = self.request("GET", url, accept="application/json", limit=MAX_LIST_BYTES)
@@ -201,8 +206,10 @@ class RegistryClient:
                 url = f"{self.repo_url}/tags/list"
                 continue
             self.raise_for_status(reply, "tags")
-            for tag in _tags_from(reply, self.reference.domain):
+            tags, manifests = _tags_from(reply, self.reference.domain)
+            for tag in tags:
                 out.setdefault(tag, None)
+            self.gcr_manifests.update(manifests)
             link = parse_link_next(reply.headers.get("Link"))
             if not link:
                 return list(out)
@@ -237,7 +244,7 @@ def _cursor(url: str) -> str | None:
     return values[0] if values else None
 
 
-def _tags_from(reply: Reply, domain: str) -> list[str]:
+def _tags_from(reply: Reply, domain: str) -> tuple[list[str], dict[str, Any]]:
     try:
         doc = json.loads(reply.body)
     except ValueError:
@@ -252,16 +259,19 @@ def _tags_from(reply: Reply, domain: str) -> list[str]:
             status_code=reply.status,
             url=_no_query(reply.url),
         )
+    manifests = doc.get("manifest")
+    # GCR and Artifact Registry describe every digest here (fastpaths.gcr_rows).
+    manifests = manifests if isinstance(manifests, dict) else {}
     tags = doc.get("tags")
     if tags is None:
-        return []
+        return [], manifests
     if not isinstance(tags, list):
         raise RegistryError(
             f"{domain} sent 'tags' as a {type(tags).__name__}, not a list",
             status_code=reply.status,
             url=_no_query(reply.url),
         )
-    return [t for t in tags if isinstance(t, str) and t.strip()]
+    return [t for t in tags if isinstance(t, str) and t.strip()], manifests
 
 
 def _no_query(url: str) -> str:
