@@ -13,6 +13,7 @@ run fully in parallel without a later push re-tagging an earlier one.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import time
 from dataclasses import dataclass
@@ -133,5 +134,5 @@ def seed(sandbox: Sandbox, repo: str, plan: list[ImageSpec], *, workers: int = 8
         )
 
     t0 = time.perf_counter()
-    pusher.run_parallel([lambda s=spec: push(s) for spec in plan], workers=workers)
+    pusher.run_parallel([functools.partial(push, spec) for spec in plan], workers=workers)
     return time.perf_counter() - t0
