@@ -114,6 +114,7 @@ class _TagResult:
     digest: str | None = None
     media_type: str | None = None
     error: str | None = None
+    exc: RegframeError | None = None
 
 
 @dataclass
@@ -278,6 +279,7 @@ def add_metadata(
             remember(digest, reply.body)
         except RegframeError as exc:
             res.error = _describe(exc)
+            res.exc = exc
 
     def fetch_manifest(digest: str) -> bytes:
         with bodies_lock:
@@ -454,20 +456,19 @@ def _assemble(df: pd.DataFrame, rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def _raise_if_all_failed(out: pd.DataFrame, results: dict[str, _TagResult]) -> None:
-    """When no tag at all could be read for an account-level reason, say so loudly."""
-    if out.empty or out["error"].isna().any():
+    """When no tag at all could be resolved for an account-level reason, raise that reason.
+
+    A frame in which every row says "rate limited" or "not authorized" hides
+    the one thing the user must act on; per-tag problems (a missing manifest,
+    a bad digest) still come back as rows.
+    """
+    if out.empty or not results or any(r.exc is None for r in results.values()):
         return
-    if any(r.digest is not None for r in results.values()):
-        return
-    # The per-tag errors lost the exception type; re-ask the first tag's cause.
-    first = next(iter(results.values()), None)
-    if first is None or first.error is None:
-        return
-    text = first.error.lower()
-    if "429" in text or "rate-limit" in text:
-        raise RateLimitError(f"every tag failed: {first.error}")
-    if "credentials" in text or "not authorized" in text or "denied" in text:
-        raise AuthenticationError(f"every tag failed: {first.error}")
+    first = next(iter(results.values())).exc
+    if isinstance(first, AuthenticationError | RateLimitError) and all(
+        type(r.exc) is type(first) for r in results.values()
+    ):
+        raise first
 
 
 def resolve_aliases(df: pd.DataFrame) -> pd.Series:

@@ -209,15 +209,21 @@ def _string_codes(a: _StrArray) -> _IntArray:
     return rank[codes]
 
 
+# Python-backed strings everywhere: the regexes use look-behind, which the
+# pyarrow (RE2) kernels of string[pyarrow] cannot run, and results then do not
+# depend on whether pyarrow happens to be installed.
+_STRING: Final = pd.StringDtype("python")
+
+
 def _as_string_series(tags: Iterable[str | None] | pd.Series) -> pd.Series:
     if isinstance(tags, pd.Series):
-        return tags.astype("string")
+        return tags.astype(_STRING)
     if isinstance(tags, (str, bytes)):
         raise TypeError(
             "parse_tags expects an iterable of tags, not a single string; "
             "wrap it in a list: parse_tags([tag])"
         )
-    return pd.Series(list(tags), dtype="string")
+    return pd.Series(list(tags), dtype=_STRING)
 
 
 def _int64(values: _IntArray, valid: _BoolArray, index: pd.Index) -> pd.Series:

@@ -228,3 +228,12 @@ def test_created_matches_skopeo(registry_open, unique_repo):
         )
         theirs = pd.Timestamp(json.loads(out.stdout)["Created"]).tz_convert("UTC")
         assert row(df, tag).created == theirs, tag
+
+
+def test_progress_bar_on_request_and_silent_by_default(registry_open, unique_repo, capsys):
+    registry_open.pusher.push_image(unique_repo, ["1.0", "1.1", "1.2"], created="2024-01-01T00:00:00Z")
+    rf.read_tags(registry_open.ref(unique_repo), dates=True, cache=False)
+    assert capsys.readouterr().err == ""  # few tags, no terminal: no bar
+    rf.read_tags(registry_open.ref(unique_repo), dates=True, cache=False, progress=True)
+    err = capsys.readouterr().err
+    assert "manifests" in err and "3/" in err
