@@ -65,7 +65,7 @@ LABELS = {
     "bound": "DESIGN §6 lower bound, C=16",
     "sequential": "sequential requests loop (python-dxf/oras-py style)",
     "skopeo": "`skopeo inspect` per tag",
-    "parse_tags": "`parse_tags`, 100k tags (no network)",
+    "parse_tags": "`parse_tags` (no network)",
 }
 # Targets from the issue.
 COLD_OVER_BOUND = 1.3
@@ -144,7 +144,7 @@ def machine_info() -> dict[str, Any]:
         out = subprocess.run([registry, "--version"], capture_output=True, text=True, check=False)
         reg_version = (out.stdout or out.stderr).strip() or None
     return {
-        "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "nproc": os.cpu_count(),
         "cpu": cpu,
         "python": platform.python_version(),
         "platform": platform.platform(),
@@ -213,8 +213,10 @@ def _sample(items: Sequence[str], n: int) -> list[str]:
 
 def _parse_bench(n: int, runs: int) -> dict[str, Any]:
     """Time ``parse_tags`` with the other engineer's tag generator (bench/bench_parse_tags.py)."""
-    spec = importlib.util.spec_from_file_location("bench_parse_tags", BENCH_DIR / "bench_parse_tags.py")
-    assert spec is not None and spec.loader is not None
+    path = BENCH_DIR / "bench_parse_tags.py"
+    spec = importlib.util.spec_from_file_location("bench_parse_tags", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     tags = pd.Series(module.make_tags(n), dtype="string")
@@ -269,8 +271,14 @@ def run_benchmark(cfg: Config) -> dict[str, Any]:
                 "round_trips": trips,
                 "requests": 2 + math.ceil(cfg.tags / page) + cfg.tags + 2 * unique,
                 "formula": "(2 + ceil(T/P))·R + ceil((T + (r-1)·U)/C)·R",
-                "inputs": {"T": cfg.tags, "U": unique, "P": page, "r": 3, "C": cfg.concurrency,
-                           "R": rtt},
+                "inputs": {
+                    "T": cfg.tags,
+                    "U": unique,
+                    "P": page,
+                    "r": 3,
+                    "C": cfg.concurrency,
+                    "R": rtt,
+                },
             }
             seq_tags = _sample(all_tags, cfg.sequential_sample)
             say(f"sequential loop on {len(seq_tags)} tags ...")
@@ -307,14 +315,15 @@ def run_benchmark(cfg: Config) -> dict[str, Any]:
     for name in ROWS:
         row = rows[name]
         row["label"] = LABELS[name]
-        secs = row.get("seconds")
+        secs: float | None = row.get("seconds")
         network = name != "parse_tags" and secs is not None
-        row["ratio_to_bound"] = secs / bound if network else None
-        row["cold_speedup"] = secs / cold if network else None
+        row["ratio_to_bound"] = secs / bound if secs is not None and network else None
+        row["cold_speedup"] = secs / cold if secs is not None and network else None
 
     results = {
-        "config": {k: (str(v) if isinstance(v, Path) else v)
-                   for k, v in asdict(cfg).items() if k != "log"},
+        "config": {
+            k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items() if k != "log"
+        },
         "machine": info,
         "seed_seconds": seed_seconds,
         "rtt_seconds": rtt,
@@ -340,31 +349,63 @@ def _targets(rows: dict[str, dict[str, Any]], cfg: Config) -> list[dict[str, Any
     out: list[dict[str, Any]] = []
 
     def add(name: str, target: str, value: float | None, ok: bool | None, why: str = "") -> None:
-        out.append({"name": name, "target": target, "measured": value, "passed": ok,
-                    "bounded_by": why if ok is False else ""})
+        out.append(
+            {
+                "name": name,
+                "target": target,
+                "measured": value,
+                "passed": ok,
+                "bounded_by": why if ok is False else "",
+            }
+        )
 
     ratio = cold / bound
-    add("cold vs lower bound", f"≤ {COLD_OVER_BOUND}×", ratio, ratio <= COLD_OVER_BOUND,
+    add(
+        "cold vs lower bound",
+        f"≤ {COLD_OVER_BOUND}×",
+        ratio,
+        ratio <= COLD_OVER_BOUND,
         f"cold took {cold / inputs['R']:.0f} round trips vs the bound's "
-        f"{rows['bound']['round_trips']}; see the README's profiling notes")
+        f"{rows['bound']['round_trips']}; see the README's profiling notes",
+    )
     seq = rows["sequential"]["seconds"] / cold
     ceiling = rows["sequential"]["seconds"] / bound
-    add("speed-up vs sequential loop", f"≥ {VS_SEQUENTIAL:g}×", seq, seq >= VS_SEQUENTIAL,
+    add(
+        "speed-up vs sequential loop",
+        f"≥ {VS_SEQUENTIAL:g}×",
+        seq,
+        seq >= VS_SEQUENTIAL,
         f"the loop needs 3·T = {3 * t} round trips, the bound (T + 2U)/{c} ≈ "
         f"{(t + 2 * u) / c:.0f}: best achievable 3·T·{c}/(T+2U) = {3 * t * c / (t + 2 * u):.1f}× "
-        f"(measured loop / bound = {ceiling:.1f}×); more tags per image raise it")
+        f"(measured loop / bound = {ceiling:.1f}×); more tags per image raise it",
+    )
     sk = rows["skopeo"].get("seconds")
     if sk is None:
         add("speed-up vs skopeo", f"≥ {VS_SKOPEO:g}×", None, None)
     else:
-        add("speed-up vs skopeo", f"≥ {VS_SKOPEO:g}×", sk / cold, sk / cold >= VS_SKOPEO,
-            f"skopeo / bound = {sk / bound:.1f}× is the ceiling")
+        add(
+            "speed-up vs skopeo",
+            f"≥ {VS_SKOPEO:g}×",
+            sk / cold,
+            sk / cold >= VS_SKOPEO,
+            f"skopeo / bound = {sk / bound:.1f}× is the ceiling",
+        )
     warm = rows["warm"]["by_digest"]
-    add("warm requests by digest", "= 0", warm, warm == 0,
-        "the warm run fetched immutable documents again: a cache bug")
+    add(
+        "warm requests by digest",
+        "= 0",
+        warm,
+        warm == 0,
+        "the warm run fetched immutable documents again: a cache bug",
+    )
     parse = rows["parse_tags"]["seconds"]
-    add(f"parse_tags {cfg.parse_n:,} tags", f"< {PARSE_SECONDS} s", parse,
-        parse < PARSE_SECONDS, "the machine is shared; see bench_parse_tags.py for a profile")
+    add(
+        f"parse_tags {cfg.parse_n:,} tags",
+        f"< {PARSE_SECONDS} s",
+        parse,
+        parse < PARSE_SECONDS,
+        "the machine is shared; see bench_parse_tags.py for a profile",
+    )
     return out
 
 
@@ -393,7 +434,7 @@ def render_markdown(res: dict[str, Any]) -> str:
         if name == "bound":
             label += f" ({row['round_trips']} round trips)"
         if name == "parse_tags":
-            label += f", best of {row['runs']}"
+            label += f", {row['tags']:,} tags, best of {row['runs']}"
         req = row.get("requests")
         lines.append(
             f"| {label} | {_fmt(row.get('seconds'), '.2f' if name != 'parse_tags' else '.3f')} "
@@ -417,7 +458,8 @@ def render_markdown(res: dict[str, Any]) -> str:
             verdict += f" — {t['bounded_by']}"
         unit = " s" if t["name"].startswith("parse_tags") else ("" if "= 0" in t["target"] else "×")
         spec = ".3f" if unit == " s" else (",d" if unit == "" else ".1f")
-        lines.append(f"| {t['name']} | {t['target']} | {_fmt(t['measured'], spec, unit)} | {verdict} |")
+        measured = _fmt(t["measured"], spec, unit)
+        lines.append(f"| {t['name']} | {t['target']} | {measured} | {verdict} |")
     la0 = " ".join(f"{x:.2f}" for x in m["loadavg_start"])
     la1 = " ".join(f"{x:.2f}" for x in m["loadavg_end"])
     lines += [
@@ -436,13 +478,19 @@ def parse_args(argv: Sequence[str] | None) -> Config:
     p.add_argument("--images", type=int, default=None, help="unique images U (default 600)")
     p.add_argument("--rtt", type=float, default=0.05, help="added round trip, s (default 0.05)")
     p.add_argument("--concurrency", type=int, default=16, help="regframe max_workers and C")
-    p.add_argument("--no-handshake", action="store_true",
-                   help="do not charge a round trip per new TCP connection")
+    p.add_argument(
+        "--no-handshake",
+        action="store_true",
+        help="do not charge a round trip per new TCP connection",
+    )
     p.add_argument("--sequential-sample", type=int, default=None, help="tags (default 60)")
     p.add_argument("--skopeo-sample", type=int, default=None, help="tags, 0 to skip (default 20)")
     p.add_argument("--parse-n", type=int, default=100_000, help="tags for parse_tags")
-    p.add_argument("--quick", action="store_true",
-                   help="400 tags / 120 images, smaller samples (a ~1 minute smoke run)")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="400 tags / 120 images, smaller samples (a ~1 minute smoke run)",
+    )
     p.add_argument("--json", type=Path, default=DEFAULT_OUT, help=f"results file ({DEFAULT_OUT})")
     a = p.parse_args(argv)
     quick = a.quick
@@ -452,7 +500,8 @@ def parse_args(argv: Sequence[str] | None) -> Config:
         rtt=a.rtt,
         concurrency=a.concurrency,
         handshake=not a.no_handshake,
-        sequential_sample=a.sequential_sample if a.sequential_sample is not None
+        sequential_sample=a.sequential_sample
+        if a.sequential_sample is not None
         else (20 if quick else 60),
         skopeo_sample=a.skopeo_sample if a.skopeo_sample is not None else (5 if quick else 20),
         parse_n=a.parse_n,

@@ -27,7 +27,7 @@ from .errors import (
 )
 from .frame import read_tags, to_csv
 from .reference import Reference, parse_reference
-from .versions import parse_tags, sort_tags
+from .versions import SCHEMES, parse_tags, sort_tags, version_key
 
 if TYPE_CHECKING:
     from . import plot
@@ -45,6 +45,7 @@ __all__ = [
     "Reference",
     "RegframeError",
     "RegistryError",
+    "SCHEMES",
     "__version__",
     "explore",
     "parse_reference",
@@ -54,6 +55,7 @@ __all__ = [
     "releases",
     "sort_tags",
     "to_csv",
+    "version_key",
 ]
 
 

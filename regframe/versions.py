@@ -43,6 +43,18 @@ Parsing rules
   digits that do not start with a number (``jammy-20240808``, ``ltsc2022``,
   ``RELEASE.2024-08-03T04-33-23Z``).
 * Null or empty tags give an all-NA row (``scheme`` and ``is_prerelease`` NA).
+
+Known limits, by design of the rules above: a hex build id marks a tag as a
+prerelease even where a project uses it on finals (linuxserver's
+``1.40.5.8854-f36c552fd-ls227``); tags that carry their version after a word
+(``RELEASE.2024-08-03T…``, ``open-17.0.12_7-jdk``) are ``other`` with no
+release; Windows' ``1809`` is semver ``1809``, ``20H2`` release ``20``.
+
+Ordering (:func:`sort_tags`, :func:`version_key`): release numbers
+numerically over all components, a missing component before ``0`` (``1.2`` <
+``1.2.0``); a prerelease below its final, prereleases by
+:data:`PRERELEASE_RANKS` then number; then build number; then no variant
+before variants, variants alphabetically; the tag string last.
 """
 
 from __future__ import annotations
@@ -57,9 +69,11 @@ import pandas as pd
 
 __all__ = [
     "COLUMNS",
+    "DIGEST_TAG_RE",
     "PRERELEASE_RANKS",
     "PRERELEASE_WORDS",
     "SCHEMES",
+    "TAG_RE",
     "parse_tags",
     "sort_tags",
     "version_key",
@@ -116,7 +130,7 @@ PRERELEASE_WORDS: Final[tuple[str, ...]] = tuple(PRERELEASE_RANKS)
 _WORD_ALTS = "|".join(
     "m(?=\\d)" if w == "m" else w for w in sorted(PRERELEASE_WORDS, key=len, reverse=True)
 )
-_END = r"(?=[-._+]|$)"
+_END = r"(?=[-._+]|\Z)"
 _NUM = r"(?:[-.]?\d+(?:\.\d+)*)"
 _WORD = rf"(?i:{_WORD_ALTS}){_NUM}?{_END}"
 _HEX = rf"(?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{{7,40}}{_END}"
@@ -128,7 +142,7 @@ _TAG_PATTERN = rf"""
 (?:[-.]?(?P<prerelease>{_TOKEN}(?:[-.]{_TOKEN})*))?
 (?:_\d[0-9A-Za-z.]*|\+.*)?
 (?:[-._]*(?P<variant>[^-._](?:.*[^-._])?))?[-._]*
-$"""
+\Z"""
 #: The regular expression :func:`parse_tags` applies to every tag (verbose
 #: syntax).  Groups: ``release``, ``prerelease``, ``variant``; the unnamed
 #: group between the last two is build metadata.  Tags that do not start
@@ -187,7 +201,8 @@ def _digits_to_int(digits: _StrArray, saturate: bool) -> tuple[_IntArray, _BoolA
     values = np.zeros(n, dtype=np.int64)
     if n == 0 or width == 0:
         return values, np.zeros(n, dtype=bool)
-    codes = np.ascontiguousarray(digits).view(np.uint32).reshape(n, width)
+    u4 = np.dtype(np.uint32).newbyteorder(digits.dtype.byteorder)
+    codes = np.ascontiguousarray(digits).view(u4).reshape(n, width)
     lens = np.count_nonzero(codes, axis=1)
     for j in range(min(width, _MAX_DIGITS)):
         col = codes[:, j].astype(np.int64)
@@ -218,6 +233,8 @@ _STRING: Final = pd.StringDtype("python")
 def _as_string_series(tags: Iterable[str | None] | pd.Series) -> pd.Series:
     if isinstance(tags, pd.Series):
         return tags.astype(_STRING)
+    if isinstance(tags, pd.DataFrame):
+        raise TypeError("parse_tags expects tags, not a DataFrame; pass its column: df['tag']")
     if isinstance(tags, (str, bytes)):
         raise TypeError(
             "parse_tags expects an iterable of tags, not a single string; "
@@ -251,7 +268,7 @@ def parse_tags(tags: Iterable[str | None] | pd.Series) -> pd.DataFrame:
     Raises
     ------
     TypeError
-        If ``tags`` is a single string rather than a collection of tags.
+        If ``tags`` is a single string or a DataFrame rather than a collection of tags.
 
     Examples
     --------
@@ -264,7 +281,7 @@ def parse_tags(tags: Iterable[str | None] | pd.Series) -> pd.DataFrame:
     index = s.index
     # One regex pass for the columns that need one; every other column is
     # derived with numpy string ufuncs, which run in C.
-    m = s.str.extract(TAG_RE).astype("string")
+    m = s.str.extract(TAG_RE).astype(_STRING)
 
     has_tag = s.notna().to_numpy(dtype=bool) & (s.str.len() > 0).to_numpy(
         dtype=bool, na_value=False
@@ -349,7 +366,7 @@ def _version_columns(df: pd.DataFrame) -> pd.DataFrame:
         raise ValueError("expected a DataFrame with a 'tag' column")
     if all(c in df.columns for c in _VERSION_COLUMNS):
         cols = df[["tag", *_VERSION_COLUMNS]]
-        return cols.astype({c: "string" for c in ("tag", "release", "prerelease", "variant")})
+        return cols.astype({c: _STRING for c in ("tag", "release", "prerelease", "variant")})
     return parse_tags(df["tag"].reset_index(drop=True)).set_axis(df.index)
 
 
@@ -362,7 +379,7 @@ def _key_arrays(df: pd.DataFrame) -> dict[str, npt.NDArray[Any]]:
     has_release = rel != ""
 
     group = np.full(n, _NO_TAG_GROUP, dtype=np.int8)
-    scheme = _to_str_array(v["scheme"].astype("string"))
+    scheme = _to_str_array(v["scheme"].astype(_STRING))
     for name, code in _GROUPS.items():
         group[scheme == name] = code
     # A tag present but unclassified (e.g. a hand-made frame) counts as "other".
@@ -383,7 +400,7 @@ def _key_arrays(df: pd.DataFrame) -> dict[str, npt.NDArray[Any]]:
     pre_rank = np.full(n, _FINAL_RANK, dtype=np.int16)
     pre_num = np.full(n, -1, dtype=np.int64)
     if has_pre.any():
-        pm = pd.Series(pre[has_pre], dtype="string").str.extract(_PRE_RE)
+        pm = pd.Series(pre[has_pre], dtype=_STRING).str.extract(_PRE_RE)
         ranks = pm["word"].str.lower().map(PRERELEASE_RANKS)
         pre_rank[has_pre] = ranks.fillna(_UNKNOWN_PRE_RANK).to_numpy(dtype=np.int16)
         num, ok = _digits_to_int(_to_str_array(pm["num"]), saturate=True)
@@ -395,7 +412,7 @@ def _key_arrays(df: pd.DataFrame) -> dict[str, npt.NDArray[Any]]:
     build = np.full(n, -1, dtype=np.int64)
     maybe_build = has_release & ((np.char.find(tag, "_") >= 0) | (np.char.find(tag, "+") >= 0))
     if maybe_build.any():
-        bm = pd.Series(tag[maybe_build], dtype="string").str.extract(_BUILD_RE)["build"]
+        bm = pd.Series(tag[maybe_build], dtype=_STRING).str.extract(_BUILD_RE)["build"]
         num, ok = _digits_to_int(_to_str_array(bm), saturate=True)
         build[maybe_build] = np.where(ok, num, -1)
     keys["build"] = build

@@ -143,9 +143,11 @@ def test_empty_input() -> None:
     assert str(df["scheme"].dtype) == "category"
 
 
-def test_single_string_is_rejected() -> None:
+def test_single_string_or_frame_is_rejected() -> None:
     with pytest.raises(TypeError, match="not a single string"):
         parse_tags("3.12.1")
+    with pytest.raises(TypeError, match="df\\['tag'\\]"):
+        parse_tags(pd.DataFrame({"tag": ["1.0"]}))  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- rules
