@@ -55,6 +55,10 @@ def _parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo", help="run a local registry, seed it, list it, write CSV/PNGs")
     d.add_argument("--out", default="regframe-demo", help="output folder (default ./regframe-demo)")
+    d.add_argument("--quick", action="store_true", help="seed smaller histories")
+    d.add_argument(
+        "--serve", action="store_true", help="keep the registry running for the notebooks"
+    )
     return p
 
 
@@ -146,7 +150,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    run_demo(args.out)
+    run_demo(args.out, quick=args.quick, serve=args.serve)
     return 0
 
 
