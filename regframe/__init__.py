@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from .widgets import explore
 
 __all__ = [
+    "SCHEMES",
     "AuthenticationError",
     "InvalidReferenceError",
     "ManifestError",
@@ -45,7 +46,6 @@ __all__ = [
     "Reference",
     "RegframeError",
     "RegistryError",
-    "SCHEMES",
     "__version__",
     "explore",
     "parse_reference",

@@ -20,21 +20,12 @@ from .credentials import Credentials
 from .reference import parse_reference
 from .registry import RegistryClient
 from .transport import Transport
+from .versions import COLUMNS as VERSION_COLUMNS
 from .versions import parse_tags, sort_tags
 
 __all__ = ["DATE_COLUMNS", "TAG_COLUMNS", "read_tags", "to_csv"]
 
-TAG_COLUMNS = [
-    "tag",
-    "release",
-    "major",
-    "minor",
-    "patch",
-    "prerelease",
-    "variant",
-    "scheme",
-    "is_prerelease",
-]
+TAG_COLUMNS = list(VERSION_COLUMNS)
 DATE_COLUMNS = [
     "digest",
     "media_type",

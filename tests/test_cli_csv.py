@@ -13,13 +13,6 @@ import regframe as rf
 from regframe.cli import main
 
 
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path, monkeypatch):
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / ".docker"))
-    monkeypatch.setenv("REGFRAME_CACHE_DIR", str(tmp_path / "cache"))
-
-
 @pytest.fixture
 def seeded(registry_open, unique_repo):
     p = registry_open.pusher

@@ -21,11 +21,6 @@ DOCKER_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 
 
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path, monkeypatch):
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / ".docker"))
-    monkeypatch.setenv("REGFRAME_CACHE_DIR", str(tmp_path / "cache"))
 
 
 class CountingSession(requests.Session):

@@ -10,13 +10,6 @@ from regframe.cli import main
 from regframe.demo import elastic_history, python_history
 
 
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path, monkeypatch):
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / ".docker"))
-    monkeypatch.setenv("REGFRAME_CACHE_DIR", str(tmp_path / "cache"))
-
-
 def test_histories_are_realistic():
     es = elastic_history()
     tags = {t for p in es for t in p.tags}

@@ -35,17 +35,6 @@ COLUMNS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def isolated_credentials(tmp_path, monkeypatch):
-    """No test may see the machine's own docker/containers credentials or cache."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("DOCKER_CONFIG", str(home / ".docker"))
-    monkeypatch.delenv("REGISTRY_AUTH_FILE", raising=False)
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(home / "run"))
-    monkeypatch.setenv("REGFRAME_CACHE_DIR", str(tmp_path / "cache"))
-    return home
 
 
 def write_docker_config(home: Path, doc: dict) -> Path:
@@ -107,11 +96,11 @@ def test_htpasswd_wrong_password_never_leaks_it(registry_htpasswd, unique_repo):
 
 
 def test_htpasswd_credentials_from_docker_config(
-    registry_htpasswd, unique_repo, isolated_credentials
+    registry_htpasswd, unique_repo, isolated_env
 ):
     registry_htpasswd.pusher.push_image(unique_repo, ["3.0"], created=None)
     token = base64.b64encode(f"alice:{ALICE_PASSWORD}".encode()).decode()
-    write_docker_config(isolated_credentials, {"auths": {registry_htpasswd.host: {"auth": token}}})
+    write_docker_config(isolated_env, {"auths": {registry_htpasswd.host: {"auth": token}}})
     df = rf.read_tags(registry_htpasswd.ref(unique_repo))
     assert list(df.tag) == ["3.0"]
 
@@ -145,11 +134,11 @@ def test_private_repo_anonymously_is_not_found_or_unauthorized(registry_token, t
 
 
 def test_private_repo_with_config_json_sends_basic_only_to_realm(
-    registry_token, token_server, isolated_credentials
+    registry_token, token_server, isolated_env
 ):
     registry_token.pusher.push_image("private/cfg", ["2.0", "2.1"], created=None)
     token = base64.b64encode(f"alice:{ALICE_PASSWORD}".encode()).decode()
-    write_docker_config(isolated_credentials, {"auths": {registry_token.host: {"auth": token}}})
+    write_docker_config(isolated_env, {"auths": {registry_token.host: {"auth": token}}})
     df = rf.read_tags(registry_token.ref("private/cfg"))
     assert list(df.tag) == ["2.0", "2.1"]
     sent = [r.header("Authorization") for r in token_server.requests]
@@ -157,7 +146,7 @@ def test_private_repo_with_config_json_sends_basic_only_to_realm(
 
 
 def test_private_repo_with_credential_helper(
-    registry_token, token_server, isolated_credentials, tmp_path, monkeypatch
+    registry_token, token_server, isolated_env, tmp_path, monkeypatch
 ):
     registry_token.pusher.push_image("private/helper", ["5.0"], created=None)
     bindir = tmp_path / "bin"
@@ -178,7 +167,7 @@ def test_private_repo_with_credential_helper(
     )
     helper.chmod(helper.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
-    write_docker_config(isolated_credentials, {"credHelpers": {registry_token.host: "rftest"}})
+    write_docker_config(isolated_env, {"credHelpers": {registry_token.host: "rftest"}})
     df = rf.read_tags(registry_token.ref("private/helper"))
     assert list(df.tag) == ["5.0"]
     calls = [json.loads(line) for line in log.read_text().splitlines()]
@@ -200,11 +189,11 @@ def test_wrong_credentials_at_realm(registry_token, token_server, unique_repo):
 
 
 def test_credentials_not_requested_from_helpers_for_open_registry(
-    registry_open, unique_repo, isolated_credentials
+    registry_open, unique_repo, isolated_env
 ):
     registry_open.pusher.push_image(unique_repo, ["1.0"], created=None)
     # A helper that does not exist would fail loudly if it were ever run.
-    write_docker_config(isolated_credentials, {"credsStore": "does-not-exist-anywhere"})
+    write_docker_config(isolated_env, {"credsStore": "does-not-exist-anywhere"})
     assert list(rf.read_tags(registry_open.ref(unique_repo)).tag) == ["1.0"]
 
 
