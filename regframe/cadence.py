@@ -104,30 +104,22 @@ def _numbers(release: object) -> tuple[int, ...]:
     return tuple(int(n) for n in _NUMBERS.findall(release))
 
 
-def _pre_key(prerelease: object) -> tuple[int, int, int, str]:
-    """Sort key placing a prerelease below its final (``rc2`` < ``rc10`` < final)."""
-    if not isinstance(prerelease, str) or not prerelease:
-        return (1, 0, 0, "")
-    match = _PRE_WORD.match(prerelease)
-    word = match.group(1).lower() if match else ""
-    digits = match.group(2) if match else ""
-    rank = _PRE_RANK.get(word, 0)
-    if rank == 0:  # hex build id or unknown word: keep it stable, nothing more
-        return (0, 0, 0, prerelease)
-    return (0, rank, int(digits) if digits else -1, prerelease.lower())
-
-
 def _version_order(release: pd.Series, prerelease: pd.Series) -> np.ndarray:
-    """Positions that sort rows by version (numbers numerically, prerelease below final).
+    """Positions that sort rows by version, exactly as :func:`regframe.sort_tags` orders tags."""
+    from .versions import version_key
 
-    Hand-written rather than :mod:`packaging.version` because registry versions
-    are not PEP 440 (``22-ea-16``, ``5.0.0-731e78df``, calver, 4+ numbers).
-    """
-    keys = [
-        (_numbers(r), _pre_key(p))
-        for r, p in zip(release.tolist(), prerelease.tolist(), strict=True)
-    ]
-    return np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.intp)
+    frame = pd.DataFrame(
+        {
+            "tag": release.astype("string").fillna("").to_numpy(),
+            "release": release.to_numpy(),
+            "prerelease": prerelease.to_numpy(),
+            "variant": pd.NA,
+            "scheme": "semver",
+        }
+    )
+    keys = version_key(frame)
+    ordered = keys.sort_values(list(keys.columns), kind="stable")
+    return ordered.index.to_numpy(dtype=np.intp)
 
 
 def _na_to_none(value: object) -> object:
