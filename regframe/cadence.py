@@ -69,17 +69,6 @@ _UTC_NS = pd.DatetimeTZDtype("ns", "UTC")
 _FINAL = "\x00final"
 _DAY_SECONDS = 86_400.0
 
-# Order of prerelease words inside one release: a nightly comes before an alpha,
-# which comes before a beta ... before a release candidate.  Unknown words and
-# hex build ids rank lowest because nothing says where they belong.
-_PRE_RANK: dict[str, int] = {
-    "dev": 1, "nightly": 1, "snapshot": 1, "canary": 1, "next": 1, "incubating": 1,
-    "alpha": 2, "a": 2,
-    "beta": 3, "b": 3, "m": 3, "milestone": 3,
-    "pre": 4, "preview": 4, "ea": 4,
-    "rc": 5, "c": 5,
-}  # fmt: skip
-_PRE_WORD = re.compile(r"([A-Za-z]*)[.-]?(\d*)")
 _NUMBERS = re.compile(r"\d+")
 
 
