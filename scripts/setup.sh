@@ -19,8 +19,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 PY="${PYTHON:-python3}"
-if ! "$PY" -c "import regframe, pytest, jwt, nbclient, ruff" >/dev/null 2>&1 \
-   || [ "${REGFRAME_REINSTALL:-}" = 1 ]; then
-    echo "setup: pip install -e '.[dev]'" >&2
-    "$PY" -m pip install -q --disable-pip-version-check -e ".[dev]"
-fi
+# pip is quick when everything is already satisfied, and always running it means
+# a dependency added to pyproject.toml reaches every machine.
+echo "setup: pip install -e '.[dev]'" >&2
+"$PY" -m pip install -q --disable-pip-version-check -e ".[dev]"
