@@ -358,7 +358,14 @@ class Transport:
                 if throttled:
                     self._count("throttled")
                 try:
-                    body = b"" if method == "HEAD" else self._read_body(resp, limit, url)
+                    if method == "HEAD":
+                        # Consuming the (empty) body is what returns the socket
+                        # to the pool; closing an unread response drops it, and
+                        # every warm-run HEAD would pay a new connection.
+                        _ = resp.content
+                        body = b""
+                    else:
+                        body = self._read_body(resp, limit, url)
                 except _BodyInterrupted as exc:
                     if attempt + 1 >= body_attempts:
                         raise RegistryError(
