@@ -1,0 +1,96 @@
+"""Transport rules that hold for every request (scripted server: these are client properties)."""
+
+from __future__ import annotations
+
+import pytest
+
+import regframe as rf
+from regframe.transport import MAX_RETRY_AFTER, USER_AGENT, CappedRetry, Transport, _AdaptiveLimit
+from tests.scripted import Response, ScriptedServer, json_response
+
+
+@pytest.fixture
+def server():
+    with ScriptedServer() as s:
+        yield s
+
+
+def test_user_agent_names_regframe_and_version(server):
+    server.route("GET", r"/x", lambda req: json_response({}))
+    Transport().request("GET", f"{server.url}/x")
+    assert server.requests[-1].headers["User-Agent"] == USER_AGENT
+    assert USER_AGENT.startswith(f"regframe/{rf.__version__} ")
+
+
+def test_netrc_credentials_are_never_volunteered(server, isolated_env):
+    (isolated_env / ".netrc").write_text("machine 127.0.0.1 login bob password netrc-secret\n")
+    (isolated_env / ".netrc").chmod(0o600)
+    server.route("GET", r"/x", lambda req: json_response({}))
+    Transport().request("GET", f"{server.url}/x")
+    assert "Authorization" not in server.requests[-1].headers
+
+
+def test_environment_proxy_is_still_honoured(server, monkeypatch):
+    # The scripted server plays the proxy: a proxied request arrives with an absolute URL.
+    server.route("GET", r".*", lambda req: json_response({"via": "proxy"}))
+    monkeypatch.setenv("HTTP_PROXY", server.url)
+    monkeypatch.setenv("NO_PROXY", "")
+    reply = Transport().request("GET", "http://registry.invalid:5000/v2/")
+    assert reply.status == 200
+    assert server.requests[-1].target.startswith("http://registry.invalid:5000/v2/")
+
+
+def test_no_proxy_bypasses(server, monkeypatch):
+    server.route("GET", r"/v2/", lambda req: json_response({}))
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    assert Transport().request("GET", f"{server.url}/v2/").status == 200
+
+
+def test_retry_after_is_capped_and_garbage_tolerated():
+    class R:
+        def __init__(self, value):
+            self.headers = {"Retry-After": value}
+
+    retry = CappedRetry()
+    assert retry.get_retry_after(R("3600")) == MAX_RETRY_AFTER
+    assert retry.get_retry_after(R("2")) == 2
+    assert retry.get_retry_after(R("soon, maybe")) is None
+
+
+def test_503_then_success_is_retried(server):
+    calls = []
+
+    def flaky(req):
+        calls.append(1)
+        return json_response({}, status=503) if len(calls) < 3 else json_response({"ok": True})
+
+    server.route("GET", r"/x", flaky)
+    t = Transport()
+    reply = t.request("GET", f"{server.url}/x")
+    assert reply.status == 200 and len(calls) == 3
+    assert t.stats["retries"] >= 2
+
+
+def test_body_limit(server):
+    server.route("GET", r"/big", lambda req: Response(200, b"x" * 5000))
+    server.route("GET", r"/endless", lambda req: Response(200, chunks=iter(lambda: b"y" * 4096, None)))
+    t = Transport()
+    with pytest.raises(rf.RegistryError, match="limit"):
+        t.request("GET", f"{server.url}/big", limit=1000)
+    with pytest.raises(rf.RegistryError, match="limit"):
+        t.request("GET", f"{server.url}/endless", limit=100_000)
+
+
+def test_adaptive_limit_halves_on_429_and_recovers():
+    lim = _AdaptiveLimit(16)
+    lim.acquire()
+    lim.release(throttled=True)
+    assert int(lim.current) == 8
+    lim.acquire()
+    lim.release(throttled=True)  # within a second of the last cut: one event, one cut
+    assert int(lim.current) == 8
+    for _ in range(200):
+        lim.acquire()
+        lim.release(throttled=False)
+    assert int(lim.current) == 16
