@@ -26,6 +26,7 @@ from .errors import (
     RegistryError,
 )
 from .frame import read_tags, to_csv
+from .metadata import MetadataWarning
 from .reference import Reference, parse_reference
 from .versions import SCHEMES, parse_tags, sort_tags, version_key
 
@@ -38,6 +39,7 @@ __all__ = [
     "AuthenticationError",
     "InvalidReferenceError",
     "ManifestError",
+    "MetadataWarning",
     "MissingDatesError",
     "NoReleasesError",
     "NotFoundError",

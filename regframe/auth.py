@@ -95,9 +95,13 @@ def check_realm(realm: str, registry_url: str) -> str:
     >>> check_realm("https://auth.docker.io/token", "https://registry-1.docker.io")
     'https://auth.docker.io/token'
     """
-    parts = urlsplit(realm)
     reg = urlsplit(registry_url)
     where = reg.netloc
+    try:
+        parts = urlsplit(realm)
+        parts.hostname  # noqa: B018 - raises ValueError on a broken IPv6 literal
+    except ValueError:
+        raise AuthenticationError(f"{where} named an unusable token realm (not a URL)") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise AuthenticationError(f"{where} named an unusable token realm (not an http(s) URL)")
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
@@ -187,8 +191,19 @@ class Authenticator:
                     status_code=404,
                     url=f"{self.base_url}/v2/",
                 )
+            elif reply.status == 429 or reply.status >= 500:
+                # Still failing after the transport's retries: the registry is
+                # down or throttling, and every later request would say so again.
+                from .errors import RateLimitError
+
+                cls = RateLimitError if reply.status == 429 else RegistryError
+                raise cls(
+                    f"{self.display} answered HTTP {reply.status} to GET /v2/ after retries",
+                    status_code=reply.status,
+                    url=f"{self.base_url}/v2/",
+                )
             else:
-                # 200 means anonymous access; some registries answer 403/5xx on
+                # 200 means anonymous access; some registries answer 403 on
                 # /v2/ yet serve repositories, so let the real request decide.
                 if reply.status not in (200, 204):
                     log.debug("ping %s answered %s", self.display, reply.status)

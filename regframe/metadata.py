@@ -227,6 +227,8 @@ def add_metadata(
     prefer_head = client.reference.is_docker_hub
 
     bodies: dict[str, bytes] = {}
+    # The Content-Type each manifest came with: parse_manifest checks it against mediaType.
+    content_types: dict[str, str] = {}
     bodies_lock = threading.Lock()
     results: dict[str, _TagResult] = {}
     chains: dict[str, _Chain] = {}
@@ -235,9 +237,11 @@ def add_metadata(
         doc = store.facts_get(facts_key(digest, plat_key))
         return Facts.from_json(doc) if doc is not None else None
 
-    def remember(digest: str, body: bytes) -> None:
+    def remember(digest: str, body: bytes, content_type: str = "") -> None:
         with bodies_lock:
             bodies[digest] = body
+            if content_type:
+                content_types[digest] = content_type
         store.put(digest, body)
 
     def resolve_tag(tag: str) -> None:
@@ -276,7 +280,7 @@ def add_metadata(
                 digest = compute_digest(reply.body)
             res.digest = digest
             res.media_type = reply.content_type or None
-            remember(digest, reply.body)
+            remember(digest, reply.body, reply.content_type)
         except RegframeError as exc:
             res.error = _describe(exc)
             res.exc = exc
@@ -291,7 +295,7 @@ def add_metadata(
             reply = client.request("GET", url, accept=ACCEPT_MANIFESTS, limit=MAX_MANIFEST_BYTES)
             client.raise_for_status(reply, f"manifest {digest[:19]}")
             verify_digest(reply.body, digest)
-            remember(digest, reply.body)
+            remember(digest, reply.body, reply.content_type)
             body = reply.body
         return body
 
@@ -310,7 +314,9 @@ def add_metadata(
         """Phase-1 follow-up: parse the top manifest; decide what comes next."""
         try:
             body = fetch_manifest(chain.digest)
-            doc = parse_manifest(body, digest=chain.digest)
+            doc = parse_manifest(
+                body, digest=chain.digest, content_type=content_types.get(chain.digest)
+            )
             f = chain.facts
             if isinstance(doc, Index):
                 f.media_type = doc.media_type
@@ -323,7 +329,10 @@ def add_metadata(
                     chain.done = True
                     return
                 chain.index_annotations = dict(doc.annotations)
-                child_doc = parse_manifest(fetch_manifest(child.digest), digest=child.digest)
+                child_body = fetch_manifest(child.digest)
+                child_doc = parse_manifest(
+                    child_body, digest=child.digest, content_type=content_types.get(child.digest)
+                )
                 if not isinstance(child_doc, ImageManifest):
                     f.error = "index entry is not an image manifest"
                     chain.done = True

@@ -79,7 +79,10 @@ class RegistryClient:
         for scheme in candidates:
             base = f"{scheme}://{registry}"
             try:
-                ping = transport.request("GET", f"{base}/v2/")
+                if scheme == "https" and len(candidates) > 1:
+                    ping = transport.probe(f"{base}/v2/")
+                else:
+                    ping = transport.request("GET", f"{base}/v2/")
             except RegistryError as exc:
                 first_error = first_error or exc
                 continue

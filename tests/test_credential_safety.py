@@ -85,9 +85,6 @@ def test_https_registry_with_plain_http_realm_gets_no_credentials(registry_tls, 
     assert ALICE_PASSWORD not in str(info.value)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="awaiting fix B2: Transport overrides session.verify with True"
-)
 def test_session_ca_bundle_is_honoured(registry_tls):
     """``session=`` is documented for CA bundles; its ``verify`` must reach the TLS handshake."""
     registry_tls.pusher.push_image("pub/tls-session", ["1.0"], created=None)

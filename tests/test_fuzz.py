@@ -325,9 +325,6 @@ def test_check_realm_returns_the_realm_or_an_authentication_error(
         assert parts.scheme == "https"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="awaiting fix B4: check_realm lets urlsplit's ValueError escape"
-)
 @pytest.mark.parametrize("realm", ["http://[/token", "https://[::1/token", "https://a]b/token"])
 def test_realm_that_urlsplit_rejects_is_typed(realm: str) -> None:
     with pytest.raises(rf.AuthenticationError):

@@ -330,7 +330,8 @@ def _serve(body: bytes, content_type: str = OCI_MANIFEST, **headers: str) -> Han
 def test_unusable_manifests_are_row_errors(reg, body, words):
     reg.image(["1.0"], GOOD)
     reg.tags["2.0"] = "x"
-    reg.special["2.0"] = _serve(body)
+    # A generic Content-Type, so only the body itself can be at fault.
+    reg.special["2.0"] = _serve(body, "application/json")
     df = read_warned(reg)
     _good_rows(df, ["1.0"])
     assert words.lower() in rows(df).loc["2.0", "error"].lower()
@@ -437,10 +438,9 @@ def test_manifest_with_both_manifests_and_layers_is_a_row_error(reg):
     assert "ambiguous" in rows(df).loc["2.0", "error"]
 
 
-@pytest.mark.xfail(strict=True, reason="awaiting fix B3: Content-Type not passed to parse_manifest")
 def test_media_type_contradicting_content_type_is_a_row_error(reg):
     reg.image(["1.0"], GOOD)
-    body = canonical(reg.image_doc(GOOD))  # mediaType: OCI image manifest
+    body = canonical(reg.image_doc(GOOD, salt="2.0"))  # mediaType: OCI image manifest
     reg.put(["2.0"], body, OCI_INDEX)  # ... served as an OCI index
     df = read(reg)
     _good_rows(df, ["1.0"])
