@@ -86,17 +86,19 @@ def unique_repo(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_env(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """No test sees the machine's docker/containers credentials or writes the user's cache.
 
     Returns the temporary HOME (``$DOCKER_CONFIG`` is ``HOME/.docker``).
     """
-    home = tmp_path / "home"
-    home.mkdir(exist_ok=True)
+    # Outside tmp_path, which belongs to the test itself.
+    home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("DOCKER_CONFIG", str(home / ".docker"))
     monkeypatch.delenv("REGISTRY_AUTH_FILE", raising=False)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(home / "run"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    monkeypatch.setenv("REGFRAME_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("REGFRAME_CACHE_DIR", str(home / ".cache" / "regframe"))
     return home

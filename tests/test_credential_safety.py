@@ -37,18 +37,6 @@ from tests.scripted import Response, ScriptedServer, json_response, registry_err
 BASIC = "Basic " + base64.b64encode(f"alice:{ALICE_PASSWORD}".encode()).decode()
 
 
-@pytest.fixture(autouse=True)
-def isolated_credentials(tmp_path, monkeypatch):
-    """No test may see the machine's own docker/containers credentials or cache."""
-    home = tmp_path / "home"
-    home.mkdir(exist_ok=True)  # conftest's isolated_env may have made it already
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("DOCKER_CONFIG", str(home / ".docker"))
-    monkeypatch.delenv("REGISTRY_AUTH_FILE", raising=False)
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(home / "run"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    monkeypatch.setenv("REGFRAME_CACHE_DIR", str(tmp_path / "cache"))
-    return home
 
 
 @pytest.fixture
@@ -312,10 +300,10 @@ def test_reprs_hide_secrets():
 
 
 def test_broken_config_json_names_the_file_not_its_content(
-    registry_token, token_server, unique_repo, isolated_credentials
+    registry_token, token_server, unique_repo, isolated_env
 ):
     registry_token.pusher.push_image(unique_repo, ["1.0"], created=None)
-    config = Path(isolated_credentials) / ".docker" / "config.json"
+    config = Path(isolated_env) / ".docker" / "config.json"
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text('{"auths": {"x": {"auth": "c2VjcmV0LWluLWNvbmZpZw=="}')  # truncated JSON
     with pytest.raises(rf.AuthenticationError) as info:
@@ -329,7 +317,7 @@ def test_broken_config_json_names_the_file_not_its_content(
     ["x;touch pwned", "$(touch pwned)", "`touch pwned`", "x && touch pwned", "x|touch pwned"],
 )
 def test_helper_names_are_never_given_to_a_shell(
-    registry_token, token_server, unique_repo, isolated_credentials, tmp_path, monkeypatch, store
+    registry_token, token_server, unique_repo, isolated_env, tmp_path, monkeypatch, store
 ):
     """A helper whose *name* is shell syntax runs as that one file, arguments ``get`` only."""
     registry_token.pusher.push_image(unique_repo, ["1.0"], created=None)
@@ -346,7 +334,7 @@ def test_helper_names_are_never_given_to_a_shell(
     helper.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.chdir(tmp_path)
-    config = Path(isolated_credentials) / ".docker" / "config.json"
+    config = Path(isolated_env) / ".docker" / "config.json"
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(json.dumps({"credsStore": store}))
     df = rf.read_tags(registry_token.ref(unique_repo))  # not found there: anonymous

@@ -42,18 +42,6 @@ REPO = "h/app"
 Handler = Callable[[Request], Response]
 
 
-@pytest.fixture(autouse=True)
-def isolated_credentials(tmp_path, monkeypatch):
-    """No test may see the machine's own docker/containers credentials or cache."""
-    home = tmp_path / "home"
-    home.mkdir(exist_ok=True)  # conftest's isolated_env may have made it already
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("DOCKER_CONFIG", str(home / ".docker"))
-    monkeypatch.delenv("REGISTRY_AUTH_FILE", raising=False)
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(home / "run"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    monkeypatch.setenv("REGFRAME_CACHE_DIR", str(tmp_path / "cache"))
-    return home
 
 
 def sha256(data: bytes) -> str:
