@@ -20,6 +20,7 @@ import datetime as dt
 import hmac
 import json
 import secrets
+import sys
 import threading
 import time
 import urllib.parse
@@ -219,6 +220,14 @@ class RecordingHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     # Many short-lived keep-alive connections from thread pools: avoid refused SYNs.
     request_queue_size = 128
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that resets its connection (the fault tests do it on
+        # purpose) is not worth a traceback on stderr.
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
 
     def __init__(self, host: str, handler: type[BaseHTTPRequestHandler]) -> None:
         super().__init__((host, 0), handler)

@@ -24,6 +24,7 @@ import contextlib
 import json
 import re
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -113,6 +114,14 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     # Many concurrent connects from proxies and benchmarks must not be refused.
     request_queue_size = 1024
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that resets its connection (the fault tests do it on
+        # purpose) is not worth a traceback on stderr.
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
     scripted: ScriptedServer
 
 
