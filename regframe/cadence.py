@@ -198,6 +198,7 @@ def releases(df: pd.DataFrame, *, prereleases: bool = False) -> pd.DataFrame:
 
     Example
     -------
+    >>> import regframe as rf
     >>> tags = rf.parse_tags(["8", "8.15", "8.15.0", "8.15.0-ubi", "8.15.1", "latest"])
     >>> rf.releases(tags)[["release", "tags"]]  # doctest: +SKIP
       release               tags

@@ -279,3 +279,22 @@ def test_bad_inputs() -> None:
         explore(42)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="only apply"):
         explore(sample(), platform="linux/amd64")
+
+
+def test_explore_loads_from_the_real_registry(registry_token) -> None:
+    """explore(str) with the default loader: read_tags(dates=True) against the token-auth sandbox."""
+    repo = "widgets/real"
+    p = registry_token.pusher
+    for i, when in enumerate(["2023-01-05", "2023-04-01", "2023-09-09"]):
+        p.push_image(repo, [f"2.{i}.0", f"2.{i}.0-alpine"], created=f"{when}T00:00:00Z")
+    p.push_image(repo, ["3.0.0rc1"], created="2023-11-01T00:00:00Z")
+    p.push_image(repo, ["3.0.0", "latest"], created="2023-12-01T00:00:00Z")
+    ex = explore(registry_token.ref(repo))
+    assert ex.data is not None and len(ex.data) == 9
+    assert list(ex.filtered["release"]) == ["2.0.0", "2.1.0", "2.2.0", "3.0.0"]
+    ex.majors.value = (3,)
+    assert list(ex.filtered["release"]) == ["3.0.0"]
+    ex.prereleases.value = True
+    assert list(ex.filtered["release"]) == ["3.0.0", "3.0.0"]
+    missing = explore(registry_token.ref("widgets/does-not-exist"))
+    assert "not found" in missing.message.value.lower()
