@@ -160,7 +160,6 @@ def python_history(seed: int = 3) -> list[Push]:
                 # arm/v7 only for the default variant keeps the demo's push count modest.
                 plats = platforms if not variant else platforms[:2]
                 pushes.append(Push(tags, built + dt.timedelta(minutes=len(variant)), plats))
-    pushes.append(Push(["bookworm", "slim"], now - dt.timedelta(days=3), platforms[:2]))
     return pushes
 
 
@@ -272,17 +271,44 @@ def run_demo(
             plt.close(ax.figure)
         say("")
         say(f"{ELASTIC_REPO}: {len(rel)} releases")
-        say(summary(rel).to_string())
+        table = summary(rel)
+        table["first"] = table["first"].dt.strftime("%Y-%m-%d")
+        table["last"] = table["last"].dt.strftime("%Y-%m-%d")
+        table = table.round({"per_year": 1, "median_patch_days": 1})
+        say(table.to_string())
         py_rel = releases(frames[PYTHON_REPO])
         say("")
         say(f"{PYTHON_REPO}: {len(py_rel)} releases; floating tags resolve to:")
         py = frames[PYTHON_REPO]
         floating = py[py["tag"].isin(["latest", "3", "3.12", "3.12-slim", "slim"])]
         say(floating[["tag", "resolves_to", "created"]].to_string(index=False))
-    say("")
-    say(
-        f"wrote {folder}/tags.csv, releases.csv, python-tags.csv and "
-        "timeline/cadence/intervals/lines.png"
-    )
-    say("next: open notebooks/quickstart.ipynb and notebooks/release_cadence.ipynb in Jupyter")
+        say("")
+        say(
+            f"wrote {folder}/tags.csv, releases.csv, python-tags.csv and "
+            "timeline/cadence/intervals/lines.png"
+        )
+        if serve:
+            say("the registry keeps running; in another shell:")
+            say(
+                f"  export REGFRAME_IMAGE={sb.ref(ELASTIC_REPO)} "
+                f"REGFRAME_OTHER_IMAGE={sb.ref(PYTHON_REPO)}"
+            )
+            say("  jupyter lab notebooks/   # quickstart.ipynb, release_cadence.ipynb")
+            say("press Ctrl-C to stop it")
+            _wait_forever()
+    if not serve:
+        say(
+            "next: `regframe demo --serve` keeps the registry up for the notebooks in "
+            "notebooks/ (quickstart.ipynb, release_cadence.ipynb)"
+        )
     return folder
+
+
+def _wait_forever() -> None:
+    import time
+
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass

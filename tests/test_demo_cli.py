@@ -49,3 +49,32 @@ def test_plot_command(kind, registry_open, tmp_path):
     assert main(["plot", registry_open.ref(repo), "--kind", kind, "--out", str(out)]) == 0
     with Image.open(out) as img:
         assert img.format == "PNG" and img.width > 200
+
+
+@pytest.mark.timeout(300)
+def test_demo_serve_keeps_the_registry_up_until_interrupted(tmp_path):
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    import regframe as rf
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "regframe.cli", "demo", "--quick", "--serve", "--out", str(tmp_path / "o")],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if "press Ctrl-C" in line:
+                break
+        text = "".join(lines)
+        image = re.search(r"REGFRAME_IMAGE=(\S+)", text).group(1)
+        df = rf.read_tags(image)  # the registry outlives the demo's own report
+        assert len(df) > 50
+        assert df.attrs["repository"] == "elastic/elasticsearch"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
