@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from frames import hand_tags
 from matplotlib.collections import PathCollection
 from matplotlib.testing.decorators import check_figures_equal
 
@@ -21,41 +22,8 @@ from regframe import cadence
 
 
 def tags(*specs: tuple[str, str | None], repository: str = "elastic/es") -> pd.DataFrame:
-    """Tags frame from ``(tag, created)`` pairs; versions split by hand (``X.Y.Z[-rcN]``)."""
-    rows = []
-    for tag, created in specs:
-        release, _, pre = tag.partition("-")
-        major, minor, patch = (int(n) for n in release.split("."))
-        rows.append(
-            {
-                "tag": tag,
-                "release": release,
-                "major": major,
-                "minor": minor,
-                "patch": patch,
-                "prerelease": pre or None,
-                "variant": None,
-                "scheme": "semver",
-                "is_prerelease": bool(pre),
-                "created": created,
-            }
-        )
-    df = pd.DataFrame(rows).astype(
-        {
-            "tag": "string",
-            "release": "string",
-            "major": "Int64",
-            "minor": "Int64",
-            "patch": "Int64",
-            "prerelease": "string",
-            "variant": "string",
-            "scheme": "category",
-            "is_prerelease": "boolean",
-        }
-    )
-    df["created"] = pd.to_datetime(df["created"], utc=True).astype("datetime64[ns, UTC]")
-    df.attrs = {"repository": repository, "registry": "r.example", "reference": "r.example/x"}
-    return df
+    """Tags frame from ``(tag, created)`` pairs."""
+    return hand_tags(*specs, repository=repository)
 
 
 def history() -> pd.DataFrame:

@@ -13,6 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
+from frames import hand_tags
 from matplotlib.collections import PathCollection
 
 from regframe.widgets import ALL_LINES, ALL_VARIANTS, NO_VARIANT, Explorer, explore
@@ -22,44 +23,7 @@ ATTRS = {"registry": "r.example", "repository": "elastic/es", "reference": "r.ex
 
 def tags(*specs: tuple[str, str | None], dates: bool = True) -> pd.DataFrame:
     """Tags frame from ``(tag, created)``; tags look like ``X.Y.Z[-rcN][_variant]``."""
-    rows = []
-    for tag, created in specs:
-        version, _, variant = tag.partition("_")
-        release, _, pre = version.partition("-")
-        major, minor, patch = (int(n) for n in release.split("."))
-        rows.append(
-            {
-                "tag": tag.replace("_", "-"),
-                "release": release,
-                "major": major,
-                "minor": minor,
-                "patch": patch,
-                "prerelease": pre or None,
-                "variant": variant or None,
-                "scheme": "semver",
-                "is_prerelease": bool(pre),
-                "created": created,
-            }
-        )
-    df = pd.DataFrame(rows).astype(
-        {
-            "tag": "string",
-            "release": "string",
-            "major": "Int64",
-            "minor": "Int64",
-            "patch": "Int64",
-            "prerelease": "string",
-            "variant": "string",
-            "scheme": "category",
-            "is_prerelease": "boolean",
-        }
-    )
-    if dates:
-        df["created"] = pd.to_datetime(df["created"], utc=True).astype("datetime64[ns, UTC]")
-    else:
-        df = df.drop(columns="created")
-    df.attrs = dict(ATTRS)
-    return df
+    return hand_tags(*specs, dates=dates)
 
 
 def sample(dates: bool = True) -> pd.DataFrame:
