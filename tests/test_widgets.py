@@ -18,7 +18,6 @@ from matplotlib.collections import PathCollection
 
 from regframe.widgets import ALL_LINES, ALL_VARIANTS, NO_VARIANT, Explorer, explore
 
-ATTRS = {"registry": "r.example", "repository": "elastic/es", "reference": "r.example/elastic/es"}
 
 
 def tags(*specs: tuple[str, str | None], dates: bool = True) -> pd.DataFrame:
