@@ -31,9 +31,14 @@ from datetime import datetime, timezone
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from .credentials import Credentials
-from .errors import AuthenticationError, NotFoundOrUnauthorizedError, RegistryError
+from .errors import (
+    AuthenticationError,
+    NotFoundOrUnauthorizedError,
+    RateLimitError,
+    RegistryError,
+)
 from .headers import Challenge, parse_www_authenticate
-from .transport import Reply, ResponseTooLarge, Transport, origin_of
+from .transport import Reply, ResponseTooLarge, Transport, json_errors
 
 __all__ = ["Authenticator", "check_realm"]
 
@@ -194,8 +199,6 @@ class Authenticator:
             elif reply.status == 429 or reply.status >= 500:
                 # Still failing after the transport's retries: the registry is
                 # down or throttling, and every later request would say so again.
-                from .errors import RateLimitError
-
                 cls = RateLimitError if reply.status == 429 else RegistryError
                 raise cls(
                     f"{self.display} answered HTTP {reply.status} to GET /v2/ after retries",
@@ -372,8 +375,6 @@ class Authenticator:
         repo = scope.split(":")[1] if scope.count(":") >= 2 else scope
         creds = self._creds()
         ch = self._challenge(reply)
-        from .transport import json_errors
-
         errors = json_errors(reply.body)
         url = _strip_query(reply.url)
         if reply.status == 403:
@@ -450,8 +451,3 @@ def _lifetime(expires_in: object, issued_at: object) -> float:
         except ValueError:
             pass
     return max(seconds, 1.0)
-
-
-def origin_matches(url: str, base_url: str) -> bool:
-    """True when ``url`` is on the registry's own origin."""
-    return origin_of(url) == origin_of(base_url)

@@ -18,6 +18,7 @@ that must hold for *every* request, so no caller can forget them:
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
@@ -44,6 +45,7 @@ __all__ = [
     "ResponseTooLarge",
     "Transport",
     "build_session",
+    "json_errors",
     "origin_of",
 ]
 
@@ -491,8 +493,6 @@ def _safe_url(url: str) -> str:
 
 def json_errors(body: bytes) -> list[dict[str, Any]]:
     """The registry ``errors`` list from an error body, or ``[]`` when it has none."""
-    import json
-
     try:
         doc = json.loads(body.decode("utf-8", "replace")) if body else None
     except ValueError:
