@@ -35,6 +35,7 @@ import pandas as pd
 from .cache import DigestCache, facts_key
 from .errors import (
     AuthenticationError,
+    ManifestError,
     NotFoundError,
     RateLimitError,
     RegframeError,
@@ -54,6 +55,7 @@ from .manifests import (
     parse_config,
     parse_manifest,
     parse_platform,
+    schema1_payload,
     select_child,
     validate_digest,
     verify_digest,
@@ -126,6 +128,21 @@ class _Chain:
     manifest: ImageManifest | None = None
     index_annotations: dict[str, str] = field(default_factory=dict)
     done: bool = False
+
+
+def _verify_manifest(body: bytes, digest: str) -> None:
+    """Check a manifest against its digest, allowing for signed schema 1.
+
+    Registries compute a libtrust-signed schema 1 manifest's digest over the
+    document without its ``signatures`` block, so the raw bytes never match.
+    """
+    try:
+        verify_digest(body, digest)
+    except ManifestError:
+        payload = schema1_payload(body)
+        if payload is body:
+            raise
+        verify_digest(payload, digest)
 
 
 def _describe(exc: BaseException) -> str:
@@ -274,7 +291,7 @@ def add_metadata(
             header = reply.headers.get("Docker-Content-Digest", "").strip()
             if header:
                 validate_digest(header, what="Docker-Content-Digest")
-                verify_digest(reply.body, header)
+                _verify_manifest(reply.body, header)
                 digest = header
             else:
                 digest = compute_digest(reply.body)
@@ -294,7 +311,7 @@ def add_metadata(
             url = f"{client.repo_url}/manifests/{validate_digest(digest)}"
             reply = client.request("GET", url, accept=ACCEPT_MANIFESTS, limit=MAX_MANIFEST_BYTES)
             client.raise_for_status(reply, f"manifest {digest[:19]}")
-            verify_digest(reply.body, digest)
+            _verify_manifest(reply.body, digest)
             remember(digest, reply.body, reply.content_type)
             body = reply.body
         return body

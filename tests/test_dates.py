@@ -232,3 +232,33 @@ def test_progress_bar_on_request_and_silent_by_default(registry_open, unique_rep
     rf.read_tags(registry_open.ref(unique_repo), dates=True, cache=False, progress=True)
     err = capsys.readouterr().err
     assert "manifests" in err and "3/" in err
+
+
+@pytest.mark.parametrize("signed", [True, False])
+def test_schema1_through_read_tags(signed, tmp_path):
+    """Legacy schema 1 manifests, from a SCRIPTED registry: distribution 2.8 refuses to store
+    them (schema1 is disabled by default), so no real server here can serve one."""
+    import hashlib
+
+    from test_manifests import signed_schema1
+
+    from tests.scripted import Response, ScriptedServer, json_response
+
+    body, payload = signed_schema1()
+    served = body if signed else payload
+    digest = "sha256:" + hashlib.sha256(payload).hexdigest()
+    media = "application/vnd.docker.distribution.manifest.v1+prettyjws"
+    with ScriptedServer() as server:
+        server.route("GET", r"/v2/", lambda req: json_response({}))
+        server.route("GET", r"/v2/old/busybox/tags/list",
+                     lambda req: json_response({"name": "old/busybox", "tags": ["1.24"]}))
+        server.route("GET", r"/v2/old/busybox/manifests/1\.24",
+                     lambda req: Response(200, served, {"Content-Type": media, "Docker-Content-Digest": digest}))
+        for cache in (False, tmp_path / "c", tmp_path / "c"):
+            df = rf.read_tags(f"{server.host}/old/busybox", dates=True, cache=cache)
+            r = row(df, "1.24")
+            assert pd.isna(r.error), r.error
+            assert r.digest == digest
+            assert r.created == pd.Timestamp("2016-03-01T17:32:05.171534223Z")
+            assert r.created_source == "config"
+            assert r.platforms == "linux/amd64"
