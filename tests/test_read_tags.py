@@ -214,3 +214,18 @@ def test_bad_reference_fails_before_any_request(registry_token, token_server):
         with pytest.raises(rf.InvalidReferenceError):
             rf.read_tags(bad)
     assert token_server.requests == []
+
+
+def test_tag_list_matches_skopeo(registry_token, unique_repo):
+    """skopeo (a real peer client, Debian package) sees exactly the tags regframe lists."""
+    import shutil
+    import subprocess
+
+    assert shutil.which("skopeo"), "skopeo is installed by scripts/setup.sh"
+    tags = [f"{m}.{n}.0" for m in range(3) for n in range(4)] + ["latest", "edge", "2.3.0-alpine"]
+    registry_token.pusher.push_image(unique_repo, tags, created=None)
+    out = subprocess.run(
+        ["skopeo", "list-tags", "--tls-verify=false", f"docker://{registry_token.ref(unique_repo)}"],
+        capture_output=True, text=True, timeout=60, check=True,
+    )
+    assert sorted(rf.read_tags(registry_token.ref(unique_repo)).tag) == sorted(json.loads(out.stdout)["Tags"])
