@@ -19,7 +19,6 @@ from matplotlib.collections import PathCollection
 from regframe.widgets import ALL_LINES, ALL_VARIANTS, NO_VARIANT, Explorer, explore
 
 
-
 def tags(*specs: tuple[str, str | None], dates: bool = True) -> pd.DataFrame:
     """Tags frame from ``(tag, created)``; tags look like ``X.Y.Z[-rcN][_variant]``."""
     return hand_tags(*specs, dates=dates)
