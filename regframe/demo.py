@@ -177,9 +177,8 @@ def seed(pusher: Pusher, repo: str, pushes: list[Push], *, workers: int = 8) -> 
         else:
             pusher.push_image(repo, p.tags, created=created, labels=labels)
 
-    # Later pushes of a floating tag must win, so pushes that share a tag run
-    # in history order: group by first-touch order and push sequentially
-    # within the batch that re-tags.
+    # Later pushes of a floating tag must win: pushes run in parallel only
+    # within a batch in which no tag repeats, and batches run in history order.
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for batch in _batches(pushes):
             list(pool.map(one, batch))

@@ -15,7 +15,6 @@ from typing import Any
 import pandas as pd
 import requests
 
-from .auth import Authenticator
 from .credentials import Credentials
 from .reference import parse_reference
 from .registry import RegistryClient
@@ -36,7 +35,6 @@ DATE_COLUMNS = [
     "resolves_to",
     "error",
 ]
-CREATED_SOURCES = ["config", "annotation", "label", "hub", "quay", "gcr"]
 
 
 def read_tags(
@@ -116,35 +114,24 @@ def read_tags(
         from .manifests import parse_platform
 
         want = parse_platform(platform)  # bad input fails before any network traffic
+    transport = Transport(session, timeout=timeout, max_workers=max_workers)
     listing = None
-    if dates:
-        from .fastpaths import fetch_listing
+    try:
+        if dates:
+            from .fastpaths import fetch_listing
 
-        # Docker Hub and Quay describe 100 tags per request in their own APIs;
-        # None (not applicable, private, API down) falls back to the registry.
-        probe = Transport(session, timeout=timeout, max_workers=max_workers)
-        try:
-            listing = fetch_listing(ref, platform=want, transport=probe)
-        finally:
-            probe.close()
-    if listing is not None:
-        # Every tag is prefetched, so add_metadata sends nothing: the client
-        # only names the repository and needs no ping (nor credentials).
-        transport = Transport(session, timeout=timeout, max_workers=max_workers)
-        base = f"https://{ref.registry}"
-        authenticator = Authenticator(
-            transport, base, display=ref.domain, docker_hub=ref.is_docker_hub
-        )
-        client = RegistryClient(ref, transport, authenticator, base)
-    else:
-        client = RegistryClient.open(
-            ref,
-            auth=auth,
-            insecure=insecure,
-            session=session,
-            timeout=timeout,
-            max_workers=max_workers,
-        )
+            # Docker Hub and Quay describe 100 tags per request in their own APIs;
+            # None (not applicable, private, API down) falls back to the registry.
+            listing = fetch_listing(ref, platform=want, transport=transport)
+        if listing is not None:
+            # Every tag is prefetched, so add_metadata sends nothing: the client
+            # only names the repository and needs no ping (nor credentials).
+            client = RegistryClient.offline(ref, transport)
+        else:
+            client = RegistryClient.open(ref, transport, auth=auth, insecure=insecure)
+    except BaseException:
+        transport.close()
+        raise
     try:
         tags = listing.tags if listing is not None else client.list_tags()
         df = parse_tags(pd.Series(tags, dtype="string"))

@@ -33,6 +33,7 @@ from urllib.parse import quote
 import pandas as pd
 
 from .cache import DigestCache, facts_key
+from .cadence import RELEASE_SCHEMES
 from .errors import (
     AuthenticationError,
     ManifestError,
@@ -69,7 +70,6 @@ __all__ = ["MetadataWarning", "add_metadata", "resolve_aliases"]
 log = logging.getLogger("regframe")
 
 T = TypeVar("T")
-VERSIONED = ("semver", "multipart", "calver")
 CREATED_SOURCES = ["config", "annotation", "label", "hub", "quay", "gcr"]
 # A bar for a handful of requests is noise; 64 is about a second of work.
 PROGRESS_THRESHOLD = 64
@@ -250,9 +250,15 @@ def add_metadata(
     results: dict[str, _TagResult] = {}
     chains: dict[str, _Chain] = {}
 
+    # A warm run asks about each digest once per tag sharing it: read each
+    # facts file once (a miss is remembered too; writes happen after the run).
+    facts_seen: dict[str, Facts | None] = {}
+
     def cached_facts(digest: str) -> Facts | None:
-        doc = store.facts_get(facts_key(digest, plat_key))
-        return Facts.from_json(doc) if doc is not None else None
+        if digest not in facts_seen:
+            doc = store.facts_get(facts_key(digest, plat_key))
+            facts_seen[digest] = Facts.from_json(doc) if doc is not None else None
+        return facts_seen[digest]
 
     def remember(digest: str, body: bytes, content_type: str = "") -> None:
         with bodies_lock:
@@ -519,7 +525,7 @@ def resolve_aliases(df: pd.DataFrame) -> pd.Series:
     result = pd.Series(pd.NA, index=df.index, dtype="string")
     if df.empty or "digest" not in df:
         return result
-    versioned = df["scheme"].isin(VERSIONED) & df["digest"].notna() & df["release"].notna()
+    versioned = df["scheme"].isin(RELEASE_SCHEMES) & df["digest"].notna() & df["release"].notna()
     cand = df.loc[versioned, ["tag", "release", "variant", "is_prerelease", "digest"]].copy()
     if cand.empty:
         return result

@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-import requests
-
 from .auth import Authenticator
 from .credentials import Credentials, coerce_auth, find_credentials
 from .errors import NotFoundError, RateLimitError, RegistryError
@@ -52,23 +50,31 @@ class RegistryClient:
     gcr_manifests: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
+    def offline(cls, reference: Reference, transport: Transport) -> RegistryClient:
+        """A client that names the repository without pinging it (all data came from elsewhere)."""
+        base = f"https://{reference.registry}"
+        authenticator = Authenticator(
+            transport, base, display=reference.domain, docker_hub=reference.is_docker_hub
+        )
+        return cls(reference, transport, authenticator, base)
+
+    @classmethod
     def open(
         cls,
         reference: Reference,
+        transport: Transport,
         *,
         auth: tuple[str, str] | Credentials | None = None,
         insecure: bool = False,
-        session: requests.Session | None = None,
-        timeout: float = 30.0,
-        max_workers: int = 16,
         credential_lookup: Callable[[str], Credentials | None] | None = None,
     ) -> RegistryClient:
         """Connect to ``reference``'s registry: choose https/http, ping, prepare auth.
 
         Plain http is only ever tried for loopback hosts or with ``insecure=True``,
-        and only after https failed (as docker does for insecure registries).
+        and only after https failed (as docker does for insecure registries).  The
+        client owns ``transport`` once built (:meth:`close` closes it); if this
+        raises, closing ``transport`` is the caller's job.
         """
-        transport = Transport(session, timeout=timeout, max_workers=max_workers)
         explicit = coerce_auth(auth)
         lookup = credential_lookup or find_credentials
         registry = reference.registry
@@ -97,7 +103,6 @@ class RegistryClient:
             authenticator.accept_ping(ping)
             return cls(reference, transport, authenticator, base)
         assert first_error is not None
-        transport.close()
         raise first_error
 
     def close(self) -> None:

@@ -55,7 +55,7 @@ def no_network() -> Iterator[list[str]]:
         attempts.append(url)
         raise NetworkAttempt(url)
 
-    def open_(cls: Any, reference: Any, **kwargs: Any) -> Any:
+    def open_(cls: Any, reference: Any, *args: Any, **kwargs: Any) -> Any:
         attempts.append(str(reference))
         raise NetworkAttempt(str(reference))
 
