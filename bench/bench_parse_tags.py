@@ -20,7 +20,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from regframe.versions import parse_tags, sort_tags
+from regframe.parsing.versions import parse_tags, sort_tags
 
 VARIANTS = [
     "",

@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 import requests
 import requests.adapters
 
-from regframe.transport import build_session
+from regframe.client.transport import build_session
 
 __all__ = [
     "BY_DIGEST",
@@ -146,7 +146,7 @@ class CountingAdapter(requests.adapters.BaseAdapter):
 
 
 def counting_session(log: RequestLog, max_workers: int = 16) -> requests.Session:
-    """regframe's own pooled session (:func:`regframe.transport.build_session`), counted.
+    """regframe's own pooled session (:func:`regframe.client.transport.build_session`), counted.
 
     Examples
     --------

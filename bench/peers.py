@@ -26,8 +26,8 @@ from typing import Any
 import requests
 import requests.adapters
 
-from regframe.headers import bearer_challenge, parse_www_authenticate
-from regframe.manifests import ACCEPT_MANIFESTS
+from regframe.client.headers import bearer_challenge, parse_www_authenticate
+from regframe.client.manifests import ACCEPT_MANIFESTS
 
 from .http_count import KINDS, CountingAdapter, RequestLog, classify
 

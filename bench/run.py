@@ -3,7 +3,7 @@
 Run ``python bench/run.py`` (or ``make bench``); ``--quick`` for a smaller
 repository, ``--help`` for the knobs.  It starts a sandbox CNCF registry with
 token auth, seeds it directly (not through the proxy) with multi-arch images,
-puts a :class:`~regframe.netproxy.LatencyProxy` with a ``--rtt`` round trip in
+puts a :class:`~regframe.testing.netproxy.LatencyProxy` with a ``--rtt`` round trip in
 front of it and reads the repository through the proxy with:
 
 1. regframe cold — ``read_tags(ref, dates=True, cache=<fresh dir>)``;
@@ -43,15 +43,15 @@ if __package__ in (None, ""):  # run as a script: make `bench` and `regframe` im
 import pandas as pd
 import requests
 
-import regframe.metadata  # noqa: F401  (imported up front so the cold run times no imports)
+import regframe.frame.resolve  # noqa: F401  (imported up front so the cold run times no imports)
 from bench.http_count import BY_DIGEST, RequestLog, counting_session
 from bench.peers import sequential_loop, skopeo_inspect, skopeo_version
 from bench.proxy_proc import ProxyProcess
 from bench.seed import plan_images, seed
 from regframe import __version__ as regframe_version
-from regframe.frame import read_tags
-from regframe.sandbox import Sandbox
-from regframe.versions import parse_tags
+from regframe.frame.read import read_tags
+from regframe.parsing.versions import parse_tags
+from regframe.testing.sandbox import Sandbox
 
 __all__ = ["Config", "lower_bound", "main", "measure_rtt", "render_markdown", "run_benchmark"]
 

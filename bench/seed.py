@@ -18,7 +18,7 @@ import hashlib
 import time
 from dataclasses import dataclass
 
-from regframe.sandbox import Sandbox
+from regframe.testing.sandbox import Sandbox
 
 __all__ = ["PLATFORMS", "ImageSpec", "plan_images", "seed"]
 

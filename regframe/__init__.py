@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._version import __version__
-from .cadence import MissingDatesError, NoReleasesError, releases
-from .errors import (
+from regframe._version import __version__
+from regframe.cadence import MissingDatesError, NoReleasesError, releases
+from regframe.errors import (
     AuthenticationError,
     InvalidReferenceError,
     ManifestError,
@@ -25,14 +25,14 @@ from .errors import (
     RegframeError,
     RegistryError,
 )
-from .frame import read_tags, to_csv
-from .metadata import MetadataWarning
-from .reference import Reference, parse_reference
-from .versions import SCHEMES, parse_tags, sort_tags, version_key
+from regframe.frame.read import read_tags, to_csv
+from regframe.frame.resolve import MetadataWarning
+from regframe.parsing.reference import Reference, parse_reference
+from regframe.parsing.versions import SCHEMES, parse_tags, sort_tags, version_key
 
 if TYPE_CHECKING:
-    from . import plot
-    from .widgets import explore
+    from regframe import plot
+    from regframe.widgets import explore
 
 __all__ = [
     "SCHEMES",

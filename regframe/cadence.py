@@ -95,7 +95,7 @@ def _numbers(release: object) -> tuple[int, ...]:
 
 def _version_order(release: pd.Series, prerelease: pd.Series) -> np.ndarray:
     """Positions that sort rows by version, exactly as :func:`regframe.sort_tags` orders tags."""
-    from .versions import version_key
+    from regframe.parsing.versions import version_key
 
     frame = pd.DataFrame(
         {

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from ._version import __version__
-from .errors import RegframeError
+from regframe._version import __version__
+from regframe.errors import RegframeError
 
 __all__ = ["main"]
 
@@ -96,7 +96,7 @@ class _UsageError(Exception):
 
 
 def _read(args: argparse.Namespace, *, dates: bool) -> pd.DataFrame:
-    from .frame import read_tags
+    from regframe.frame.read import read_tags
 
     regex = _compile(args.match)  # bad input fails before any network traffic
     df = read_tags(
@@ -111,7 +111,7 @@ def _read(args: argparse.Namespace, *, dates: bool) -> pd.DataFrame:
 
 
 def _cmd_tags(args: argparse.Namespace) -> int:
-    from .frame import to_csv
+    from regframe.frame.read import to_csv
 
     df = _read(args, dates=args.dates)
     if args.csv:
@@ -137,7 +137,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from . import plot
+    from regframe import plot
 
     df = _read(args, dates=True)
     ax = getattr(plot, args.kind)(df)
@@ -148,7 +148,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo
+    from regframe.demo import run_demo
 
     run_demo(args.out, quick=args.quick, serve=args.serve)
     return 0

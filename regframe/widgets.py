@@ -43,14 +43,14 @@ _TABLE_COLUMNS = ["release", "prerelease", "line", "created", "variants", "tags"
 
 
 def _default_loader(image: str, /, **kwargs: Any) -> pd.DataFrame:
-    from regframe.frame import read_tags  # lazy: widgets must import without the network stack
+    from regframe.frame.read import read_tags  # lazy: widgets must import without the network stack
 
     return read_tags(image, **kwargs)
 
 
 def _write_csv(df: pd.DataFrame, path: str) -> None:
     try:
-        from regframe.frame import to_csv
+        from regframe.frame.read import to_csv
     except ImportError:  # pragma: no cover - only while frame.py is missing
         df.to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
         return

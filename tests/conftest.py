@@ -1,4 +1,4 @@
-"""Shared pytest fixtures: real loopback registries from :mod:`regframe.sandbox`.
+"""Shared pytest fixtures: real loopback registries from :mod:`regframe.testing.sandbox`.
 
 Each ``registry_*`` fixture starts one CNCF distribution registry per test
 session (start-up takes ~0.1 s) and skips cleanly, with the install hint,
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from regframe.sandbox import Sandbox, SandboxUnavailable, TokenServer
+from regframe.testing.sandbox import Sandbox, SandboxUnavailable, TokenServer
 
 #: Test-only password of the ``alice`` account on every authenticated sandbox.
 ALICE_PASSWORD = "wonderland-4-sandbox"

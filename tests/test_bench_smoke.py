@@ -17,7 +17,7 @@ if str(ROOT) not in sys.path:
 from bench.http_count import RequestLog, classify  # noqa: E402
 from bench.run import ROWS, Config, lower_bound, render_markdown, run_benchmark  # noqa: E402
 from bench.seed import plan_images  # noqa: E402
-from regframe.sandbox import SandboxUnavailable  # noqa: E402
+from regframe.testing.sandbox import SandboxUnavailable  # noqa: E402
 
 TAGS, IMAGES = 30, 10
 

@@ -1,4 +1,4 @@
-"""Tests for regframe.cache: digest-addressed blobs, facts, safety under corruption and races."""
+"""Tests for regframe.client.cache: digest-addressed blobs, facts, safety under corruption and races."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from pathlib import Path
 import platformdirs
 import pytest
 
-from regframe import cache as cache_mod
-from regframe.cache import CACHE_ENV, FACTS_SCHEMA, DigestCache, facts_key, resolve_cache_dir
+from regframe.client import cache as cache_mod
+from regframe.client.cache import CACHE_ENV, FACTS_SCHEMA, DigestCache, facts_key, resolve_cache_dir
 from regframe.errors import ManifestError
 
 

@@ -26,11 +26,11 @@ import requests
 from test_hostile import GOOD, ScriptedRegistry, http_only
 
 import regframe as rf
-import regframe.auth as auth_mod
-from regframe.credentials import Credentials
-from regframe.metadata import MetadataWarning
-from regframe.netproxy import FaultProxy
-from regframe.sandbox import Sandbox
+import regframe.client.auth as auth_mod
+from regframe.client.credentials import Credentials
+from regframe.frame.resolve import MetadataWarning
+from regframe.testing.netproxy import FaultProxy
+from regframe.testing.sandbox import Sandbox
 from tests.conftest import ALICE_PASSWORD
 from tests.scripted import Response, ScriptedServer, json_response, registry_error
 

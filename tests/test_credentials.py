@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from regframe.credentials import (
+from regframe.client.credentials import (
     DOCKER_HUB_AUTH_KEY,
     Credentials,
     coerce_auth,
@@ -316,7 +316,7 @@ def test_empty_helper_answer_is_no_credentials(home: Home) -> None:
 def test_identity_token_is_skipped(home: Home, caplog: pytest.LogCaptureFixture) -> None:
     home.helper_answering("idt", "<token>", SECRET)
     home.docker_config({"credsStore": "idt"})
-    with caplog.at_level(logging.DEBUG, logger="regframe.credentials"):
+    with caplog.at_level(logging.DEBUG, logger="regframe.client.credentials"):
         assert home.find("ghcr.io") is None
     assert "identity token" in caplog.text
     assert SECRET not in caplog.text

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 import regframe as rf
-import regframe.metadata
+import regframe.frame.resolve
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
@@ -84,13 +84,13 @@ def test_every_manifest_kind(kinds):
 
 def test_platform_choice(kinds):
     amd = rf.read_tags(kinds, dates=True, cache=False)
-    with pytest.warns(rf.metadata.MetadataWarning, match="1 of 5"):  # docker-list has no arm64
+    with pytest.warns(rf.MetadataWarning, match="1 of 5"):  # docker-list has no arm64
         arm = rf.read_tags(kinds, dates=True, cache=False, platform="linux/arm64")  # ≡ arm64/v8
     assert row(amd, "oci-index").digest == row(arm, "oci-index").digest  # the index digest
     assert row(amd, "oci-index")["size"] != row(arm, "oci-index")["size"]  # but another child
     assert pd.isna(row(amd, "oci-index").error)
     # Single-platform images are what they are; an index without the platform is a row error.
-    with pytest.warns(rf.metadata.MetadataWarning):
+    with pytest.warns(rf.MetadataWarning):
         v7 = rf.read_tags(kinds, dates=True, cache=False, platform="linux/arm/v7")
     assert pd.isna(row(v7, "docker-list").error)
     assert "no image for platform linux/arm/v7" in row(v7, "oci-index").error

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from regframe.cli import main
-from regframe.demo import elastic_history, python_history
+from regframe.testing.histories import elastic_history, python_history
 
 
 def test_histories_are_realistic():

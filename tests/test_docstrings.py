@@ -11,7 +11,7 @@ import pytest
 
 import regframe
 
-MODULES = sorted(m.name for m in pkgutil.iter_modules(regframe.__path__, "regframe."))
+MODULES = sorted(m.name for m in pkgutil.walk_packages(regframe.__path__, "regframe."))
 
 
 @pytest.mark.parametrize("name", MODULES)

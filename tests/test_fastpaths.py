@@ -20,13 +20,13 @@ import pytest
 import requests.adapters
 
 import regframe as rf
-from regframe.auth import Authenticator
-from regframe.fastpaths import FastListing, fetch_listing, gcr_rows
-from regframe.manifests import parse_platform
-from regframe.metadata import MetadataWarning, add_metadata
-from regframe.reference import Reference, parse_reference
-from regframe.registry import RegistryClient
-from regframe.transport import Transport, build_session, default_retry
+from regframe.client.auth import Authenticator
+from regframe.client.fastpaths import FastListing, fetch_listing, gcr_rows
+from regframe.client.manifests import parse_platform
+from regframe.client.registry import RegistryClient
+from regframe.client.transport import Transport, build_session, default_retry
+from regframe.frame.resolve import MetadataWarning, add_metadata
+from regframe.parsing.reference import Reference, parse_reference
 from tests.scripted import Request, Response, ScriptedServer, json_response
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"

@@ -31,13 +31,13 @@ from hypothesis import strategies as st
 from requests.structures import CaseInsensitiveDict
 
 import regframe as rf
-import regframe.auth as auth_mod
-import regframe.registry as registry_mod
-import regframe.transport as transport_mod
+import regframe.client.auth as auth_mod
+import regframe.client.registry as registry_mod
+import regframe.client.transport as transport_mod
+from regframe.client.manifests import OCI_INDEX, OCI_MANIFEST, parse_config, parse_manifest
+from regframe.client.transport import Reply
 from regframe.errors import InvalidReferenceError, ManifestError, RegistryError
-from regframe.manifests import OCI_INDEX, OCI_MANIFEST, parse_config, parse_manifest
-from regframe.reference import parse_reference
-from regframe.transport import Reply
+from regframe.parsing.reference import parse_reference
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from regframe.headers import (
+from regframe.client.headers import (
     Challenge,
     basic_challenge,
     bearer_challenge,

@@ -29,8 +29,8 @@ import pytest
 import requests
 
 import regframe as rf
-from regframe.metadata import MetadataWarning
-from regframe.transport import build_session
+from regframe.client.transport import build_session
+from regframe.frame.resolve import MetadataWarning
 from tests.scripted import Request, Response, ScriptedServer, json_response, registry_error
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"

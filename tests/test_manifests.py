@@ -1,4 +1,4 @@
-"""Tests for regframe.manifests: classification, validation, platform choice and build dates.
+"""Tests for regframe.client.manifests: classification, validation, platform choice and build dates.
 
 The fixtures mirror real documents: a BuildKit multi-arch OCI index with provenance
 attestations, the Docker manifest list of an official image (arm/v5..v8, Windows builds),
@@ -21,8 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from regframe.errors import InvalidReferenceError, ManifestError, RegframeError
-from regframe.manifests import (
+from regframe.client.manifests import (
     ACCEPT_MANIFESTS,
     DOCKER_CONFIG,
     DOCKER_MANIFEST,
@@ -55,6 +54,7 @@ from regframe.manifests import (
     timestamp_from_epoch,
     verify_digest,
 )
+from regframe.errors import InvalidReferenceError, ManifestError, RegframeError
 
 
 def sha(label: str) -> str:

@@ -18,7 +18,7 @@ import pytest
 import requests
 from scripted import Response, ScriptedServer, json_response
 
-from regframe.netproxy import FaultProxy, LatencyProxy
+from regframe.testing.netproxy import FaultProxy, LatencyProxy
 
 BLOB = bytes(range(256)) * 400  # 102400 bytes
 

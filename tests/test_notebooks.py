@@ -14,7 +14,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from regframe.demo import elastic_history, python_history, seed
+from regframe.testing.histories import elastic_history, python_history, seed
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 

@@ -7,7 +7,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from regframe.errors import InvalidReferenceError
-from regframe.reference import (
+from regframe.parsing.reference import (
     DOCKER_HUB_REGISTRY,
     Reference,
     parse_reference,

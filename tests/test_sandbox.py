@@ -21,8 +21,7 @@ import requests
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from regframe.sandbox import Sandbox, SandboxUnavailable, find_registry_binary
-from regframe.sandbox_push import (
+from regframe.testing.push import (
     DOCKER_CONFIG,
     DOCKER_LIST,
     DOCKER_MANIFEST,
@@ -32,7 +31,8 @@ from regframe.sandbox_push import (
     parse_platform,
     sha256_digest,
 )
-from regframe.sandbox_token import TokenServer, is_private, parse_scope
+from regframe.testing.sandbox import Sandbox, SandboxUnavailable, find_registry_binary
+from regframe.testing.token import TokenServer, is_private, parse_scope
 
 ACCEPT = ", ".join([OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST])
 CREATED = "2024-03-04T05:06:07Z"

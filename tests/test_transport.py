@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 import regframe as rf
-from regframe.transport import MAX_RETRY_AFTER, USER_AGENT, CappedRetry, Transport, _AdaptiveLimit
+from regframe.client.transport import (
+    MAX_RETRY_AFTER,
+    USER_AGENT,
+    CappedRetry,
+    Transport,
+    _AdaptiveLimit,
+)
 from tests.scripted import Response, ScriptedServer, json_response
 
 

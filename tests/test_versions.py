@@ -1,4 +1,4 @@
-"""Tests for regframe.versions: tag parsing and version ordering."""
+"""Tests for regframe.parsing.versions: tag parsing and version ordering."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from regframe.versions import (
+from regframe.parsing.versions import (
     COLUMNS,
     PRERELEASE_RANKS,
     SCHEMES,

@@ -30,15 +30,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from .credentials import Credentials
-from .errors import (
+from regframe.client.credentials import Credentials
+from regframe.client.headers import Challenge, parse_www_authenticate
+from regframe.client.transport import Reply, ResponseTooLarge, Transport, json_errors
+from regframe.errors import (
     AuthenticationError,
     NotFoundOrUnauthorizedError,
     RateLimitError,
     RegistryError,
 )
-from .headers import Challenge, parse_www_authenticate
-from .transport import Reply, ResponseTooLarge, Transport, json_errors
 
 __all__ = ["Authenticator", "check_realm"]
 

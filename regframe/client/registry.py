@@ -1,7 +1,7 @@
 """The registry v2 API for one repository: tag listing, manifests and blobs.
 
-:class:`RegistryClient` combines a :class:`~regframe.transport.Transport` and an
-:class:`~regframe.auth.Authenticator` and turns HTTP answers into data or into
+:class:`RegistryClient` combines a :class:`~regframe.client.transport.Transport` and an
+:class:`~regframe.client.auth.Authenticator` and turns HTTP answers into data or into
 the typed errors of :mod:`regframe.errors`.
 """
 
@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-from .auth import Authenticator
-from .credentials import Credentials, coerce_auth, find_credentials
-from .errors import NotFoundError, RateLimitError, RegistryError
-from .headers import parse_link_next
-from .reference import Reference
-from .transport import Reply, Transport, json_errors, origin_of
+from regframe.client.auth import Authenticator
+from regframe.client.credentials import Credentials, coerce_auth, find_credentials
+from regframe.client.headers import parse_link_next
+from regframe.client.transport import Reply, Transport, json_errors, origin_of
+from regframe.errors import NotFoundError, RateLimitError, RegistryError
+from regframe.parsing.reference import Reference
 
 __all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGES", "RegistryClient"]
 

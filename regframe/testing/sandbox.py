@@ -8,14 +8,14 @@ storage directory, optionally behind
 * ``auth="htpasswd"`` — Basic auth with a bcrypt htpasswd file;
 * ``auth="token"`` — a Docker Hub-like token server on ``127.0.0.2`` (the realm
   lives on *another host*, like ``docker.elastic.co`` → ``docker-auth.elastic.co``),
-  see :mod:`regframe.sandbox_token`;
+  see :mod:`regframe.testing.token`;
 * ``redirect=True`` — blob GETs answer 307 to a recording "CDN" on ``127.0.0.3``
   that serves the storage root;
 * ``tls=True`` — https with a throw-away CA (``Sandbox.ca_path``).
 
 Everything binds loopback addresses only and lives as long as the
 :class:`Sandbox` context.  Images are pushed without docker by
-:class:`regframe.sandbox_push.Pusher` (``Sandbox.pusher``).
+:class:`regframe.testing.push.Pusher` (``Sandbox.pusher``).
 """
 
 from __future__ import annotations
@@ -48,8 +48,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from regframe.errors import RegframeError
-from regframe.sandbox_push import Child, Pusher
-from regframe.sandbox_token import (
+from regframe.testing.push import Child, Pusher
+from regframe.testing.token import (
     RecordedRequest,
     RecordingHTTPServer,
     SigningMaterial,
@@ -426,7 +426,7 @@ class Sandbox:
 
     @property
     def pusher(self) -> Pusher:
-        """A :class:`~regframe.sandbox_push.Pusher` with push rights on every repository."""
+        """A :class:`~regframe.testing.push.Pusher` with push rights on every repository."""
         if self._pusher is None:
             raise SandboxError("sandbox is not started")
         return self._pusher

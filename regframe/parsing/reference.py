@@ -35,7 +35,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-from .errors import InvalidReferenceError
+from regframe.errors import InvalidReferenceError
 
 __all__ = [
     "DOCKER_HUB_DOMAIN",

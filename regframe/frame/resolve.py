@@ -12,7 +12,7 @@ digest is fetched once however many tags share it (DESIGN §6):
 3. *configs* — for each unique image manifest, its config blob.
 
 Everything addressed by digest is verified and kept in the
-:class:`~regframe.cache.DigestCache`; the facts derived for a digest and
+:class:`~regframe.client.cache.DigestCache`; the facts derived for a digest and
 platform are cached too, so a warm run costs one ``HEAD`` per tag and nothing
 else.  A failure fills that tag's ``error`` and never loses the frame.
 """
@@ -32,16 +32,9 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from .cache import DigestCache, facts_key
-from .cadence import RELEASE_SCHEMES
-from .errors import (
-    AuthenticationError,
-    ManifestError,
-    NotFoundError,
-    RateLimitError,
-    RegframeError,
-)
-from .manifests import (
+from regframe.cadence import RELEASE_SCHEMES
+from regframe.client.cache import DigestCache, facts_key
+from regframe.client.manifests import (
     ACCEPT_MANIFESTS,
     MAX_CONFIG_BYTES,
     MAX_MANIFEST_BYTES,
@@ -61,9 +54,16 @@ from .manifests import (
     validate_digest,
     verify_digest,
 )
-from .reference import validate_tag
-from .registry import RegistryClient
-from .transport import ResponseTooLarge
+from regframe.client.registry import RegistryClient
+from regframe.client.transport import ResponseTooLarge
+from regframe.errors import (
+    AuthenticationError,
+    ManifestError,
+    NotFoundError,
+    RateLimitError,
+    RegframeError,
+)
+from regframe.parsing.reference import validate_tag
 
 __all__ = ["MetadataWarning", "add_metadata", "resolve_aliases"]
 
@@ -211,7 +211,7 @@ def add_metadata(
     df
         A frame with a ``tag`` column (from :func:`regframe.parse_tags`).
     client
-        An open :class:`~regframe.registry.RegistryClient` for the repository.
+        An open :class:`~regframe.client.registry.RegistryClient` for the repository.
     platform, cache, progress, max_workers
         As in :func:`regframe.read_tags`.
     prefetched
@@ -520,7 +520,7 @@ def resolve_aliases(df: pd.DataFrame) -> pd.Series:
     >>> resolve_aliases(df).tolist()
     ['3.12.1', '3.12.1', '3.12.1']
     """
-    from .versions import version_key
+    from regframe.parsing.versions import version_key
 
     result = pd.Series(pd.NA, index=df.index, dtype="string")
     if df.empty or "digest" not in df:

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import AuthenticationError
+from regframe.errors import AuthenticationError
 
 __all__ = [
     "DOCKER_HUB_AUTH_KEY",

@@ -1,6 +1,6 @@
 """A Docker-style token server for the loopback sandbox registry (test/demo infrastructure).
 
-This module is part of :mod:`regframe.sandbox`: it plays the role of
+This module is part of :mod:`regframe.testing.sandbox`: it plays the role of
 ``auth.docker.io`` / ``docker-auth.elastic.co`` in front of a local CNCF
 distribution registry so that tests, ``regframe demo`` and the benchmark can
 exercise the real Bearer token dance without the network.  It only ever binds

@@ -25,7 +25,7 @@ from typing import Any, Literal, TypeAlias
 
 import pandas as pd
 
-from .errors import InvalidReferenceError, ManifestError
+from regframe.errors import InvalidReferenceError, ManifestError
 
 __all__ = [
     "ACCEPT_MANIFESTS",

@@ -1,8 +1,8 @@
 """Frame assembly: ``read_tags`` (reference → DataFrame) and ``to_csv`` (DataFrame → file).
 
 This is the module the public API leans on; the protocol work happens in
-:mod:`regframe.registry`, version parsing in :mod:`regframe.versions` and the
-``dates=True`` metadata in :mod:`regframe.metadata`.
+:mod:`regframe.client.registry`, version parsing in :mod:`regframe.parsing.versions` and the
+``dates=True`` metadata in :mod:`regframe.frame.resolve`.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from typing import Any
 import pandas as pd
 import requests
 
-from .credentials import Credentials
-from .reference import parse_reference
-from .registry import RegistryClient
-from .transport import Transport
-from .versions import COLUMNS as VERSION_COLUMNS
-from .versions import parse_tags, sort_tags
+from regframe.client.credentials import Credentials
+from regframe.client.registry import RegistryClient
+from regframe.client.transport import Transport
+from regframe.parsing.reference import parse_reference
+from regframe.parsing.versions import COLUMNS as VERSION_COLUMNS
+from regframe.parsing.versions import parse_tags, sort_tags
 
 __all__ = ["DATE_COLUMNS", "TAG_COLUMNS", "read_tags", "to_csv"]
 
@@ -111,14 +111,14 @@ def read_tags(
     ref = parse_reference(image)
     want = None
     if platform is not None and dates:
-        from .manifests import parse_platform
+        from regframe.client.manifests import parse_platform
 
         want = parse_platform(platform)  # bad input fails before any network traffic
     transport = Transport(session, timeout=timeout, max_workers=max_workers)
     listing = None
     try:
         if dates:
-            from .fastpaths import fetch_listing
+            from regframe.client.fastpaths import fetch_listing
 
             # Docker Hub and Quay describe 100 tags per request in their own APIs;
             # None (not applicable, private, API down) falls back to the registry.
@@ -137,8 +137,8 @@ def read_tags(
         df = parse_tags(pd.Series(tags, dtype="string"))
         df = sort_tags(df).reset_index(drop=True)
         if dates:
-            from .fastpaths import gcr_rows
-            from .metadata import add_metadata
+            from regframe.client.fastpaths import gcr_rows
+            from regframe.frame.resolve import add_metadata
 
             if listing is not None:
                 prefetched = listing.rows

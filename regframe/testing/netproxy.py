@@ -437,7 +437,7 @@ class FaultProxy(_LoopServer):
         super().__init__(upstream, listen_host)
         self._lock = threading.Lock()
         # Reproducible fault schedules are the point; this is not security-relevant.
-        self._rng = random.Random(seed)  # noqa: S311
+        self._rng = random.Random(seed)
         self._knobs: dict[str, Any] = {}
         self._paths: re.Pattern[str] | None = None
         self._burst_left = 0

@@ -1,6 +1,6 @@
 """Push images, indexes and tags to the sandbox registry without docker (test/demo infrastructure).
 
-Part of :mod:`regframe.sandbox`: seeds a loopback CNCF distribution registry
+Part of :mod:`regframe.testing.sandbox`: seeds a loopback CNCF distribution registry
 with synthetic images for tests, ``regframe demo`` and the benchmark.  It
 speaks the distribution push protocol directly (``POST /v2/NAME/blobs/uploads/``
 then ``PUT ?digest=``, then ``PUT /v2/NAME/manifests/REF``) and never goes

@@ -1,7 +1,7 @@
 """Registry fast paths for ``dates=True``: one request per 100 tags instead of 2–3 per tag.
 
 Some registries describe every tag in their own listing APIs (DESIGN §3 "Fast
-paths"), so the per-tag manifest chain of :mod:`regframe.metadata` can be
+paths"), so the per-tag manifest chain of :mod:`regframe.frame.resolve` can be
 skipped entirely:
 
 * **Docker Hub** — ``GET /v2/namespaces/{ns}/repositories/{repo}/tags?page_size=100``
@@ -49,8 +49,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import pandas as pd
 
-from .errors import RegistryError
-from .manifests import (
+from regframe.client.manifests import (
     INDEX_MEDIA_TYPES,
     Descriptor,
     Index,
@@ -61,8 +60,9 @@ from .manifests import (
     select_child,
     timestamp_from_epoch,
 )
-from .reference import Reference
-from .transport import Transport, origin_of
+from regframe.client.transport import Transport, origin_of
+from regframe.errors import RegistryError
+from regframe.parsing.reference import Reference
 
 __all__ = [
     "DOCKERHUB_API_ENV",
@@ -90,7 +90,7 @@ PAGE_SIZE = 100
 MAX_PAGE_BYTES = 8 * 1024 * 1024
 #: 200,000 tags — beyond any real repository, but a stop for endless pagination.
 MAX_PAGES = 2_000
-#: The columns :func:`regframe.metadata.add_metadata` reads from a prefetched row.
+#: The columns :func:`regframe.frame.resolve.add_metadata` reads from a prefetched row.
 ROW_KEYS = ("digest", "media_type", "platforms", "created", "created_source", "size", "error")
 
 _MEDIA_TYPE_RE = re.compile(r"[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*")
@@ -142,7 +142,7 @@ def fetch_listing(
         ``$REGFRAME_DOCKERHUB_API`` and ``$REGFRAME_QUAY_API``.
     platform
         Which image of a multi-arch tag to describe (Docker Hub), matched as
-        :func:`regframe.manifests.select_child` does (``arm64`` ≡
+        :func:`regframe.client.manifests.select_child` does (``arm64`` ≡
         ``arm64/v8``); ``None`` takes the first real image.
     transport
         Sends the requests (bounded reads, retries, safe redirects).
@@ -157,9 +157,9 @@ def fetch_listing(
 
     Examples
     --------
-    >>> from regframe.reference import parse_reference
-    >>> from regframe.manifests import parse_platform
-    >>> from regframe.transport import Transport
+    >>> from regframe.parsing.reference import parse_reference
+    >>> from regframe.client.manifests import parse_platform
+    >>> from regframe.client.transport import Transport
     >>> listing = fetch_listing(parse_reference("python"),  # doctest: +SKIP
     ...                         platform=parse_platform("linux/amd64"), transport=Transport())
     >>> listing.rows["3.12.1"]["created_source"]  # doctest: +SKIP

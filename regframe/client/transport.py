@@ -35,9 +35,9 @@ from requests.structures import CaseInsensitiveDict
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
-from ._version import __version__
-from .errors import RegistryError
-from .headers import parse_retry_after
+from regframe._version import __version__
+from regframe.client.headers import parse_retry_after
+from regframe.errors import RegistryError
 
 __all__ = [
     "USER_AGENT",
