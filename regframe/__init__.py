@@ -17,6 +17,10 @@ from regframe._version import __version__
 from regframe.cadence import MissingDatesError, NoReleasesError, releases
 from regframe.errors import (
     AuthenticationError,
+    CatalogUnavailableError,
+    ExecutorError,
+    InvalidArgumentError,
+    InvalidArgumentTypeError,
     InvalidReferenceError,
     ManifestError,
     NotFoundError,
@@ -25,6 +29,7 @@ from regframe.errors import (
     RegframeError,
     RegistryError,
 )
+from regframe.frame.many import ImageFailedWarning
 from regframe.frame.read import read_tags, to_csv
 from regframe.frame.resolve import MetadataWarning
 from regframe.parsing.reference import Reference, parse_reference
@@ -37,6 +42,11 @@ if TYPE_CHECKING:
 __all__ = [
     "SCHEMES",
     "AuthenticationError",
+    "CatalogUnavailableError",
+    "ExecutorError",
+    "ImageFailedWarning",
+    "InvalidArgumentError",
+    "InvalidArgumentTypeError",
     "InvalidReferenceError",
     "ManifestError",
     "MetadataWarning",

@@ -13,6 +13,10 @@ from typing import Any
 
 __all__ = [
     "AuthenticationError",
+    "CatalogUnavailableError",
+    "ExecutorError",
+    "InvalidArgumentError",
+    "InvalidArgumentTypeError",
     "InvalidReferenceError",
     "ManifestError",
     "NotFoundError",
@@ -32,6 +36,31 @@ class InvalidReferenceError(RegframeError, ValueError):
 
     Raised before any network traffic.  Deliberately not named ``ReferenceError``
     so the builtin of that name is never shadowed.
+    """
+
+
+class InvalidArgumentError(RegframeError, ValueError):
+    """An argument has the right type but a value regframe cannot use.
+
+    An empty image list, a regular expression that does not compile, an
+    ``on_error`` other than ``"raise"``/``"skip"``, a frame without the
+    attributes :func:`regframe.add_dates` needs.  Raised before any network
+    traffic.
+    """
+
+
+class InvalidArgumentTypeError(RegframeError, TypeError):
+    """An argument has a type regframe does not accept (e.g. a number in the image list).
+
+    Raised before any network traffic.
+    """
+
+
+class ExecutorError(InvalidArgumentTypeError):
+    """The ``executor=`` given cannot run regframe's tasks.
+
+    It is not a :class:`concurrent.futures.Executor`, its workers cannot
+    import regframe, a task cannot be sent to it, or its workers died.
     """
 
 
@@ -85,6 +114,14 @@ class NotFoundOrUnauthorizedError(AuthenticationError, NotFoundError):
     for a private repository (401 ``insufficient_scope``).  The message says
     both; ``except NotFoundError`` and ``except AuthenticationError`` both
     catch it.
+    """
+
+
+class CatalogUnavailableError(RegistryError):
+    """The registry does not let this identity list its repositories (``/v2/_catalog``).
+
+    Many hosted registries (Docker Hub's registry host, GHCR, ECR Public)
+    disable the catalog endpoint or restrict it to administrators.
     """
 
 
