@@ -252,7 +252,7 @@ def keep_ones(frame):
 
 
 def test_process_pool_executor_gives_the_same_frame(three_repos):
-    a, b, c = three_repos
+    a = three_repos[0]
     local = rf.read_tags(three_repos, dates=True, match=keep_ones, cache=False)
     with ProcessPoolExecutor(2) as pool:
         remote = rf.read_tags(three_repos, dates=True, match=keep_ones, cache=False, executor=pool)
@@ -283,6 +283,8 @@ def test_executor_whose_workers_cannot_import_regframe(three_repos):
     from tests.noregframe import block_regframe
 
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(1, mp_context=ctx, initializer=block_regframe) as pool:
-        with pytest.raises(rf.ExecutorError, match="import regframe"):
-            rf.read_tags(three_repos, executor=pool, on_error="skip")
+    with (
+        ProcessPoolExecutor(1, mp_context=ctx, initializer=block_regframe) as pool,
+        pytest.raises(rf.ExecutorError, match="import regframe"),
+    ):
+        rf.read_tags(three_repos, executor=pool, on_error="skip")
