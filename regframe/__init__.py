@@ -17,6 +17,9 @@ from regframe._version import __version__
 from regframe.cadence import MissingDatesError, NoReleasesError, releases
 from regframe.errors import (
     AuthenticationError,
+    HistoryStoreError,
+    HistoryWarning,
+    InvalidArgumentError,
     InvalidReferenceError,
     ManifestError,
     NotFoundError,
@@ -25,6 +28,7 @@ from regframe.errors import (
     RegframeError,
     RegistryError,
 )
+from regframe.frame.history import history
 from regframe.frame.read import read_tags, to_csv
 from regframe.frame.resolve import MetadataWarning
 from regframe.parsing.reference import Reference, parse_reference
@@ -37,6 +41,9 @@ if TYPE_CHECKING:
 __all__ = [
     "SCHEMES",
     "AuthenticationError",
+    "HistoryStoreError",
+    "HistoryWarning",
+    "InvalidArgumentError",
     "InvalidReferenceError",
     "ManifestError",
     "MetadataWarning",
@@ -50,6 +57,7 @@ __all__ = [
     "RegistryError",
     "__version__",
     "explore",
+    "history",
     "parse_reference",
     "parse_tags",
     "plot",

@@ -13,6 +13,9 @@ from typing import Any
 
 __all__ = [
     "AuthenticationError",
+    "HistoryStoreError",
+    "HistoryWarning",
+    "InvalidArgumentError",
     "InvalidReferenceError",
     "ManifestError",
     "NotFoundError",
@@ -94,3 +97,23 @@ class RateLimitError(RegistryError):
 
 class ManifestError(RegframeError):
     """A manifest or config could not be used: too large, unparsable, wrong digest, bad shape."""
+
+
+class InvalidArgumentError(RegframeError, ValueError):
+    """An option regframe cannot use: a ``since`` that is no date, a negative ``max_age``.
+
+    Raised before any network traffic or store access.
+    """
+
+
+class HistoryStoreError(RegframeError):
+    """The tag-history store cannot be used: corrupt, read-only, or written by a newer regframe.
+
+    :func:`regframe.read_tags` turns this into a :class:`HistoryWarning` and
+    returns its frame without recording; :func:`regframe.history` raises it.
+    The file is never rewritten to "repair" it.
+    """
+
+
+class HistoryWarning(UserWarning):
+    """Tag history was not recorded (or not read) for this call; the message says why."""
