@@ -8,6 +8,7 @@ This is the module the public API leans on; the protocol work happens in
 from __future__ import annotations
 
 import io
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from regframe.parsing.reference import parse_reference
 from regframe.parsing.versions import COLUMNS as VERSION_COLUMNS
 from regframe.parsing.versions import parse_tags, sort_tags
 
-__all__ = ["DATE_COLUMNS", "TAG_COLUMNS", "read_tags", "to_csv"]
+__all__ = ["DATE_COLUMNS", "TAG_COLUMNS", "read_tags", "to_csv", "to_json"]
 
 TAG_COLUMNS = list(VERSION_COLUMNS)
 DATE_COLUMNS = [
@@ -237,3 +238,65 @@ def to_csv(
         Path(path_or_buf).parent.mkdir(parents=True, exist_ok=True)
     return out.to_csv(path_or_buf, **kwargs)
 
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_json_value(v) for v in value]
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and value != value:  # NaN
+        return None
+    item = getattr(value, "item", None)  # numpy scalars
+    return item() if callable(item) else value
+
+
+def to_json(
+    df: pd.DataFrame,
+    path_or_buf: str | os.PathLike[str] | io.TextIOBase | None = None,
+    /,
+) -> str | None:
+    """Write a tags or releases frame as a JSON array of records.
+
+    Columns come in the same order as :func:`to_csv`; timestamps are ISO-8601 UTC
+    text (``"2024-08-08T10:34:56Z"``), missing values are ``null``, list values
+    (``platforms``) stay arrays.
+
+    Parameters
+    ----------
+    df
+        A frame from :func:`read_tags`, :func:`releases` or a filtered slice.
+    path_or_buf
+        File path or text buffer; ``None`` returns the JSON as a string.
+
+    Returns
+    -------
+    str or None
+        The JSON text when ``path_or_buf`` is ``None``.
+
+    Examples
+    --------
+    >>> import regframe as rf
+    >>> from regframe.frame.read import to_json
+    >>> print(to_json(rf.parse_tags(["1.2"]).loc[:, ["tag", "patch", "variant"]]))
+    [{"tag": "1.2", "patch": null, "variant": null}]
+    """
+    known = [c for c in TAG_COLUMNS + DATE_COLUMNS if c in df.columns]
+    frame = df.loc[:, known + [c for c in df.columns if c not in known]]
+    columns: dict[str, list[Any]] = {}
+    for col in frame.columns:
+        series = frame[col]
+        if pd.api.types.is_datetime64_any_dtype(series):
+            series = _iso_utc(series)
+        columns[str(col)] = [_json_value(v) for v in series.astype(object)]
+    records = [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+    text = json.dumps(records, ensure_ascii=False, allow_nan=False)
+    if path_or_buf is None:
+        return text
+    if isinstance(path_or_buf, str | os.PathLike):
+        target = Path(path_or_buf)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text + "\n", encoding="utf-8")
+    else:
+        path_or_buf.write(text + "\n")
+    return None
