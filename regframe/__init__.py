@@ -19,6 +19,8 @@ from regframe.errors import (
     AuthenticationError,
     CatalogUnavailableError,
     ExecutorError,
+    HistoryStoreError,
+    HistoryWarning,
     InvalidArgumentError,
     InvalidArgumentTypeError,
     InvalidReferenceError,
@@ -29,6 +31,7 @@ from regframe.errors import (
     RegframeError,
     RegistryError,
 )
+from regframe.frame.history import history
 from regframe.frame.many import ImageFailedWarning
 from regframe.frame.read import read_tags, to_csv
 from regframe.frame.resolve import MetadataWarning
@@ -44,6 +47,8 @@ __all__ = [
     "AuthenticationError",
     "CatalogUnavailableError",
     "ExecutorError",
+    "HistoryStoreError",
+    "HistoryWarning",
     "ImageFailedWarning",
     "InvalidArgumentError",
     "InvalidArgumentTypeError",
@@ -60,6 +65,7 @@ __all__ = [
     "RegistryError",
     "__version__",
     "explore",
+    "history",
     "parse_reference",
     "parse_tags",
     "plot",

@@ -15,6 +15,8 @@ __all__ = [
     "AuthenticationError",
     "CatalogUnavailableError",
     "ExecutorError",
+    "HistoryStoreError",
+    "HistoryWarning",
     "InvalidArgumentError",
     "InvalidArgumentTypeError",
     "InvalidReferenceError",
@@ -44,8 +46,8 @@ class InvalidArgumentError(RegframeError, ValueError):
 
     An empty image list, a regular expression that does not compile, an
     ``on_error`` other than ``"raise"``/``"skip"``, a frame without the
-    attributes :func:`regframe.add_dates` needs.  Raised before any network
-    traffic.
+    attributes :func:`regframe.add_dates` needs, a ``since`` that is no date,
+    a negative ``max_age``.  Raised before any network traffic or store access.
     """
 
 
@@ -131,3 +133,16 @@ class RateLimitError(RegistryError):
 
 class ManifestError(RegframeError):
     """A manifest or config could not be used: too large, unparsable, wrong digest, bad shape."""
+
+
+class HistoryStoreError(RegframeError):
+    """The tag-history store cannot be used: corrupt, read-only, or written by a newer regframe.
+
+    :func:`regframe.read_tags` turns this into a :class:`HistoryWarning` and
+    returns its frame without recording; :func:`regframe.history` raises it.
+    The file is never rewritten to "repair" it.
+    """
+
+
+class HistoryWarning(UserWarning):
+    """Tag history was not recorded (or not read) for this call; the message says why."""
