@@ -34,6 +34,7 @@ from regframe.errors import (
 from regframe.frame.history import history
 from regframe.frame.many import ImageFailedWarning
 from regframe.frame.read import read_tags, to_csv
+from regframe.frame.repositories import list_repositories
 from regframe.frame.resolve import MetadataWarning
 from regframe.parsing.reference import Reference, parse_reference
 from regframe.parsing.versions import SCHEMES, parse_tags, sort_tags, version_key
@@ -66,6 +67,7 @@ __all__ = [
     "__version__",
     "explore",
     "history",
+    "list_repositories",
     "parse_reference",
     "parse_tags",
     "plot",
