@@ -205,7 +205,7 @@ def record_frame(
         store = _open(history)
         assert store is not None
         with store:
-            return store.record(
+            result = store.record(
                 registry,
                 repository,
                 platform_key(platform),
@@ -217,6 +217,15 @@ def record_frame(
     except HistoryStoreError as exc:
         warnings.warn(f"tag history not recorded: {exc}", HistoryWarning, stacklevel=3)
         return None
+    prev = result.previous_snapshot
+    df.attrs["history"] = {
+        "store": str(store.path),
+        "new": result.new,
+        "moved": result.moved,
+        "gone": result.gone,
+        "previous_snapshot": None if prev is None else pd.Timestamp(prev, tz="UTC"),
+    }
+    return result
 
 
 def frame_from_store(

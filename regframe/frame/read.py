@@ -7,6 +7,7 @@ This is the module the public API leans on; the protocol work happens in
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import os
@@ -19,6 +20,9 @@ import requests
 from regframe.client.credentials import Credentials
 from regframe.client.registry import RegistryClient
 from regframe.client.transport import Transport
+from regframe.errors import InvalidArgumentError
+from regframe.frame.history import frame_from_store, parse_max_age, record_frame
+from regframe.frame.history_store import resolve_store_path
 from regframe.parsing.reference import parse_reference
 from regframe.parsing.versions import COLUMNS as VERSION_COLUMNS
 from regframe.parsing.versions import parse_tags, sort_tags
@@ -51,6 +55,8 @@ def read_tags(
     progress: bool | None = None,
     timeout: float = 30.0,
     session: requests.Session | None = None,
+    max_age: float | str | dt.timedelta | None = None,
+    history: bool | str | os.PathLike[str] = True,
 ) -> pd.DataFrame:
     """Read every tag of an image repository into a DataFrame.
 
@@ -86,6 +92,18 @@ def read_tags(
     session
         A ``requests.Session`` to use (proxies, CA bundles); by default a
         pooled one is made and closed again.
+    max_age
+        Seconds, a ``timedelta`` or text such as ``"15min"``: when the history
+        store recorded every tag of this repository (same platform) less than
+        ``max_age`` ago, answer from the store with no network request at all
+        (``df.attrs["fetched_at"]`` is then that recording's time).  ``None``
+        always asks the registry.
+    history
+        Where ``dates=True`` reads are recorded (see :func:`regframe.history`):
+        ``True`` for ``$REGFRAME_HISTORY`` or the user data directory's
+        ``regframe/history.sqlite``, a path, or ``False`` to record nothing.
+        A store that cannot be used gives a :class:`~regframe.errors.HistoryWarning`
+        and the frame is returned anyway.
 
     Returns
     -------
@@ -94,12 +112,17 @@ def read_tags(
         major, minor, patch, prerelease, variant, scheme, is_prerelease`` (and
         with ``dates=True`` also ``digest, media_type, platforms, created,
         created_source, size, resolves_to, error``).  ``df.attrs`` holds
-        ``registry``, ``repository``, ``reference`` and ``fetched_at``.
+        ``registry``, ``repository``, ``reference`` and ``fetched_at``; a
+        recorded read also ``history`` (``store``, and the ``new``, ``moved``
+        and ``gone`` tags since ``previous_snapshot``).
 
     Raises
     ------
     InvalidReferenceError
         ``image`` is malformed (raised before any network traffic).
+    InvalidArgumentError
+        ``max_age`` is negative or not a duration, or given with
+        ``history=False`` (raised before any network traffic).
     AuthenticationError, NotFoundError, RateLimitError, RegistryError
         The registry refused or failed; see :mod:`regframe.errors`.
 
@@ -110,6 +133,28 @@ def read_tags(
     >>> df[df.major == 8].pipe(rf.sort_tags, descending=True).head()  # doctest: +SKIP
     """
     ref = parse_reference(image)
+    age = parse_max_age(max_age)
+    if age is not None and resolve_store_path(history) is None:
+        raise InvalidArgumentError(
+            "max_age answers from the history store; it needs history=True or a path"
+        )
+    if age is not None:
+        stored = frame_from_store(
+            registry=ref.domain,
+            repository=ref.repository,
+            platform=platform,
+            history=history,
+            max_age=age,
+        )
+        if stored is not None:
+            out = stored if dates else stored.loc[:, TAG_COLUMNS].copy()
+            out.attrs.update(
+                registry=ref.domain,
+                repository=ref.repository,
+                reference=str(ref),
+                fetched_at=stored.attrs["history_snapshot"],
+            )
+            return out
     want = None
     if platform is not None and dates:
         from regframe.client.manifests import parse_platform
@@ -156,12 +201,22 @@ def read_tags(
             )
     finally:
         client.close()
+    fetched_at = pd.Timestamp.now(tz="UTC")
     df.attrs.update(
         registry=ref.domain,
         repository=ref.repository,
         reference=str(ref),
-        fetched_at=pd.Timestamp.now(tz="UTC"),
+        fetched_at=fetched_at,
     )
+    if dates:
+        record_frame(
+            df,
+            registry=ref.domain,
+            repository=ref.repository,
+            platform=platform,
+            history=history,
+            seen=fetched_at,
+        )
     return df
 
 
