@@ -17,9 +17,12 @@ from regframe._version import __version__
 from regframe.cadence import MissingDatesError, NoReleasesError, releases
 from regframe.errors import (
     AuthenticationError,
+    CatalogUnavailableError,
+    ExecutorError,
     HistoryStoreError,
     HistoryWarning,
     InvalidArgumentError,
+    InvalidArgumentTypeError,
     InvalidReferenceError,
     ManifestError,
     NotFoundError,
@@ -29,6 +32,7 @@ from regframe.errors import (
     RegistryError,
 )
 from regframe.frame.history import history
+from regframe.frame.many import ImageFailedWarning
 from regframe.frame.read import read_tags, to_csv
 from regframe.frame.resolve import MetadataWarning
 from regframe.parsing.reference import Reference, parse_reference
@@ -41,9 +45,13 @@ if TYPE_CHECKING:
 __all__ = [
     "SCHEMES",
     "AuthenticationError",
+    "CatalogUnavailableError",
+    "ExecutorError",
     "HistoryStoreError",
     "HistoryWarning",
+    "ImageFailedWarning",
     "InvalidArgumentError",
+    "InvalidArgumentTypeError",
     "InvalidReferenceError",
     "ManifestError",
     "MetadataWarning",

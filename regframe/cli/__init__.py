@@ -23,7 +23,12 @@ from types import ModuleType
 
 from regframe._version import __version__
 from regframe.cli.options import UsageError
-from regframe.errors import InvalidReferenceError, RegframeError
+from regframe.errors import (
+    InvalidArgumentError,
+    InvalidArgumentTypeError,
+    InvalidReferenceError,
+    RegframeError,
+)
 
 __all__ = ["COMMANDS", "EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "main"]
 
@@ -107,7 +112,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("regframe: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (UsageError, InvalidReferenceError) as exc:
+    except (
+        UsageError,
+        InvalidReferenceError,
+        InvalidArgumentError,
+        InvalidArgumentTypeError,
+    ) as exc:
         if debug:
             raise
         return _fail(str(exc), EXIT_USAGE)
