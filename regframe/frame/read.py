@@ -11,7 +11,7 @@ import datetime as dt
 import io
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import Executor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DATE_COLUMNS",
+    "LABEL_COLUMNS",
     "TAG_COLUMNS",
     "empty_tags_frame",
     "read_one",
@@ -52,6 +53,8 @@ DATE_COLUMNS = [
     "resolves_to",
     "error",
 ]
+#: With ``labels=True``: OCI keys from the config labels (else annotations), and all labels.
+LABEL_COLUMNS = ["revision", "source", "image_version", "labels"]
 
 
 def read_tags(
@@ -351,10 +354,14 @@ def _iso_utc(s: pd.Series) -> pd.Series:
     return out
 
 
+def _ordered_columns(df: pd.DataFrame) -> list[Any]:
+    """``image`` (several images) first, then the documented columns, then the frame's others."""
+    known = [c for c in ["image", *TAG_COLUMNS, *DATE_COLUMNS, *LABEL_COLUMNS] if c in df.columns]
+    return known + [c for c in df.columns if c not in known]
+
+
 def _csv_frame(df: pd.DataFrame) -> pd.DataFrame:
-    known = [c for c in TAG_COLUMNS + DATE_COLUMNS if c in df.columns]
-    rest = [c for c in df.columns if c not in known]
-    out = df.loc[:, known + rest].copy()
+    out = df.loc[:, _ordered_columns(df)].copy()
     for col in out.columns:
         series = out[col]
         if pd.api.types.is_datetime64_any_dtype(series):
@@ -367,6 +374,9 @@ def _csv_frame(df: pd.DataFrame) -> pd.DataFrame:
 def _flatten(value: Any) -> Any:
     if isinstance(value, list | tuple | set | frozenset):
         return ",".join(str(v) for v in value)
+    if isinstance(value, Mapping):
+        # labels: one cell, stable across runs (sorted keys) and as short as JSON gets
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return value
 
 
@@ -381,9 +391,11 @@ def to_csv(
     Columns come in the documented order (``tag, release, major, minor, patch,
     prerelease, variant, scheme, is_prerelease, digest, media_type, platforms,
     created, created_source, size, resolves_to, error``), then any others in
-    the frame's order.  Timestamps are written as ``2024-08-08T10:34:56Z``
-    (with a fraction only when there is one); list values are comma-joined;
-    missing values are empty.  The index is not written unless ``index=True``.
+    the frame's order; a several-images frame starts with ``image``.
+    Timestamps are written as ``2024-08-08T10:34:56Z`` (with a fraction only
+    when there is one); list values are comma-joined; ``labels`` (a dict per
+    row) is compact JSON with sorted keys; missing values are empty.  The
+    index is not written unless ``index=True``.
 
     Parameters
     ----------
@@ -456,8 +468,7 @@ def to_json(
     >>> print(to_json(rf.parse_tags(["1.2"]).loc[:, ["tag", "patch", "variant"]]))
     [{"tag": "1.2", "patch": null, "variant": null}]
     """
-    known = [c for c in TAG_COLUMNS + DATE_COLUMNS if c in df.columns]
-    frame = df.loc[:, known + [c for c in df.columns if c not in known]]
+    frame = df.loc[:, _ordered_columns(df)]
     columns: dict[str, list[Any]] = {}
     for col in frame.columns:
         series = frame[col]
