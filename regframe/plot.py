@@ -638,7 +638,7 @@ def moves(
     y = hist["tag"].map(row_of).to_numpy(dtype=float)
     # Rebuilds keep their version: each further digest of a version gets a lighter shade.
     shade: dict[Any, int] = {}
-    bar_colors = []
+    bar_colors: list[Any] = []
     for version, digest in zip(resolved.tolist(), hist["digest"].tolist(), strict=True):
         if not isinstance(version, str):
             bar_colors.append(_FOLDED_COLOR)
