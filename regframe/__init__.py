@@ -31,6 +31,7 @@ from regframe.errors import (
     RegframeError,
     RegistryError,
 )
+from regframe.frame.complete import add_dates
 from regframe.frame.history import history
 from regframe.frame.many import ImageFailedWarning
 from regframe.frame.read import read_tags, to_csv
@@ -65,6 +66,7 @@ __all__ = [
     "RegframeError",
     "RegistryError",
     "__version__",
+    "add_dates",
     "explore",
     "history",
     "list_repositories",
