@@ -26,7 +26,12 @@ from types import ModuleType
 from regframe._version import __version__
 from regframe.cli.options import UsageError
 from regframe.cli.signals import stop_like_ctrl_c
-from regframe.errors import InvalidReferenceError, RegframeError
+from regframe.errors import (
+    InvalidArgumentError,
+    InvalidArgumentTypeError,
+    InvalidReferenceError,
+    RegframeError,
+)
 
 __all__ = ["COMMANDS", "EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "main"]
 
@@ -39,6 +44,8 @@ EXIT_INTERRUPTED = 130
 COMMANDS: tuple[str, ...] = (
     "tags",
     "plot",
+    "snapshot",
+    "history",
     "demo",
     "cache",
 )
@@ -123,7 +130,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("regframe: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (UsageError, InvalidReferenceError) as exc:
+    except (
+        UsageError,
+        InvalidReferenceError,
+        InvalidArgumentError,
+        InvalidArgumentTypeError,
+    ) as exc:
         if debug:
             raise
         return _fail(str(exc), EXIT_USAGE)
