@@ -111,14 +111,14 @@ def read_tags(
     ref = parse_reference(image)
     want = None
     if platform is not None and dates:
-        from regframe.client.manifests import parse_platform
+        from regframe.client.platforms import parse_platform
 
         want = parse_platform(platform)  # bad input fails before any network traffic
     transport = Transport(session, timeout=timeout, max_workers=max_workers)
     listing = None
     try:
         if dates:
-            from regframe.client.fastpaths import fetch_listing
+            from regframe.client.tag_apis import fetch_listing
 
             # Docker Hub and Quay describe 100 tags per request in their own APIs;
             # None (not applicable, private, API down) falls back to the registry.
@@ -133,17 +133,20 @@ def read_tags(
         transport.close()
         raise
     try:
-        tags = listing.tags if listing is not None else client.list_tags()
+        if listing is not None:
+            tags, prefetched = listing.tags, listing.rows
+        else:
+            found = client.list_tags()
+            tags, prefetched = found.tags, {}
+            if dates:
+                from regframe.client.tag_apis import gcr_rows
+
+                prefetched = gcr_rows(found.gcr_manifests, platform=want)
         df = parse_tags(pd.Series(tags, dtype="string"))
         df = sort_tags(df).reset_index(drop=True)
         if dates:
-            from regframe.client.fastpaths import gcr_rows
             from regframe.frame.resolve import add_metadata
 
-            if listing is not None:
-                prefetched = listing.rows
-            else:
-                prefetched = gcr_rows(client.gcr_manifests, platform=want)
             df = add_metadata(
                 df,
                 client,
