@@ -17,6 +17,12 @@ from regframe._version import __version__
 from regframe.cadence import MissingDatesError, NoReleasesError, releases
 from regframe.errors import (
     AuthenticationError,
+    CatalogUnavailableError,
+    ExecutorError,
+    HistoryStoreError,
+    HistoryWarning,
+    InvalidArgumentError,
+    InvalidArgumentTypeError,
     InvalidReferenceError,
     ManifestError,
     NotFoundError,
@@ -25,6 +31,8 @@ from regframe.errors import (
     RegframeError,
     RegistryError,
 )
+from regframe.frame.history import history
+from regframe.frame.many import ImageFailedWarning
 from regframe.frame.read import read_tags, to_csv
 from regframe.frame.resolve import MetadataWarning
 from regframe.parsing.reference import Reference, parse_reference
@@ -37,6 +45,13 @@ if TYPE_CHECKING:
 __all__ = [
     "SCHEMES",
     "AuthenticationError",
+    "CatalogUnavailableError",
+    "ExecutorError",
+    "HistoryStoreError",
+    "HistoryWarning",
+    "ImageFailedWarning",
+    "InvalidArgumentError",
+    "InvalidArgumentTypeError",
     "InvalidReferenceError",
     "ManifestError",
     "MetadataWarning",
@@ -50,6 +65,7 @@ __all__ = [
     "RegistryError",
     "__version__",
     "explore",
+    "history",
     "parse_reference",
     "parse_tags",
     "plot",

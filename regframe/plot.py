@@ -26,7 +26,7 @@ from matplotlib.lines import Line2D
 
 from regframe import cadence as _cad
 
-__all__ = ["cadence", "intervals", "lines", "timeline"]
+__all__ = ["cadence", "intervals", "lines", "moves", "timeline"]
 
 _DEFAULT_TOP = 30
 # Beyond this many folded majors a per-major summary row is itself clutter.
@@ -507,4 +507,140 @@ def lines(
     ax.set_xlabel("build date (UTC)")
     ax.set_ylabel("line (major.minor)")
     ax.set_title(_title(rel, f"life of {_plural(len(table), 'release line')}"))
+    return ax
+
+
+_MOVES_LEGEND_MAX = 20
+
+
+def _lighter(color: Any, amount: float) -> tuple[float, float, float]:
+    import matplotlib.colors as mcolors
+
+    r, g, b = mcolors.to_rgb(color)
+    return (r + (1 - r) * amount, g + (1 - g) * amount, b + (1 - b) * amount)
+_MOVES_COLUMNS = ("tag", "digest", "first_seen", "last_seen")
+
+
+def moves(
+    hist: pd.DataFrame,
+    tags: str | Sequence[str] | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """When each tag pointed where: a row per tag, a bar per interval of :func:`regframe.history`.
+
+    A bar runs from the interval's ``first_seen`` to its ``last_seen`` and is
+    coloured by the version its digest resolved to (``resolves_to``), so a
+    floating tag such as ``latest`` shows its moves as a change of colour;
+    digests no version tag ever pointed at are grey, and a rebuild (a new
+    digest for the same version) is a lighter shade.  A ``▸`` marks each
+    tag's current interval.  A thin grey line joins two intervals of a tag
+    where the move happened unseen, between two reads (``observed``
+    intervals start when regframe first saw them, not at the push).
+
+    Parameters
+    ----------
+    hist
+        A frame from :func:`regframe.history`.
+    tags
+        Only these tags, in this order (default: every tag, in version order).
+    ax
+        Axes to draw on; a new figure when None.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One bar per interval (``ax.patches``).
+
+    Examples
+    --------
+    >>> import regframe as rf
+    >>> ax = rf.plot.moves(rf.history("localhost:5000/app"), tags=["latest", "3"])  # doctest: +SKIP
+    """
+    from matplotlib.patches import Patch
+
+    from regframe.parsing.versions import parse_tags, sort_tags
+
+    if not isinstance(hist, pd.DataFrame):
+        raise TypeError(f"moves() expects a pandas DataFrame, got {type(hist).__name__}")
+    missing = [c for c in _MOVES_COLUMNS if c not in hist.columns]
+    if missing:
+        raise ValueError(
+            f"moves() needs a frame from regframe.history(); missing column(s): {missing}"
+        )
+    if isinstance(tags, str):
+        tags = [tags]
+    if tags is not None:
+        order = [str(t) for t in tags]
+        hist = hist[hist["tag"].isin(order)]
+    else:
+        names = pd.Series(hist["tag"].dropna().unique(), dtype="string")
+        order = [str(t) for t in sort_tags(parse_tags(names))["tag"]]
+    ax = _new_axes(ax, 10.0, _row_height(len(order)))
+    name = hist.attrs.get("repository")
+    if hist.empty:
+        ax.text(0.5, 0.5, "no history recorded", transform=ax.transAxes, ha="center",
+                va="center", color="0.4")  # fmt: skip
+        ax.set_title(f"{name}: tag moves" if name else "tag moves")
+        ax.set_yticks([])
+        return ax
+    resolved = (
+        hist["resolves_to"] if "resolves_to" in hist.columns
+        else pd.Series(pd.NA, index=hist.index, dtype="string")
+    )  # fmt: skip
+    versions = [v for v in pd.Series(resolved.dropna().unique(), dtype="string")]
+    versions = [str(v) for v in sort_tags(parse_tags(pd.Series(versions, dtype="string")))["tag"]]
+    colors = _major_colors(versions) if versions else {}
+    left = _date_num(hist["first_seen"])
+    right = _date_num(hist["last_seen"])
+    lo, hi = float(left.min()), float(right.max())
+    if hi - lo < 1.0 / 24:  # everything within an hour: show the hour around it
+        lo, hi = lo - 1.0 / 48, hi + 1.0 / 48
+    span = hi - lo
+    width = np.maximum(right - left, span * 0.006)
+    row_of = {tag: y for y, tag in enumerate(order)}
+    y = hist["tag"].map(row_of).to_numpy(dtype=float)
+    # Rebuilds keep their version: each further digest of a version gets a lighter shade.
+    shade: dict[Any, int] = {}
+    bar_colors = []
+    for version, digest in zip(resolved.tolist(), hist["digest"].tolist(), strict=True):
+        if not isinstance(version, str):
+            bar_colors.append(_FOLDED_COLOR)
+            continue
+        nth = shade.setdefault((version, digest), sum(1 for v, _ in shade if v == version))
+        bar_colors.append(_lighter(colors[version], 0.45 if nth % 2 else 0.0))
+    ax.barh(y, width, left=left, height=0.6, color=bar_colors, edgecolor="white",
+            linewidth=0.6)  # fmt: skip
+    # Between two observed intervals the move happened somewhere: a thin line says "unknown".
+    order_idx = pd.DataFrame({"y": y, "l": left, "r": left + width}).sort_values(["y", "l"])
+    for _, part in order_idx.groupby("y", sort=False):
+        ends, starts = part["r"].to_numpy()[:-1], part["l"].to_numpy()[1:]
+        for row_y, a, b in zip(part["y"].to_numpy()[1:], ends, starts, strict=True):
+            if b > a:
+                ax.plot([a, b], [row_y, row_y], color="0.7", linewidth=0.8, zorder=1)
+    if "current" in hist.columns:
+        now = hist["current"].fillna(False).to_numpy(dtype=bool)
+        ax.scatter(left[now] + width[now] + span * 0.004, y[now], marker=">", s=18,
+                   color="0.2", zorder=3, linewidths=0)  # fmt: skip
+    fontsize = _label_fontsize(len(order))
+    ax.set_yticks(range(len(order)), order, fontsize=fontsize)
+    ax.invert_yaxis()
+    ax.set_xlim(lo - span * 0.02, hi + span * 0.04)
+    ax.xaxis_date()
+    _format_date_axis(ax)
+    ax.grid(axis="x", color="0.92", linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.set_xlabel("seen (UTC)")
+    ax.set_ylabel("tag")
+    moved = int((hist.groupby("tag", observed=True).size() - 1).clip(lower=0).sum())
+    what = f"{_plural(len(order), 'tag')}, {_plural(moved, 'move')}"
+    if "source" in hist.columns:
+        what += f" ({' + '.join(sorted(hist['source'].dropna().astype(str).unique()))})"
+    ax.set_title(f"{name}: {what}" if name else what)
+    handles: list[Any] = [Patch(color=colors[v], label=v) for v in versions[-_MOVES_LEGEND_MAX:]]
+    if len(versions) > _MOVES_LEGEND_MAX:
+        older = len(versions) - _MOVES_LEGEND_MAX
+        handles.insert(0, Patch(color="white", label=f"… {older} older"))
+    if any(not isinstance(v, str) for v in resolved.tolist()):
+        handles.append(Patch(color=_FOLDED_COLOR, label="no version tag"))
+    _outside_legend(ax, handles, title="points at")
     return ax

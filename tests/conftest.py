@@ -89,7 +89,7 @@ def unique_repo(request: pytest.FixtureRequest) -> str:
 def isolated_env(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
-    """No test sees the machine's docker/containers credentials or writes the user's cache.
+    """No test sees the machine's docker/containers credentials or writes the user's cache or history.
 
     Returns the temporary HOME (``$DOCKER_CONFIG`` is ``HOME/.docker``).
     """
@@ -101,4 +101,5 @@ def isolated_env(
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(home / "run"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("REGFRAME_CACHE_DIR", str(home / ".cache" / "regframe"))
+    monkeypatch.setenv("REGFRAME_HISTORY", str(home / ".local" / "share" / "regframe" / "history.sqlite"))
     return home

@@ -70,7 +70,7 @@ from regframe.parsing.reference import validate_tag
 from regframe.parsing.timestamps import rfc3339_ns
 from regframe.parsing.versions import RELEASE_SCHEMES
 
-__all__ = ["MetadataWarning", "Resolver", "add_metadata", "resolve_aliases"]
+__all__ = ["MetadataWarning", "Resolver", "add_metadata", "assemble_metadata", "resolve_aliases"]
 
 log = logging.getLogger(__name__)
 
@@ -440,7 +440,7 @@ def add_metadata(
         [t for t in tags if t not in prefetched], max_workers=max_workers, progress=progress
     )
     rows = [prefetched[t] if t in prefetched else resolver.metadata_for(t) for t in tags]
-    out = _assemble(df, rows)
+    out = assemble_metadata(df, rows)
     _raise_if_all_failed(out, resolver.lookups)
     failed = int(out["error"].notna().sum())
     if failed:
@@ -452,8 +452,32 @@ def add_metadata(
     return out
 
 
-def _assemble(df: pd.DataFrame, rows: list[TagMetadata]) -> pd.DataFrame:
-    """Append the metadata columns, typed, in column order."""
+def assemble_metadata(df: pd.DataFrame, rows: Sequence[TagMetadata]) -> pd.DataFrame:
+    """Append the ``dates=True`` columns, typed and in order, from one record per row of *df*.
+
+    Parameters
+    ----------
+    df
+        A tags frame (``tag`` and the version columns).
+    rows
+        One :class:`TagMetadata` per row of ``df``, in row order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``df`` with ``digest, media_type, platforms, created, created_source,
+        size, resolves_to, error``.
+
+    Examples
+    --------
+    >>> import regframe as rf
+    >>> df = rf.parse_tags(["1.0", "latest"])
+    >>> same = TagMetadata(digest="sha256:" + "a" * 64, created_ns=1_723_113_296 * 10**9,
+    ...                    created_source="config")
+    >>> out = assemble_metadata(df, [same, same])
+    >>> out["created"].iloc[1], out["resolves_to"].iloc[1]
+    (Timestamp('2024-08-08 10:34:56+0000', tz='UTC'), '1.0')
+    """
 
     def strings(values: list[str | None]) -> pd.Series:
         return pd.Series(values, index=df.index, dtype="string")
