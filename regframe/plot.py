@@ -78,7 +78,20 @@ def _new_axes(ax: Axes | None, width: float, height: float) -> Axes:
 
 def _title(rel: pd.DataFrame, what: str) -> str:
     name = rel.attrs.get("repository") or rel.attrs.get("reference")
+    if "image" in rel.columns:
+        images = _several(rel) or []
+        name = ", ".join(images) if 1 < len(images) <= 3 else name
+        if len(images) > 3:
+            name = f"{len(images)} images"
     return f"{name}: {what}" if name else what
+
+
+def _several(rel: pd.DataFrame) -> list[str] | None:
+    """The images of a frame holding more than one, in order of appearance; else ``None``."""
+    if "image" not in rel.columns:
+        return None
+    images = [str(i) for i in dict.fromkeys(rel["image"].dropna().tolist())]
+    return images if len(images) > 1 else None
 
 
 def _major_colors(majors: Sequence[Any]) -> dict[Any, Any]:
@@ -218,14 +231,31 @@ def timeline(
     """
     rel = _releases(df, prereleases, "timeline()")
     table = _cad.lines(rel)
+    images = _several(rel)
+    if images is not None:
+        # One block of rows per image (``python 3.12``), one color per image.
+        rel = rel.assign(line=rel["image"].astype("string") + " " + rel["line"])
+        # Folded rows group by (image, major): one image's old lines never absorb another's.
+        pairs: list[Any] = list(zip(table["image"].tolist(), table["major"].tolist(), strict=True))
+        table = table.assign(
+            line=table["image"].astype("string") + " " + table["line"],
+            major=pd.Series(pairs, index=table.index, dtype=object),
+        )
     rows = _rows(table, top)
     row_of = {member: y for y, row in enumerate(rows) for member in row.members}
-    colors = _major_colors(table["major"].drop_duplicates().tolist())
     ax = _new_axes(ax, 10.0, _row_height(len(rows)))
-
     x = _naive_utc(rel["created"])
     y = rel["line"].map(row_of).to_numpy(dtype=float)
-    point_colors = [colors[m] for m in rel["major"].tolist()]
+    if images is not None:
+        colors = _major_colors(images)
+        point_colors = [colors[str(i)] for i in rel["image"].tolist()]
+        color_handles = [
+            Line2D([], [], marker="o", linestyle="", color=colors[i], label=i) for i in images
+        ]
+    else:
+        colors = _major_colors(table["major"].drop_duplicates().tolist())
+        point_colors = [colors[m] for m in rel["major"].tolist()]
+        color_handles = []
     pre = rel["is_prerelease"].fillna(False).to_numpy(dtype=bool)
     final = ~pre
     ax.scatter(
@@ -240,6 +270,7 @@ def timeline(
         label="release",
     )
     handles: list[Any] = [Line2D([], [], marker="o", linestyle="", color="0.3", label="release")]
+    handles.extend(color_handles)
     if pre.any():
         ax.scatter(
             x[pre],
@@ -269,7 +300,7 @@ def timeline(
     ax.set_axisbelow(True)
     _format_date_axis(ax)
     ax.set_xlabel("build date (UTC)")
-    ax.set_ylabel("line (major.minor)")
+    ax.set_ylabel("image and line" if images is not None else "line (major.minor)")
     ax.set_title(_title(rel, f"{_plural(len(rel), 'release')} by date"))
     _outside_legend(ax, handles)
     return ax
@@ -280,10 +311,10 @@ def cadence(
     freq: str = "QS",
     *,
     ax: Axes | None = None,
-    by: Literal["major"] | None = "major",
+    by: Literal["major", "image"] | None = "major",
     prereleases: bool = False,
 ) -> Axes:
-    """Releases per period as bars, stacked by major.
+    """Releases per period as bars, stacked by major (or by image).
 
     Parameters
     ----------
@@ -294,21 +325,27 @@ def cadence(
     ax
         Axes to draw on; a new figure when None.
     by
-        ``"major"`` stacks one color per major; ``None`` draws single bars.
+        ``"major"`` stacks one color per major; ``"image"`` one color per
+        image of a several-images frame (``read_tags([...])``); ``None``
+        draws single bars.
     prereleases
         With a tags frame, count prereleases too.
 
     Returns
     -------
     matplotlib.axes.Axes
-        ``ax.containers`` holds one bar container per major, bottom first.
+        ``ax.containers`` holds one bar container per major (or image), bottom first.
 
     Example
     -------
     >>> rf.plot.cadence(df, "YS")  # doctest: +SKIP
     """
-    if by not in ("major", None):
-        raise ValueError(f"by must be 'major' or None, not {by!r}")
+    if by not in ("major", "image", None):
+        raise ValueError(f"by must be 'major', 'image' or None, not {by!r}")
+    if by == "image" and (not isinstance(df, pd.DataFrame) or "image" not in df.columns):
+        raise ValueError(
+            "by='image' needs a several-images frame: regframe.read_tags([image, ...])"
+        )
     rel = _releases(df, prereleases, "cadence()")
     counts = _cad.per_period(rel, freq, by=by)
     starts = pd.DatetimeIndex(counts.index)
@@ -317,11 +354,11 @@ def cadence(
 
     ax = _new_axes(ax, 10.0, 4.5)
     groups = counts.columns.tolist()
-    colors = _major_colors(groups) if by == "major" else {"releases": "tab:blue"}
+    colors = _major_colors(groups) if by is not None else {"releases": "tab:blue"}
     bottom = np.zeros(len(counts))
     for group in groups:
         heights = counts[group].to_numpy(dtype=float)
-        label = f"{group}.x" if by == "major" else "releases"
+        label = {"major": f"{group}.x", "image": str(group)}.get(str(by), "releases")
         ax.bar(left, heights, width=width, bottom=bottom, align="edge",
                color=colors[group], label=label, edgecolor="white", linewidth=0.3)  # fmt: skip
         bottom += heights
@@ -338,10 +375,10 @@ def cadence(
     ax.grid(axis="y", color="0.9", linewidth=0.8)
     ax.set_axisbelow(True)
     ax.set_title(_title(rel, f"releases per {period}"))
-    if by == "major":
+    if by is not None:
         handles, _ = ax.get_legend_handles_labels()
-        # newest major on top, as in the stack
-        _outside_legend(ax, handles[::-1], title="major")
+        # the legend reads top-down like the stack
+        _outside_legend(ax, handles[::-1], title=by)
     return ax
 
 
@@ -601,7 +638,7 @@ def moves(
     y = hist["tag"].map(row_of).to_numpy(dtype=float)
     # Rebuilds keep their version: each further digest of a version gets a lighter shade.
     shade: dict[Any, int] = {}
-    bar_colors = []
+    bar_colors: list[Any] = []
     for version, digest in zip(resolved.tolist(), hist["digest"].tolist(), strict=True):
         if not isinstance(version, str):
             bar_colors.append(_FOLDED_COLOR)

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from regframe.testing.sandbox import Sandbox, SandboxUnavailable, TokenServer
+from regframe.testing.sandbox import Sandbox, SandboxUnavailable
+from regframe.testing.token import TokenServer
 
 #: Test-only password of the ``alice`` account on every authenticated sandbox.
 ALICE_PASSWORD = "wonderland-4-sandbox"

@@ -34,6 +34,7 @@ from regframe.parsing.reference import parse_reference
 __all__ = [
     "HISTORY_COLUMNS",
     "SOURCES",
+    "check_history_options",
     "frame_from_store",
     "history",
     "parse_max_age",
@@ -109,6 +110,28 @@ def parse_max_age(value: object) -> int | None:
     if pd.isna(delta) or delta.value < 0:
         raise InvalidArgumentError(f"max_age must not be negative, got {value!r}")
     return int(delta.value)
+
+
+def check_history_options(max_age: object, history: object) -> int | None:
+    """Validate ``max_age`` and ``history`` together; ``max_age`` in ns (before any traffic).
+
+    Raises
+    ------
+    InvalidArgumentError
+        ``max_age`` is not a non-negative duration, ``history`` is neither a
+        bool nor a path, or ``max_age`` comes with ``history=False`` (it
+        answers from the store).
+    """
+    age = parse_max_age(max_age)
+    try:
+        path = resolve_store_path(history)  # type: ignore[arg-type]
+    except TypeError as exc:
+        raise InvalidArgumentError(str(exc)) from None
+    if age is not None and path is None:
+        raise InvalidArgumentError(
+            "max_age answers from the history store; it needs history=True or a path"
+        )
+    return age
 
 
 def _parse_since(value: object) -> pd.Timestamp | None:
@@ -205,7 +228,7 @@ def record_frame(
         store = _open(history)
         assert store is not None
         with store:
-            return store.record(
+            result = store.record(
                 registry,
                 repository,
                 platform_key(platform),
@@ -217,6 +240,15 @@ def record_frame(
     except HistoryStoreError as exc:
         warnings.warn(f"tag history not recorded: {exc}", HistoryWarning, stacklevel=3)
         return None
+    prev = result.previous_snapshot
+    df.attrs["history"] = {
+        "store": str(store.path),
+        "new": result.new,
+        "moved": result.moved,
+        "gone": result.gone,
+        "previous_snapshot": None if prev is None else pd.Timestamp(prev, tz="UTC"),
+    }
+    return result
 
 
 def frame_from_store(

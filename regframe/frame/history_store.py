@@ -264,6 +264,10 @@ class HistoryStore:
             if not readonly:
                 path.parent.mkdir(parents=True, exist_ok=True)
             uri = f"{path.resolve().as_uri()}?mode={'ro' if readonly else 'rwc'}"
+            if readonly and _read_only(path):
+                # Nobody may write a read-only file, so there is no WAL to share: reading it
+                # as immutable leaves no -wal/-shm files behind.
+                uri += "&immutable=1"
             conn = sqlite3.connect(
                 uri, uri=True, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
             )

@@ -78,6 +78,8 @@ class Options:
     max_workers: int = 16
     cache: bool | str | os.PathLike[str] = True
     timeout: float = 30.0
+    max_age: int | None = None
+    history: bool | str | os.PathLike[str] = True
 
     @classmethod
     def validated(
@@ -91,8 +93,13 @@ class Options:
         max_workers: int = 16,
         cache: bool | str | os.PathLike[str] = True,
         timeout: float = 30.0,
+        max_age: object = None,
+        history: bool | str | os.PathLike[str] = True,
     ) -> Options:
         """Check the arguments shared by every image; raises before any network traffic."""
+        from regframe.frame.history import check_history_options
+
+        age = check_history_options(max_age, history)
         want = parse_platform(platform) if (dates and platform is not None) else None
         try:
             credentials = coerce_auth(auth)
@@ -110,6 +117,8 @@ class Options:
             max_workers=max_workers,
             cache=cache,
             timeout=float(timeout),
+            max_age=age,
+            history=history,
         )
 
 

@@ -7,10 +7,11 @@ This is the module the public API leans on; the protocol work happens in
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import Executor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ import requests
 from regframe.client.credentials import Credentials
 from regframe.client.registry import RegistryClient
 from regframe.client.transport import Transport
+from regframe.frame.history import frame_from_store, record_frame
 from regframe.frame.match import Match
 from regframe.parsing.reference import Reference, parse_reference
 from regframe.parsing.versions import COLUMNS as VERSION_COLUMNS
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DATE_COLUMNS",
+    "LABEL_COLUMNS",
     "TAG_COLUMNS",
     "empty_tags_frame",
     "read_one",
@@ -50,6 +53,8 @@ DATE_COLUMNS = [
     "resolves_to",
     "error",
 ]
+#: With ``labels=True``: OCI keys from the config labels (else annotations), and all labels.
+LABEL_COLUMNS = ["revision", "source", "image_version", "labels"]
 
 
 def read_tags(
@@ -68,6 +73,8 @@ def read_tags(
     progress: bool | None = None,
     timeout: float = 30.0,
     session: requests.Session | None = None,
+    max_age: float | str | dt.timedelta | None = None,
+    history: bool | str | os.PathLike[str] = True,
 ) -> pd.DataFrame:
     """Read the tags of one image repository, or of several, into a DataFrame.
 
@@ -123,6 +130,18 @@ def read_tags(
         A ``requests.Session`` to use (proxies, CA bundles); by default a
         pooled one is made and closed again.  Cannot be combined with
         ``executor``.
+    max_age
+        Seconds, a ``timedelta`` or text such as ``"15min"``: when the history
+        store recorded every tag of a repository (same platform) less than
+        ``max_age`` ago, answer from the store with no network request at all
+        (``df.attrs["fetched_at"]`` is then that recording's time).  ``None``
+        always asks the registry.
+    history
+        Where ``dates=True`` reads are recorded (see :func:`regframe.history`):
+        ``True`` for ``$REGFRAME_HISTORY`` or the user data directory's
+        ``regframe/history.sqlite``, a path, or ``False`` to record nothing.
+        A store that cannot be used gives a :class:`~regframe.errors.HistoryWarning`
+        and the frame is returned anyway.
 
     Returns
     -------
@@ -132,9 +151,11 @@ def read_tags(
         (and with ``dates=True`` also ``digest, media_type, platforms,
         created, created_source, size, resolves_to, error``).  For one image
         ``df.attrs`` holds ``registry``, ``repository``, ``reference`` and
-        ``fetched_at``; for a list, ``images`` (normalised references of the
-        images read), ``failed`` and ``fetched_at``, and the images come in
-        input order, each in version order.
+        ``fetched_at`` (a recorded read also ``history``: ``store``, and the
+        ``new``, ``moved`` and ``gone`` tags since ``previous_snapshot``); for
+        a list, ``images`` (normalised references of the images read),
+        ``failed`` and ``fetched_at``, and the images come in input order,
+        each in version order.
 
     Raises
     ------
@@ -143,8 +164,9 @@ def read_tags(
     InvalidArgumentError, InvalidArgumentTypeError
         Another argument cannot be used: an empty list, something other than
         a string in it, a ``match`` that is not a valid regular expression or
-        of a wrong type, an unknown ``on_error`` (all before any network
-        traffic).
+        of a wrong type, an unknown ``on_error``, a negative or unreadable
+        ``max_age`` or one given with ``history=False`` (all before any
+        network traffic).
     ExecutorError
         ``executor`` is not an executor, or its workers cannot run regframe.
     AuthenticationError, NotFoundError, RateLimitError, RegistryError
@@ -169,6 +191,8 @@ def read_tags(
         max_workers=max_workers,
         cache=cache,
         timeout=timeout,
+        max_age=max_age,
+        history=history,
     )
     many.check_on_error(on_error)
     many.check_executor(executor, session)
@@ -198,6 +222,11 @@ def read_one(
     """Read one repository through ``transport`` (closed afterwards) with validated ``options``."""
     dates = options.dates
     want = options.want
+    if options.max_age is not None:
+        stored = _from_store(ref, options)
+        if stored is not None:
+            transport.close()
+            return stored
     listing = None
     try:
         if dates:
@@ -246,13 +275,51 @@ def read_one(
             )
     finally:
         client.close()
+    fetched_at = pd.Timestamp.now(tz="UTC")
     df.attrs.update(
         registry=ref.domain,
         repository=ref.repository,
         reference=str(ref),
-        fetched_at=pd.Timestamp.now(tz="UTC"),
+        fetched_at=fetched_at,
     )
+    if dates:
+        record_frame(
+            df,
+            registry=ref.domain,
+            repository=ref.repository,
+            platform=options.platform,
+            history=options.history,
+            seen=fetched_at,
+            # A filtered read saw only some tags: the others are not gone.
+            complete=options.match is None,
+        )
     return df
+
+
+def _from_store(ref: Reference, options: Options) -> pd.DataFrame | None:
+    """The frame as recorded less than ``max_age`` ago, filtered as asked, or ``None``."""
+    assert options.max_age is not None
+    stored = frame_from_store(
+        registry=ref.domain,
+        repository=ref.repository,
+        platform=options.platform,
+        history=options.history,
+        max_age=options.max_age,
+    )
+    if stored is None:
+        return None
+    snapshot = stored.attrs["history_snapshot"]
+    out = stored if options.dates else stored.loc[:, TAG_COLUMNS].copy()
+    if options.match is not None:
+        out = options.match.apply(out)
+    out = out.reset_index(drop=True)
+    out.attrs = {
+        "registry": ref.domain,
+        "repository": ref.repository,
+        "reference": str(ref),
+        "fetched_at": snapshot,
+    }
+    return out
 
 
 def empty_tags_frame(*, dates: bool = False) -> pd.DataFrame:
@@ -282,10 +349,14 @@ def _iso_utc(s: pd.Series) -> pd.Series:
     return out
 
 
+def _ordered_columns(df: pd.DataFrame) -> list[Any]:
+    """``image`` (several images) first, then the documented columns, then the frame's others."""
+    known = [c for c in ["image", *TAG_COLUMNS, *DATE_COLUMNS, *LABEL_COLUMNS] if c in df.columns]
+    return known + [c for c in df.columns if c not in known]
+
+
 def _csv_frame(df: pd.DataFrame) -> pd.DataFrame:
-    known = [c for c in TAG_COLUMNS + DATE_COLUMNS if c in df.columns]
-    rest = [c for c in df.columns if c not in known]
-    out = df.loc[:, known + rest].copy()
+    out = df.loc[:, _ordered_columns(df)].copy()
     for col in out.columns:
         series = out[col]
         if pd.api.types.is_datetime64_any_dtype(series):
@@ -298,6 +369,9 @@ def _csv_frame(df: pd.DataFrame) -> pd.DataFrame:
 def _flatten(value: Any) -> Any:
     if isinstance(value, list | tuple | set | frozenset):
         return ",".join(str(v) for v in value)
+    if isinstance(value, Mapping):
+        # labels: one cell, stable across runs (sorted keys) and as short as JSON gets
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return value
 
 
@@ -312,9 +386,11 @@ def to_csv(
     Columns come in the documented order (``tag, release, major, minor, patch,
     prerelease, variant, scheme, is_prerelease, digest, media_type, platforms,
     created, created_source, size, resolves_to, error``), then any others in
-    the frame's order.  Timestamps are written as ``2024-08-08T10:34:56Z``
-    (with a fraction only when there is one); list values are comma-joined;
-    missing values are empty.  The index is not written unless ``index=True``.
+    the frame's order; a several-images frame starts with ``image``.
+    Timestamps are written as ``2024-08-08T10:34:56Z`` (with a fraction only
+    when there is one); list values are comma-joined; ``labels`` (a dict per
+    row) is compact JSON with sorted keys; missing values are empty.  The
+    index is not written unless ``index=True``.
 
     Parameters
     ----------
@@ -387,8 +463,7 @@ def to_json(
     >>> print(to_json(rf.parse_tags(["1.2"]).loc[:, ["tag", "patch", "variant"]]))
     [{"tag": "1.2", "patch": null, "variant": null}]
     """
-    known = [c for c in TAG_COLUMNS + DATE_COLUMNS if c in df.columns]
-    frame = df.loc[:, known + [c for c in df.columns if c not in known]]
+    frame = df.loc[:, _ordered_columns(df)]
     columns: dict[str, list[Any]] = {}
     for col in frame.columns:
         series = frame[col]
