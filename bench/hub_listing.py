@@ -2,7 +2,7 @@
 
 Run ``python bench/hub_listing.py`` (``--tags``, ``--rtt``, ``--repeat``).  A
 SCRIPTED Docker Hub tags API (:mod:`bench.hub_api`, Hub itself is out of reach)
-sits behind a :class:`~regframe.testing.netproxy.LatencyProxy` in its own
+sits behind a :class:`~regframe.testing.latency_proxy.LatencyProxy` in its own
 process, charging ``--rtt`` per round trip and one more per new connection.
 ``read_tags("bench/app", dates=True)`` then lists every tag with its metadata
 from that API (nothing is asked of a registry), once with ``max_workers=1`` —

@@ -1,7 +1,7 @@
 """A kernel interrupt (SIGINT) during ``read_tags(dates=True)`` returns promptly and keeps the cache sound.
 
 The read runs in a child process against the real sandbox registry behind a
-:class:`~regframe.testing.netproxy.LatencyProxy` of 400 ms per round trip, with
+:class:`~regframe.testing.latency_proxy.LatencyProxy` of 400 ms per round trip, with
 four workers, so the queued work left at the interrupt would take many
 seconds.  The child reports ``progress(done, total)`` on stdout; once some
 work is done the test sends SIGINT (what Jupyter's "interrupt kernel" sends)
@@ -23,7 +23,7 @@ import pytest
 
 import regframe as rf
 from regframe.client.cache import DigestCache
-from regframe.testing.netproxy import LatencyProxy
+from regframe.testing.latency_proxy import LatencyProxy
 
 DELAY = 0.4
 WORKERS = 4

@@ -24,6 +24,8 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeAlias
 
+from regframe.errors import InvalidArgumentTypeError
+
 __all__ = ["PROGRESS_THRESHOLD", "Progress", "ProgressCallback", "ProgressOption"]
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,10 @@ class Progress:
         ``None``, ``True``, ``False`` or a callable ``(done, total)``.
     desc
         The bar's label.
+    unit
+        What one step is, for the bar.
+    threshold
+        With ``option=None``: the total from which a bar is worth drawing.
 
     Examples
     --------
@@ -68,20 +74,34 @@ class Progress:
     False
     """
 
-    def __init__(self, option: ProgressOption = None, *, desc: str = "requests") -> None:
+    def __init__(
+        self,
+        option: ProgressOption = None,
+        *,
+        desc: str = "requests",
+        unit: str = "req",
+        threshold: int = PROGRESS_THRESHOLD,
+    ) -> None:
         if option is not None and not isinstance(option, bool) and not callable(option):
-            raise TypeError(
+            raise InvalidArgumentTypeError(
                 f"progress must be None, True, False or a callable (done, total), "
                 f"not {type(option).__name__}"
             )
         self.option = option
         self.desc = desc
+        self.unit = unit
+        self.threshold = threshold
         self.done = 0
         self.total = 0
         self._lock = threading.Lock()
         self._shown = (-1, -1)
         self._bar: Any = None
         self._bar_failed = False
+
+    @classmethod
+    def of(cls, option: ProgressOption | Progress, *, desc: str = "requests") -> Progress:
+        """``option`` itself when it is a :class:`Progress` already, else a new one for it."""
+        return option if isinstance(option, Progress) else cls(option, desc=desc)
 
     @property
     def enabled(self) -> bool:
@@ -127,12 +147,12 @@ class Progress:
     def _get_bar(self, total: int) -> Any:
         if self._bar is not None or self._bar_failed:
             return self._bar
-        if self.option is None and (total < PROGRESS_THRESHOLD or not _attached()):
+        if self.option is None and (total < self.threshold or not _attached()):
             return None
         try:
             from tqdm.auto import tqdm
 
-            self._bar = tqdm(total=total, desc=self.desc, unit="req", leave=False)
+            self._bar = tqdm(total=total, desc=self.desc, unit=self.unit, leave=False)
         except Exception as exc:  # a broken notebook frontend must never fail a read
             log.debug("no progress bar: %s", exc)
             self._bar_failed = True
@@ -142,5 +162,6 @@ class Progress:
         """Show the final counts and remove the bar."""
         self.refresh()
         if self._bar is not None:
+            self._bar.refresh()  # tqdm skips redraws within 0.1 s: show the final count once
             self._bar.close()
             self._bar = None

@@ -1,0 +1,237 @@
+"""Docker Hub's tags API: every tag of a repository with its per-platform images, 100 a request.
+
+``GET /v2/namespaces/{ns}/repositories/{repo}/tags?page_size=100`` lists each tag's digest
+and, per platform image, its digest, compressed size and ``last_pushed``.  ``created`` is the
+chosen platform image's **push** time (``created_source`` ``"hub"``), falling back to the
+tag's ``tag_last_pushed``, then ``last_updated`` — not the build time in the image config:
+official images are rebuilt and re-pushed for base-image updates, so this is when the bytes
+last changed on Hub.  ``$REGFRAME_DOCKERHUB_API`` overrides the base URL (tests, mirrors).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
+
+from regframe.client.digests import is_digest
+from regframe.client.jobs import JobRunner
+from regframe.client.manifests import Descriptor, Index
+from regframe.client.platforms import Platform, index_platforms, select_child
+from regframe.client.progress import Progress
+from regframe.client.tag_apis.shared import (
+    MAX_PAGES,
+    PAGE_SIZE,
+    ApiListing,
+    get_json,
+    get_pages,
+    media_type,
+    metadata,
+    no_query,
+    positive_int,
+    split_repository,
+    text,
+)
+from regframe.client.tag_metadata import TagMetadata
+from regframe.client.transport import Transport, origin_of
+from regframe.errors import RegframeError, TagApiUnusable
+from regframe.parsing.reference import Reference
+from regframe.parsing.timestamps import rfc3339_ns
+
+__all__ = ["DOCKERHUB_API_ENV", "hub_listing"]
+
+log = logging.getLogger(__name__)
+
+#: Environment variable overriding Docker Hub's API base URL (tests, mirrors).
+DOCKERHUB_API_ENV = "REGFRAME_DOCKERHUB_API"
+_DOCKERHUB_API = "https://hub.docker.com"
+
+
+def hub_listing(
+    ref: Reference,
+    want: Platform | None,
+    transport: Transport,
+    *,
+    progress: Progress | None = None,
+) -> ApiListing:
+    """List every tag of a Docker Hub repository, describing the *want* platform's image.
+
+    Page 1 says how many tags there are (``count``); the other pages are then fetched
+    concurrently, up to ``transport.max_workers`` at a time (the transport halves that
+    for the host on HTTP 429).  Should the repository grow while it is listed, the last
+    page's ``next`` link is followed one page at a time.
+
+    Parameters
+    ----------
+    ref
+        A Docker Hub repository (``namespace/name``).
+    want
+        Which image of a multi-arch tag to describe, matched as
+        :func:`regframe.client.platforms.select_child` does; ``None`` takes the first.
+    transport
+        Sends the (anonymous) requests.
+    progress
+        Counts one step per page.
+
+    Returns
+    -------
+    ApiListing
+
+    Raises
+    ------
+    TagApiUnusable
+        Any HTTP error, unexpected shape, pagination loop or link to another host.
+
+    Examples
+    --------
+    >>> from regframe.parsing.reference import parse_reference
+    >>> hub_listing(parse_reference("python"), None, Transport())  # doctest: +SKIP
+    """
+    ns, repo = split_repository(ref)
+    base = os.environ.get(DOCKERHUB_API_ENV, _DOCKERHUB_API).rstrip("/")
+    url = (
+        f"{base}/v2/namespaces/{quote(ns, safe='')}/repositories/{quote(repo, safe='')}"
+        f"/tags?page_size={PAGE_SIZE}"
+    )
+    listing = ApiListing("hub")
+    seen: set[str] = {url}
+    page = _read_page(get_json(url, transport), want)
+    listing.requests += 1
+    if progress is not None:
+        progress.step()
+    listing.extend(page.rows)
+    nxt = _next_url(page.next, url, base, seen, listing)
+    rest = _page_urls(nxt, page.count)
+    if nxt is not None and rest:
+        runner = JobRunner(transport.max_workers, progress=progress, cancel=transport.cancelled)
+
+        def read(page_url: str) -> _HubPage | None:
+            doc = get_json(page_url, transport, missing_ok=True)
+            return None if doc is None else _read_page(doc, want)
+
+        pages = get_pages(rest, transport, runner, read)
+        listing.requests += len(rest)
+        seen.update(rest)
+        for page_url, result in zip(rest, pages, strict=True):
+            if result is None:  # the listing shrank while we read it: nothing after this
+                return listing
+            if isinstance(result, RegframeError):
+                raise result
+            listing.extend(result.rows)
+            page, url = result, page_url
+        nxt = _next_url(page.next, url, base, seen, listing)
+    # One page after another: the repository grew while it was listed, or page 1 named
+    # no count or a next link without a page number.
+    for _page in range(MAX_PAGES):
+        if nxt is None:
+            return listing
+        url = nxt
+        seen.add(url)
+        page = _read_page(get_json(url, transport), want)
+        listing.requests += 1
+        if progress is not None:
+            progress.step()
+        listing.extend(page.rows)
+        nxt = _next_url(page.next, url, base, seen, listing)
+    raise TagApiUnusable(f"Docker Hub returned more than {MAX_PAGES} pages")
+
+
+@dataclass
+class _HubPage:
+    """One page of the tags API, already turned into rows."""
+
+    rows: list[tuple[str, TagMetadata]]
+    next: object
+    count: object
+
+
+def _read_page(doc: Mapping[str, Any], want: Platform | None) -> _HubPage:
+    results = doc.get("results")
+    if not isinstance(results, list):
+        raise TagApiUnusable(f"Docker Hub sent 'results' as {type(results).__name__}, not a list")
+    rows = []
+    for item in results:
+        name = text(item.get("name")) if isinstance(item, dict) else None
+        if name is not None:
+            rows.append((name, _hub_row(item, want)))
+    return _HubPage(rows, doc.get("next"), doc.get("count"))
+
+
+def _next_url(nxt: object, url: str, base: str, seen: set[str], listing: ApiListing) -> str | None:
+    """The absolute next-page URL after ``url``, or ``None`` at the end; checks origin and loops."""
+    if nxt is None or nxt == "":
+        return None
+    if not isinstance(nxt, str):
+        raise TagApiUnusable(f"Docker Hub sent 'next' as {type(nxt).__name__}")
+    nxt = urljoin(url, nxt)
+    if origin_of(nxt) != origin_of(base):
+        raise TagApiUnusable(
+            f"Docker Hub's next page is on another host or scheme ({no_query(nxt)})"
+        )
+    if nxt in seen:
+        raise TagApiUnusable(f"Docker Hub pagination loops after {len(listing.tags)} tags")
+    return nxt
+
+
+def _page_urls(nxt: str | None, count: object) -> list[str]:
+    """URLs of pages 2..last when page 1's next link numbers pages and ``count`` is known."""
+    if nxt is None or not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        return []
+    parts = urlsplit(nxt)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    values = dict(query)
+    size = values.get("page_size", "")
+    if values.get("page") != "2" or not size.isdigit() or int(size) < 1:
+        return []
+    last = -(-count // int(size))
+    if last > MAX_PAGES:
+        raise TagApiUnusable(f"Docker Hub counts {count} tags: more than {MAX_PAGES} pages")
+
+    def numbered(n: int) -> str:
+        q = [(k, str(n) if k == "page" else v) for k, v in query]
+        return urlunsplit(parts._replace(query=urlencode(q)))
+
+    return [nxt] + [numbered(n) for n in range(3, last + 1)]
+
+
+def _hub_row(item: Mapping[str, Any], want: Platform | None) -> TagMetadata:
+    raw_images = item.get("images")
+    images = [i for i in raw_images if isinstance(i, dict)] if isinstance(raw_images, list) else []
+    # Hub images become index descriptors so the platform choice is exactly the
+    # registry path's (select_child: arm64 ≡ arm64/v8, attestations skipped).
+    children: list[Descriptor] = []
+    for image in images:
+        os_, arch = text(image.get("os")), text(image.get("architecture"))
+        plat = Platform(os_, arch, text(image.get("variant"))) if os_ and arch else None
+        digest = image.get("digest")
+        children.append(Descriptor("", digest if isinstance(digest, str) else "", 0, plat))
+    index = Index("", tuple(children))
+    platforms = index_platforms(index) or None
+    kind = media_type(item.get("media_type"), item.get("content_type"))
+    tag_digest = item.get("digest")
+    tag_pushed = rfc3339_ns(item.get("tag_last_pushed")) or rfc3339_ns(item.get("last_updated"))
+    if not children:
+        # No per-platform entries (very old tags): only the tag's own facts are known.
+        return metadata(
+            digest=tag_digest, media_type=kind, platforms=None,
+            created_ns=tag_pushed, source="hub", size=None,
+        )  # fmt: skip
+    chosen = select_child(index, want)
+    if chosen is None:
+        return metadata(
+            digest=tag_digest, media_type=kind, platforms=platforms, created_ns=None,
+            source="hub", size=None,
+            error=f"no image for platform {want or 'any'} (has: {platforms or 'none'})",
+        )  # fmt: skip
+    image = next(img for img, child in zip(images, children, strict=True) if child is chosen)
+    return metadata(
+        digest=tag_digest if is_digest(tag_digest) else chosen.digest,
+        media_type=kind,
+        platforms=platforms,
+        created_ns=rfc3339_ns(image.get("last_pushed")) or tag_pushed,
+        source="hub",
+        size=positive_int(image.get("size")),
+    )
