@@ -282,31 +282,27 @@ def frame_from_store(
         if "no history store" not in str(exc):
             warnings.warn(f"tag history not read: {exc}", HistoryWarning, stacklevel=3)
         return None
-    from regframe.frame.resolve import _assemble
+    from regframe.frame.resolve import CREATED_SOURCES
     from regframe.parsing.versions import parse_tags, sort_tags
 
-    cols = {name: i for i, name in enumerate(INTERVAL_COLUMNS)}
     latest: dict[str, tuple[Any, ...]] = {}
     for row in rows:
-        latest[row[cols["tag"]]] = row  # rows come by tag then first_seen: keep the newest
+        latest[row[0]] = row  # rows come by tag then first_seen: the last is the newest
     df = parse_tags(pd.Series(list(latest), dtype="string"))
     df = sort_tags(df).reset_index(drop=True)
-    meta = []
-    for tag in df["tag"]:
-        row = latest[str(tag)]
-        created = row[cols["created"]]
-        meta.append(
-            {
-                "digest": row[cols["digest"]],
-                "media_type": row[cols["media_type"]],
-                "platforms": row[cols["platforms"]],
-                "created": None if created is None else pd.Timestamp(created, tz="UTC"),
-                "created_source": row[cols["created_source"]],
-                "size": row[cols["size"]],
-                "error": None,
-            }
-        )
-    out = _assemble(df, meta)
+    # The facts were stored as read_tags computed them (resolves_to included): no re-derivation.
+    stored = pd.DataFrame.from_records(
+        [latest[str(t)] for t in df["tag"]], columns=list(INTERVAL_COLUMNS)
+    )
+    out = df.copy()
+    out["digest"] = stored["digest"].astype("string")
+    out["media_type"] = stored["media_type"].astype("string")
+    out["platforms"] = stored["platforms"].astype("string")
+    out["created"] = pd.to_datetime(stored["created"].astype("Int64"), unit="ns", utc=True)
+    out["created_source"] = pd.Categorical(stored["created_source"], categories=CREATED_SOURCES)
+    out["size"] = stored["size"].astype("Int64")
+    out["resolves_to"] = stored["resolves_to"].astype("string")
+    out["error"] = pd.Series(pd.NA, index=out.index, dtype="string")
     out.attrs["history_snapshot"] = pd.Timestamp(taken, tz="UTC")
     return out
 
