@@ -21,11 +21,13 @@ __all__ = [
     "InvalidArgumentTypeError",
     "InvalidReferenceError",
     "ManifestError",
+    "NetworkError",
     "NotFoundError",
     "NotFoundOrUnauthorizedError",
     "RateLimitError",
     "RegframeError",
     "RegistryError",
+    "TagApiUnusable",
 ]
 
 
@@ -131,8 +133,36 @@ class RateLimitError(RegistryError):
     """The registry kept answering 429 after the retries regframe allows itself."""
 
 
+class NetworkError(RegistryError):
+    """The registry could not be reached or did not answer; the message says why in plain words.
+
+    Parameters
+    ----------
+    message
+        ``"could not resolve host X"``, ``"connection refused by X"``, ``"TLS certificate
+        of X is not trusted"``, ``"X did not answer within N s"`` or another plain sentence.
+    reason
+        The same as a keyword: ``"resolve"``, ``"refused"``, ``"tls"`` (certificate not
+        trusted), ``"handshake"`` (TLS failed otherwise), ``"timeout"`` or ``"other"``.
+    url
+        The URL that failed, without query credentials or userinfo.
+    """
+
+    def __init__(self, message: str, *, reason: str = "other", url: str | None = None) -> None:
+        super().__init__(message, url=url)
+        self.reason = reason
+
+
 class ManifestError(RegframeError):
     """A manifest or config could not be used: too large, unparsable, wrong digest, bad shape."""
+
+
+class TagApiUnusable(RegframeError):
+    """A registry's own tag API does not apply or failed; the message says why.
+
+    Internal: :func:`regframe.client.tag_apis.fetch_listing` logs it at debug level and
+    falls back to the registry API, so it never reaches a user.
+    """
 
 
 class HistoryStoreError(RegframeError):

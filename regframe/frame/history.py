@@ -71,7 +71,7 @@ def platform_key(platform: str | None) -> str:
     """
     if platform is None:
         return "*"
-    from regframe.client.manifests import parse_platform
+    from regframe.client.platforms import parse_platform
 
     parsed = parse_platform(platform)
     return "*" if parsed is None else str(parsed)
@@ -282,7 +282,7 @@ def frame_from_store(
         if "no history store" not in str(exc):
             warnings.warn(f"tag history not read: {exc}", HistoryWarning, stacklevel=3)
         return None
-    from regframe.frame.resolve import CREATED_SOURCES
+    from regframe.client.tag_metadata import CREATED_SOURCES
     from regframe.parsing.versions import parse_tags, sort_tags
 
     latest: dict[str, tuple[Any, ...]] = {}
@@ -299,7 +299,8 @@ def frame_from_store(
     out["media_type"] = stored["media_type"].astype("string")
     out["platforms"] = stored["platforms"].astype("string")
     out["created"] = pd.to_datetime(stored["created"].astype("Int64"), unit="ns", utc=True)
-    out["created_source"] = pd.Categorical(stored["created_source"], categories=CREATED_SOURCES)
+    sources = list(CREATED_SOURCES)
+    out["created_source"] = pd.Categorical(stored["created_source"], categories=sources)
     out["size"] = stored["size"].astype("Int64")
     out["resolves_to"] = stored["resolves_to"].astype("string")
     out["error"] = pd.Series(pd.NA, index=out.index, dtype="string")
