@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 __all__ = [
+    "AppError",
     "AuthenticationError",
     "InvalidReferenceError",
     "ManifestError",
@@ -94,3 +95,7 @@ class RateLimitError(RegistryError):
 
 class ManifestError(RegframeError):
     """A manifest or config could not be used: too large, unparsable, wrong digest, bad shape."""
+
+
+class AppError(RegframeError):
+    """``regframe app`` cannot start: the ``app`` extra is missing or the port is taken."""

@@ -38,6 +38,7 @@ COMMANDS: tuple[str, ...] = (
     "plot",
     "demo",
     "cache",
+    "app",
 )
 
 
