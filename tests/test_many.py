@@ -288,3 +288,45 @@ def test_executor_whose_workers_cannot_import_regframe(three_repos):
         pytest.raises(rf.ExecutorError, match="import regframe"),
     ):
         rf.read_tags(three_repos, executor=pool, on_error="skip")
+
+
+# -- add_dates -------------------------------------------------------------------------------
+
+
+def test_add_dates_sends_what_match_sends(python_like, sent):
+    full = rf.read_tags(python_like)
+    subset = full[(full.major == 3) & (full.minor >= 12)]
+    sent.clear()
+    two_step = rf.add_dates(subset, cache=False)
+    two_step_requests = sorted(sent)
+    sent.clear()
+    one_step = rf.read_tags(python_like, dates=True, cache=False, match=lambda f: f.major.eq(3) & f.minor.ge(12))
+    assert two_step_requests == sorted(sent)
+    assert list(two_step.index) == list(subset.index)
+    pd.testing.assert_frame_equal(two_step.reset_index(drop=True), one_step)
+
+
+def test_add_dates_on_several_images_keeps_rows_and_marks_gone_tags(three_repos):
+    a, b, c = three_repos
+    df = rf.read_tags([a, b, c])
+    picked = df[df.tag.isin(["1.1", "0.10", "5.0.0"])].copy()
+    picked.loc[picked.index[0], "note"] = "mine"
+    gone = pd.concat([picked, df.iloc[:0]])
+    gone.loc[99] = picked.iloc[0]
+    gone.loc[99, "tag"] = "0.0.1"
+    out = rf.add_dates(gone, cache=False)
+    assert list(out.index) == list(gone.index)
+    assert list(out.columns[:2]) == ["image", "tag"]
+    assert out.loc[picked.index[0], "note"] == "mine"
+    assert out.created.notna().sum() == 3
+    assert out.loc[99, "error"] == "the registry no longer lists this tag"
+    assert out.loc[out.tag == "5.0.0", "created"].item() == pd.Timestamp("2024-03-01", tz="UTC")
+
+
+def test_add_dates_bad_input(no_network):
+    with pytest.raises(rf.InvalidArgumentTypeError):
+        rf.add_dates(["1.0"])
+    with pytest.raises(rf.InvalidArgumentError, match="tag"):
+        rf.add_dates(pd.DataFrame({"x": [1]}))
+    with pytest.raises(rf.InvalidArgumentError, match="which repository"):
+        rf.add_dates(rf.parse_tags(["1.0"]))

@@ -77,7 +77,7 @@ def test_per_period_by_image_and_intervals_per_image():
     # no interval runs from one project's release to the other's
     assert len(gaps) == (4 - 1) + (3 - 1)
     lines = cadence.lines(rel)
-    assert list(zip(lines.image, lines.line)) == [
+    assert list(zip(lines.image, lines.line, strict=True)) == [
         ("python", "3.12"), ("python", "3.13"), ("pypy", "7.3"),
     ]
 

@@ -41,6 +41,8 @@ EXIT_INTERRUPTED = 130
 COMMANDS: tuple[str, ...] = (
     "tags",
     "plot",
+    "snapshot",
+    "history",
     "demo",
     "cache",
 )

@@ -31,7 +31,7 @@ import pandas as pd
 import requests
 
 from regframe.client.credentials import Credentials, coerce_auth
-from regframe.client.manifests import Platform, parse_platform
+from regframe.client.platforms import Platform, parse_platform
 from regframe.client.transport import Transport
 from regframe.errors import (
     ExecutorError,
@@ -49,6 +49,7 @@ __all__ = [
     "check_executor",
     "check_on_error",
     "read_many",
+    "run_tasks",
     "validate_images",
 ]
 
@@ -214,49 +215,67 @@ def read_many(
     check_on_error(on_error)
     check_executor(executor, session)
     todo = validate_images(images)
-    if executor is not None:
-        _check_picklable(executor, options)
-        frames, failed = _run_executor(todo, options, executor, on_error)
-    else:
-        frames, failed = _run_threads(todo, options, on_error, progress, session)
+    tasks = [ImageTask(given, options) for given, _ref in todo]
+    frames, failed = run_tasks(
+        tasks, on_error=on_error, executor=executor, progress=progress, session=session
+    )
     return _assemble(todo, frames, failed, options)
 
 
+def run_tasks(
+    tasks: list[ImageTask],
+    *,
+    on_error: str = "raise",
+    executor: Executor | None = None,
+    progress: bool | None = None,
+    session: requests.Session | None = None,
+) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """Run one task per image (threads sharing per-host limits, or ``executor``).
+
+    Returns the frames and the failures (``on_error="skip"``), keyed by the image as given.
+    """
+    if executor is not None:
+        for task in tasks:
+            _check_picklable(executor, task)
+        return _run_executor(tasks, executor, on_error)
+    return _run_threads(tasks, on_error, progress, session)
+
+
 def _run_threads(
-    todo: list[tuple[str, Reference]],
-    options: Options,
+    tasks: list[ImageTask],
     on_error: str,
     progress: bool | None,
     session: requests.Session | None,
 ) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
     from regframe.frame.read import read_one
 
-    parent = Transport(session, timeout=options.timeout, max_workers=options.max_workers)
+    first = tasks[0].options
+    parent = Transport(session, timeout=first.timeout, max_workers=first.max_workers)
 
-    def one(item: tuple[str, Reference]) -> pd.DataFrame:
+    def one(task: ImageTask) -> pd.DataFrame:
         # Each image gets its own transport view (own stats, own auth) over the
         # shared session and per-host limits.
-        return read_one(item[1], parent.share(), options, progress=False)
+        return read_one(parse_reference(task.image), parent.share(), task.options, progress=False)
 
     pool = ThreadPoolExecutor(
-        max_workers=min(len(todo), MAX_IMAGES_AT_ONCE), thread_name_prefix="regframe-image"
+        max_workers=min(len(tasks), MAX_IMAGES_AT_ONCE), thread_name_prefix="regframe-image"
     )
     try:
-        futures = {pool.submit(one, item): item[0] for item in todo}
-        return _collect(futures, on_error, progress, len(todo))
+        futures = {pool.submit(one, task): task.image for task in tasks}
+        return _collect(futures, on_error, progress, len(tasks))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         parent.close()
 
 
-def _check_picklable(executor: Executor, options: Options) -> None:
+def _check_picklable(executor: Executor, task: ImageTask) -> None:
     # Process pools pickle in a feeder thread and report a failure as a broken
     # future much later; say it now, in words.  Dask pickles with cloudpickle,
     # which also sends lambdas, so only the standard pickle is checked here.
     if not isinstance(executor, ProcessPoolExecutor):
         return
     try:
-        pickle.dumps(ImageTask("x", options))
+        pickle.dumps(task)
     except (pickle.PicklingError, AttributeError, TypeError) as exc:
         raise ExecutorError(
             "this task cannot be sent to a process pool: "
@@ -266,20 +285,19 @@ def _check_picklable(executor: Executor, options: Options) -> None:
 
 
 def _run_executor(
-    todo: list[tuple[str, Reference]],
-    options: Options,
+    tasks: list[ImageTask],
     executor: Executor,
     on_error: str,
 ) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
     futures: dict[Future[pd.DataFrame], str] = {}
     try:
-        for given, _ref in todo:
-            futures[executor.submit(ImageTask(given, options))] = given
+        for task in tasks:
+            futures[executor.submit(task)] = task.image
     except (RuntimeError, BrokenExecutor) as exc:
         for fut in futures:
             fut.cancel()
         raise ExecutorError(f"the executor refused the task: {exc}") from None
-    return _collect(futures, on_error, progress=False, total=len(todo))
+    return _collect(futures, on_error, progress=False, total=len(tasks))
 
 
 def _collect(
@@ -396,7 +414,6 @@ def _empty_frame(options: Options) -> pd.DataFrame:
 
 def submit_one(image: str, options: Options, executor: Executor) -> pd.DataFrame:
     """Read one image on ``executor`` (``read_tags(str, executor=...)``)."""
-    _check_picklable(executor, options)
-    frames, _ = _run_executor([(image, parse_reference(image))], options, executor, "raise")
+    frames, _ = run_tasks([ImageTask(image, options)], executor=executor)
     return frames[image]
 
