@@ -21,6 +21,7 @@ __all__ = [
     "InvalidArgumentTypeError",
     "InvalidReferenceError",
     "ManifestError",
+    "NetworkError",
     "NotFoundError",
     "NotFoundOrUnauthorizedError",
     "RateLimitError",
@@ -133,6 +134,26 @@ class CatalogUnavailableError(RegistryError):
 
 class RateLimitError(RegistryError):
     """The registry kept answering 429 after the retries regframe allows itself."""
+
+
+class NetworkError(RegistryError):
+    """The registry could not be reached or did not answer; the message says why in plain words.
+
+    Parameters
+    ----------
+    message
+        ``"could not resolve host X"``, ``"connection refused by X"``, ``"TLS certificate
+        of X is not trusted"``, ``"X did not answer within N s"`` or another plain sentence.
+    reason
+        The same as a keyword: ``"resolve"``, ``"refused"``, ``"tls"`` (certificate not
+        trusted), ``"handshake"`` (TLS failed otherwise), ``"timeout"`` or ``"other"``.
+    url
+        The URL that failed, without query credentials or userinfo.
+    """
+
+    def __init__(self, message: str, *, reason: str = "other", url: str | None = None) -> None:
+        super().__init__(message, url=url)
+        self.reason = reason
 
 
 class ManifestError(RegframeError):
