@@ -14,13 +14,24 @@ from typing import Any
 __all__ = [
     "AppError",
     "AuthenticationError",
+    "CatalogUnavailableError",
+    "ExecutorError",
+    "HistoryStoreError",
+    "HistoryWarning",
+    "InvalidArgumentError",
+    "InvalidArgumentTypeError",
     "InvalidReferenceError",
     "ManifestError",
+    "NetworkError",
     "NotFoundError",
     "NotFoundOrUnauthorizedError",
     "RateLimitError",
     "RegframeError",
     "RegistryError",
+    "SandboxError",
+    "SandboxExtraMissingError",
+    "SandboxUnavailable",
+    "TagApiUnusable",
 ]
 
 
@@ -33,6 +44,31 @@ class InvalidReferenceError(RegframeError, ValueError):
 
     Raised before any network traffic.  Deliberately not named ``ReferenceError``
     so the builtin of that name is never shadowed.
+    """
+
+
+class InvalidArgumentError(RegframeError, ValueError):
+    """An argument has the right type but a value regframe cannot use.
+
+    An empty image list, a regular expression that does not compile, an
+    ``on_error`` other than ``"raise"``/``"skip"``, a frame without the
+    attributes :func:`regframe.add_dates` needs, a ``since`` that is no date,
+    a negative ``max_age``.  Raised before any network traffic or store access.
+    """
+
+
+class InvalidArgumentTypeError(RegframeError, TypeError):
+    """An argument has a type regframe does not accept (e.g. a number in the image list).
+
+    Raised before any network traffic.
+    """
+
+
+class ExecutorError(InvalidArgumentTypeError):
+    """The ``executor=`` given cannot run regframe's tasks.
+
+    It is not a :class:`concurrent.futures.Executor`, its workers cannot
+    import regframe, a task cannot be sent to it, or its workers died.
     """
 
 
@@ -89,13 +125,81 @@ class NotFoundOrUnauthorizedError(AuthenticationError, NotFoundError):
     """
 
 
+class CatalogUnavailableError(RegistryError):
+    """The registry does not let this identity list its repositories (``/v2/_catalog``).
+
+    Many hosted registries (Docker Hub's registry host, GHCR, ECR Public)
+    disable the catalog endpoint or restrict it to administrators.
+    """
+
+
 class RateLimitError(RegistryError):
     """The registry kept answering 429 after the retries regframe allows itself."""
+
+
+class NetworkError(RegistryError):
+    """The registry could not be reached or did not answer; the message says why in plain words.
+
+    Parameters
+    ----------
+    message
+        ``"could not resolve host X"``, ``"connection refused by X"``, ``"TLS certificate
+        of X is not trusted"``, ``"X did not answer within N s"`` or another plain sentence.
+    reason
+        The same as a keyword: ``"resolve"``, ``"refused"``, ``"tls"`` (certificate not
+        trusted), ``"handshake"`` (TLS failed otherwise), ``"timeout"`` or ``"other"``.
+    url
+        The URL that failed, without query credentials or userinfo.
+    """
+
+    def __init__(self, message: str, *, reason: str = "other", url: str | None = None) -> None:
+        super().__init__(message, url=url)
+        self.reason = reason
 
 
 class ManifestError(RegframeError):
     """A manifest or config could not be used: too large, unparsable, wrong digest, bad shape."""
 
 
+class TagApiUnusable(RegframeError):
+    """A registry's own tag API does not apply or failed; the message says why.
+
+    Internal: :func:`regframe.client.tag_apis.fetch_listing` logs it at debug level and
+    falls back to the registry API, so it never reaches a user.
+    """
+
+
+class HistoryStoreError(RegframeError):
+    """The tag-history store cannot be used: corrupt, read-only, or written by a newer regframe.
+
+    :func:`regframe.read_tags` turns this into a :class:`HistoryWarning` and
+    returns its frame without recording; :func:`regframe.history` raises it.
+    The file is never rewritten to "repair" it.
+    """
+
+
+class HistoryWarning(UserWarning):
+    """Tag history was not recorded (or not read) for this call; the message says why."""
+
+
 class AppError(RegframeError):
     """``regframe app`` cannot start: the ``app`` extra is missing or the port is taken."""
+
+
+# --------------------------------------------------------------------------- test infrastructure
+# Raised by :mod:`regframe.testing` only; the library never raises them.
+
+
+class SandboxExtraMissingError(RegframeError, ImportError):
+    """:mod:`regframe.testing` was imported without the ``sandbox`` extra installed.
+
+    The message is one line naming the ``pip install`` to run.
+    """
+
+
+class SandboxError(RegframeError):
+    """The sandbox registry (or one of its helper servers) could not be started or used."""
+
+
+class SandboxUnavailable(SandboxError):
+    """The ``docker-registry`` binary (or another prerequisite) is missing on this machine."""

@@ -87,18 +87,9 @@ def compile_match(pattern: str | None) -> re.Pattern[str] | None:
         raise UsageError(f"--match: bad regular expression: {exc}") from None
 
 
-def _filter(df: pd.DataFrame, regex: re.Pattern[str] | None) -> pd.DataFrame:
-    if regex is None:
-        return df
-    keep = df["tag"].astype("string").map(lambda t: bool(regex.search(t)), na_action="ignore")
-    out = df[keep.fillna(False).astype(bool)]
-    out.attrs = dict(df.attrs)
-    return out
-
-
 def read_frame(args: argparse.Namespace, *, dates: bool) -> pd.DataFrame:
-    """Read the tags of ``args.image`` as the options say, filtered by ``--match``."""
-    from regframe.client.manifests import parse_platform
+    """Read ``args.image`` as the options say; ``--match`` filters before manifest requests."""
+    from regframe.client.platforms import parse_platform
     from regframe.frame.read import read_tags
     from regframe.parsing.reference import parse_reference
 
@@ -117,5 +108,6 @@ def read_frame(args: argparse.Namespace, *, dates: bool) -> pd.DataFrame:
         timeout=args.timeout,
         max_workers=args.max_workers,
         cache=not args.no_cache,
+        match=regex,
     )
-    return _filter(df, regex)
+    return df
