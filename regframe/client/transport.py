@@ -37,6 +37,7 @@ from urllib3.util.retry import Retry
 
 from regframe._version import __version__
 from regframe.client.headers import parse_retry_after
+from regframe.client.redact import redact_url
 from regframe.errors import RegistryError
 
 __all__ = [
@@ -49,7 +50,7 @@ __all__ = [
     "origin_of",
 ]
 
-log = logging.getLogger("regframe")
+log = logging.getLogger(__name__)
 
 USER_AGENT = f"regframe/{__version__} (+https://pypi.org/project/regframe/)"
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -356,17 +357,17 @@ class Transport:
                 raise RegistryError(
                     f"refusing redirect to a non-HTTP URL scheme {scheme!r}",
                     status_code=reply.status,
-                    url=_safe_url(url),
+                    url=redact_url(url),
                 )
             if urlsplit(url).scheme == "https" and scheme == "http":
                 raise RegistryError(
                     "refusing redirect from https to plain http",
                     status_code=reply.status,
-                    url=_safe_url(url),
+                    url=redact_url(url),
                 )
             if target in seen:
                 raise RegistryError(
-                    "redirect loop", status_code=reply.status, url=_safe_url(target)
+                    "redirect loop", status_code=reply.status, url=redact_url(target)
                 )
             seen.add(target)
             if origin_of(target) != first_origin:
@@ -377,7 +378,7 @@ class Transport:
             if reply.status == 303:
                 method = "GET"
             url = target
-        raise RegistryError(f"more than {MAX_REDIRECTS} redirects", url=_safe_url(url))
+        raise RegistryError(f"more than {MAX_REDIRECTS} redirects", url=redact_url(url))
 
     def _send_once(
         self,
@@ -411,12 +412,12 @@ class Transport:
                 except requests.exceptions.SSLError as exc:
                     raise RegistryError(
                         f"TLS error talking to {urlsplit(url).netloc}: {_short(exc)}",
-                        url=_safe_url(url),
+                        url=redact_url(url),
                     ) from None
                 except requests.exceptions.RetryError as exc:
                     raise RegistryError(
                         f"{urlsplit(url).netloc} kept failing after retries: {_short(exc)}",
-                        url=_safe_url(url),
+                        url=redact_url(url),
                     ) from None
                 except (
                     requests.exceptions.ConnectionError,
@@ -424,12 +425,12 @@ class Transport:
                 ) as exc:
                     raise RegistryError(
                         f"could not reach {urlsplit(url).netloc}: {_short(exc)}",
-                        url=_safe_url(url),
+                        url=redact_url(url),
                     ) from None
                 except requests.exceptions.RequestException as exc:
                     raise RegistryError(
                         f"request to {urlsplit(url).netloc} failed: {_short(exc)}",
-                        url=_safe_url(url),
+                        url=redact_url(url),
                     ) from None
                 history = getattr(getattr(resp.raw, "retries", None), "history", ()) or ()
                 if history:
@@ -452,7 +453,7 @@ class Transport:
                     if attempt + 1 >= body_attempts:
                         raise RegistryError(
                             f"{urlsplit(url).netloc} kept breaking off the answer: {exc}",
-                            url=_safe_url(url),
+                            url=redact_url(url),
                         ) from None
                     self._count("retries")
                     time.sleep(0.1 * (2**attempt) + random.uniform(0, 0.1))  # noqa: S311
@@ -470,7 +471,7 @@ class Transport:
             raise ResponseTooLarge(
                 f"answer of {int(declared)} bytes exceeds the {limit}-byte limit",
                 status_code=resp.status_code,
-                url=_safe_url(url),
+                url=redact_url(url),
             )
         deadline = time.monotonic() + 4 * self.timeout
         chunks: list[bytes] = []
@@ -482,7 +483,7 @@ class Transport:
                     raise ResponseTooLarge(
                         f"answer exceeds the {limit}-byte limit",
                         status_code=resp.status_code,
-                        url=_safe_url(url),
+                        url=redact_url(url),
                     )
                 if time.monotonic() > deadline:
                     raise _BodyInterrupted("body did not arrive in time")
@@ -506,15 +507,6 @@ def _short(exc: BaseException) -> str:
     # urllib3 wraps the root cause several levels deep; the last part is the
     # useful one and the whole repr can run to several hundred characters.
     return text if len(text) <= 200 else text[:197] + "..."
-
-
-def _safe_url(url: str) -> str:
-    """The URL without userinfo or query string (a query may carry a cursor or token)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return f"{parts.scheme}://{host}{parts.path}"
 
 
 def json_errors(body: bytes) -> list[dict[str, Any]]:
