@@ -32,7 +32,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from regframe.client.credentials import Credentials
 from regframe.client.headers import Challenge, parse_www_authenticate
-from regframe.client.redact import redact_url
+from regframe.client.redact import redact_host, redact_url
 from regframe.client.transport import Reply, ResponseTooLarge, Transport, json_errors
 from regframe.errors import (
     AuthenticationError,
@@ -103,7 +103,7 @@ def check_realm(realm: str, registry_url: str) -> str:
     'https://auth.docker.io/token'
     """
     reg = urlsplit(registry_url)
-    where = reg.netloc
+    where = redact_host(registry_url)
     try:
         parts = urlsplit(realm)
         parts.hostname  # noqa: B018 - raises ValueError on a broken IPv6 literal

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["redact_url"]
+__all__ = ["redact_host", "redact_url"]
 
 log = logging.getLogger(__name__)
 
@@ -43,3 +43,28 @@ def redact_url(url: str) -> str:
         return "<unparsable URL>"
     host = parts.netloc.rpartition("@")[2]
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def redact_host(url: str) -> str:
+    """Return the ``host[:port]`` of *url* without userinfo, for "could not reach HOST" messages.
+
+    Parameters
+    ----------
+    url
+        Any URL.
+
+    Returns
+    -------
+    str
+        e.g. ``"cdn.example:8443"`` or ``"[::1]:5000"``; ``"<unparsable URL>"`` as in
+        :func:`redact_url`.
+
+    Examples
+    --------
+    >>> redact_host("https://user:secret@cdn.example:8443/blobs/x?sig=1")
+    'cdn.example:8443'
+    """
+    try:
+        return urlsplit(url).netloc.rpartition("@")[2]
+    except ValueError:
+        return "<unparsable URL>"
