@@ -587,7 +587,8 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
         if len(written) <= _DOWNLOAD_LIMIT:
             encoded = base64.b64encode(written).decode("ascii")
             link = (
-                f' · <a class="regframe-download" download="{html.escape(target.name)}" '
+                f' · <a class="regframe-download" style="color:#1565c0;text-decoration:underline" '
+                f'download="{html.escape(target.name)}" '
                 f'href="data:text/csv;base64,{encoded}">download</a>'
             )
         self.export_message.value = (
