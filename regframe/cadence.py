@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from regframe.errors import RegframeError
+from regframe.parsing.versions import RELEASE_SCHEMES
 
 __all__ = [
     "RELEASE_SCHEMES",
@@ -51,8 +52,6 @@ __all__ = [
     "summary",
 ]
 
-#: Schemes whose tags name a version (``named``/``digest``/``other`` never do).
-RELEASE_SCHEMES: tuple[str, ...] = ("semver", "multipart", "calver")
 
 #: Columns a tags frame must have for :func:`releases`.
 _TAG_COLUMNS: tuple[str, ...] = (

@@ -26,6 +26,7 @@ __all__ = [
     "RateLimitError",
     "RegframeError",
     "RegistryError",
+    "TagApiUnusable",
 ]
 
 
@@ -133,6 +134,14 @@ class RateLimitError(RegistryError):
 
 class ManifestError(RegframeError):
     """A manifest or config could not be used: too large, unparsable, wrong digest, bad shape."""
+
+
+class TagApiUnusable(RegframeError):
+    """A registry's own tag API does not apply or failed; the message says why.
+
+    Internal: :func:`regframe.client.tag_apis.fetch_listing` logs it at debug level and
+    falls back to the registry API, so it never reaches a user.
+    """
 
 
 class HistoryStoreError(RegframeError):

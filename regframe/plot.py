@@ -630,10 +630,12 @@ def moves(
     left = _date_num(hist["first_seen"])
     right = _date_num(hist["last_seen"])
     lo, hi = float(left.min()), float(right.max())
-    if hi - lo < 1.0 / 24:  # everything within an hour: show the hour around it
-        lo, hi = lo - 1.0 / 48, hi + 1.0 / 48
+    second = 1.0 / 86_400
+    if hi - lo < 2 * second:  # a single read: a few seconds either side
+        lo, hi = lo - 5 * second, hi + 5 * second
     span = hi - lo
-    width = np.maximum(right - left, span * 0.006)
+    # An interval seen by one read only has no length: it still gets a visible sliver.
+    width = np.maximum(right - left, span * 0.01)
     row_of = {tag: y for y, tag in enumerate(order)}
     y = hist["tag"].map(row_of).to_numpy(dtype=float)
     # Rebuilds keep their version: each further digest of a version gets a lighter shade.

@@ -89,7 +89,7 @@ def compile_match(pattern: str | None) -> re.Pattern[str] | None:
 
 def read_frame(args: argparse.Namespace, *, dates: bool) -> pd.DataFrame:
     """Read ``args.image`` as the options say; ``--match`` filters before manifest requests."""
-    from regframe.client.manifests import parse_platform
+    from regframe.client.platforms import parse_platform
     from regframe.frame.read import read_tags
     from regframe.parsing.reference import parse_reference
 

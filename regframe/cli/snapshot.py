@@ -56,7 +56,7 @@ def summary(image: str, df: Any) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from regframe.client.manifests import parse_platform
+    from regframe.client.platforms import parse_platform
     from regframe.errors import HistoryWarning, RegframeError
     from regframe.frame.read import read_tags
     from regframe.parsing.reference import parse_reference

@@ -8,7 +8,7 @@ configs) cannot, so it is cached forever without expiry.  Two stores live under 
 
 Safety properties:
 
-* Keys are validated against the digest grammar (:func:`regframe.client.manifests.is_digest`)
+* Keys are validated against the digest grammar (:func:`regframe.client.digests.is_digest`)
   before any path is built, so nothing like ``sha256:../../x`` can escape the root.
 * Writes go to a unique temporary file in the target directory and are published with
   :func:`os.replace`, which is atomic on POSIX and Windows: concurrent threads and processes
@@ -38,7 +38,7 @@ from typing import Any
 
 import platformdirs
 
-from regframe.client.manifests import compute_digest, validate_digest
+from regframe.client.digests import compute_digest, validate_digest
 from regframe.errors import ManifestError
 
 __all__ = ["CACHE_ENV", "FACTS_SCHEMA", "DigestCache", "facts_key", "resolve_cache_dir"]

@@ -17,9 +17,9 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from regframe.client.credentials import Credentials
-from regframe.client.fastpaths import DOCKERHUB_API_ENV
 from regframe.client.paging import Pager
 from regframe.client.registry import MAX_LIST_BYTES, RegistryClient
+from regframe.client.tag_apis.dockerhub import DOCKERHUB_API_ENV
 from regframe.client.transport import Reply, Transport, json_errors
 from regframe.errors import (
     CatalogUnavailableError,

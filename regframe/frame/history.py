@@ -71,7 +71,7 @@ def platform_key(platform: str | None) -> str:
     """
     if platform is None:
         return "*"
-    from regframe.client.manifests import parse_platform
+    from regframe.client.platforms import parse_platform
 
     parsed = parse_platform(platform)
     return "*" if parsed is None else str(parsed)
@@ -282,7 +282,8 @@ def frame_from_store(
         if "no history store" not in str(exc):
             warnings.warn(f"tag history not read: {exc}", HistoryWarning, stacklevel=3)
         return None
-    from regframe.frame.resolve import _assemble
+    from regframe.client.tag_metadata import TagMetadata
+    from regframe.frame.resolve import assemble_metadata
     from regframe.parsing.versions import parse_tags, sort_tags
 
     cols = {name: i for i, name in enumerate(INTERVAL_COLUMNS)}
@@ -294,19 +295,17 @@ def frame_from_store(
     meta = []
     for tag in df["tag"]:
         row = latest[str(tag)]
-        created = row[cols["created"]]
         meta.append(
-            {
-                "digest": row[cols["digest"]],
-                "media_type": row[cols["media_type"]],
-                "platforms": row[cols["platforms"]],
-                "created": None if created is None else pd.Timestamp(created, tz="UTC"),
-                "created_source": row[cols["created_source"]],
-                "size": row[cols["size"]],
-                "error": None,
-            }
+            TagMetadata(
+                digest=row[cols["digest"]],
+                media_type=row[cols["media_type"]],
+                platforms=row[cols["platforms"]],
+                created_ns=row[cols["created"]],
+                created_source=row[cols["created_source"]],
+                size=row[cols["size"]],
+            )
         )
-    out = _assemble(df, meta)
+    out = assemble_metadata(df, meta)
     out.attrs["history_snapshot"] = pd.Timestamp(taken, tz="UTC")
     return out
 

@@ -31,7 +31,7 @@ import pandas as pd
 import requests
 
 from regframe.client.credentials import Credentials, coerce_auth
-from regframe.client.manifests import Platform, parse_platform
+from regframe.client.platforms import Platform, parse_platform
 from regframe.client.transport import Transport
 from regframe.errors import (
     ExecutorError,

@@ -230,7 +230,7 @@ def read_one(
     listing = None
     try:
         if dates:
-            from regframe.client.fastpaths import fetch_listing
+            from regframe.client.tag_apis import fetch_listing
 
             # Docker Hub and Quay describe 100 tags per request in their own APIs;
             # None (not applicable, private, API down) falls back to the registry.
@@ -247,20 +247,23 @@ def read_one(
         transport.close()
         raise
     try:
-        tags = listing.tags if listing is not None else client.list_tags()
+        if listing is not None:
+            tags, prefetched = listing.tags, listing.rows
+        else:
+            found = client.list_tags()
+            tags, prefetched = found.tags, {}
+            if dates:
+                from regframe.client.tag_apis import gcr_rows
+
+                prefetched = gcr_rows(found.gcr_manifests, platform=want)
         df = parse_tags(pd.Series(tags, dtype="string"))
         df = sort_tags(df).reset_index(drop=True)
         if options.match is not None:
             # Before any manifest request: the filter decides what is worth asking about.
             df = options.match.apply(df)
         if dates:
-            from regframe.client.fastpaths import gcr_rows
             from regframe.frame.resolve import add_metadata
 
-            if listing is not None:
-                prefetched = listing.rows
-            else:
-                prefetched = gcr_rows(client.gcr_manifests, platform=want)
             df = add_metadata(
                 df,
                 client,
@@ -329,17 +332,9 @@ def empty_tags_frame(*, dates: bool = False) -> pd.DataFrame:
     """
     df = parse_tags(pd.Series([], dtype="string"))
     if dates:
-        from regframe.frame.resolve import CREATED_SOURCES
+        from regframe.frame.resolve import assemble_metadata
 
-        for col in DATE_COLUMNS:
-            if col == "created":
-                df[col] = pd.Series([], dtype="datetime64[ns, UTC]")
-            elif col == "created_source":
-                df[col] = pd.Categorical([], categories=CREATED_SOURCES)
-            elif col == "size":
-                df[col] = pd.array([], dtype="Int64")
-            else:
-                df[col] = pd.array([], dtype="string")
+        df = assemble_metadata(df, [])
     return df
 
 

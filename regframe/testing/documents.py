@@ -26,16 +26,16 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 # The library's own platform parser and digest function: one rule each, shared with the client.
+from regframe.client.digests import compute_digest
 from regframe.client.manifests import (
     DOCKER_CONFIG,
     DOCKER_MANIFEST,
     OCI_CONFIG,
     OCI_INDEX,
     OCI_MANIFEST,
-    compute_digest,
-    parse_platform,
 )
 from regframe.client.manifests import DOCKER_MANIFEST_LIST as DOCKER_LIST
+from regframe.client.platforms import parse_platform
 
 __all__ = [
     "ATTESTATION_PLATFORM",
@@ -101,7 +101,7 @@ def canonical_json(obj: Any) -> bytes:
 def platform_json(platform: PlatformSpec) -> dict[str, str]:
     """The ``platform`` object of an index entry for ``platform``.
 
-    Strings go through the library's :func:`~regframe.client.manifests.parse_platform`, so
+    Strings go through the library's :func:`~regframe.client.platforms.parse_platform`, so
     the sandbox accepts exactly the platforms ``read_tags(platform=...)`` accepts.
 
     Examples
