@@ -18,13 +18,16 @@ that must hold for *every* request, so no caller can forget them:
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
 import random
+import socket
+import ssl
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -32,12 +35,15 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import requests.adapters
 from requests.structures import CaseInsensitiveDict
+from urllib3.exceptions import MaxRetryError, NameResolutionError
+from urllib3.exceptions import TimeoutError as Urllib3Timeout
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from regframe._version import __version__
 from regframe.client.headers import parse_retry_after
-from regframe.errors import RegistryError
+from regframe.client.redact import redact_host, redact_url
+from regframe.errors import NetworkError, RegistryError
 
 __all__ = [
     "USER_AGENT",
@@ -46,16 +52,21 @@ __all__ = [
     "Transport",
     "build_session",
     "json_errors",
+    "network_error",
     "origin_of",
 ]
 
-log = logging.getLogger("regframe")
+log = logging.getLogger(__name__)
 
 USER_AGENT = f"regframe/{__version__} (+https://pypi.org/project/regframe/)"
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 30.0
 MAX_REDIRECTS = 5
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+# Resolver answers that mean "no such name" rather than "try again later".
+_FINAL_DNS = frozenset(
+    getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA") if hasattr(socket, name)
+)
 
 
 class ResponseTooLarge(RegistryError):
@@ -73,6 +84,16 @@ class CappedRetry(Retry):
 
     def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
         return parse_retry_after(response.headers.get("Retry-After"), cap=MAX_RETRY_AFTER)
+
+    def increment(self, *args: Any, **kwargs: Any) -> CappedRetry:
+        error = kwargs.get("error", args[3] if len(args) > 3 else None)
+        if isinstance(error, NameResolutionError) and _name_unknown(error):
+            # A name the resolver says does not exist will not exist a second
+            # later; retrying it only makes a typo cost seconds.
+            pool = kwargs.get("_pool", args[4] if len(args) > 4 else None)
+            url = kwargs.get("url", args[1] if len(args) > 1 else None)
+            raise MaxRetryError(pool, url, error) from error  # type: ignore[arg-type]
+        return super().increment(*args, **kwargs)
 
 
 def default_retry() -> Retry:
@@ -356,17 +377,17 @@ class Transport:
                 raise RegistryError(
                     f"refusing redirect to a non-HTTP URL scheme {scheme!r}",
                     status_code=reply.status,
-                    url=_safe_url(url),
+                    url=redact_url(url),
                 )
             if urlsplit(url).scheme == "https" and scheme == "http":
                 raise RegistryError(
                     "refusing redirect from https to plain http",
                     status_code=reply.status,
-                    url=_safe_url(url),
+                    url=redact_url(url),
                 )
             if target in seen:
                 raise RegistryError(
-                    "redirect loop", status_code=reply.status, url=_safe_url(target)
+                    "redirect loop", status_code=reply.status, url=redact_url(target)
                 )
             seen.add(target)
             if origin_of(target) != first_origin:
@@ -377,7 +398,7 @@ class Transport:
             if reply.status == 303:
                 method = "GET"
             url = target
-        raise RegistryError(f"more than {MAX_REDIRECTS} redirects", url=_safe_url(url))
+        raise RegistryError(f"more than {MAX_REDIRECTS} redirects", url=redact_url(url))
 
     def _send_once(
         self,
@@ -408,29 +429,27 @@ class Transport:
                         verify=self.verify if self.verify is not None else self.session.verify,
                         proxies=self._proxies_for(url),
                     )
-                except requests.exceptions.SSLError as exc:
-                    raise RegistryError(
-                        f"TLS error talking to {urlsplit(url).netloc}: {_short(exc)}",
-                        url=_safe_url(url),
-                    ) from None
                 except requests.exceptions.RetryError as exc:
                     raise RegistryError(
-                        f"{urlsplit(url).netloc} kept failing after retries: {_short(exc)}",
-                        url=_safe_url(url),
+                        f"{redact_host(url)} kept failing after retries: {_short(exc)}",
+                        url=redact_url(url),
                     ) from None
-                except (
-                    requests.exceptions.ConnectionError,
-                    requests.exceptions.Timeout,
-                ) as exc:
-                    raise RegistryError(
-                        f"could not reach {urlsplit(url).netloc}: {_short(exc)}",
-                        url=_safe_url(url),
-                    ) from None
+                except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+                    # SSLError and ProxyError are ConnectionErrors too.
+                    raise network_error(exc, url, self.timeout) from None
                 except requests.exceptions.RequestException as exc:
                     raise RegistryError(
-                        f"request to {urlsplit(url).netloc} failed: {_short(exc)}",
-                        url=_safe_url(url),
+                        f"request to {redact_host(url)} failed: {_short(exc)}",
+                        url=redact_url(url),
                     ) from None
+                if log.isEnabledFor(logging.DEBUG):
+                    log.debug(
+                        "%s %s -> %d (%.0f ms)",
+                        method,
+                        redact_url(url),
+                        resp.status_code,
+                        resp.elapsed.total_seconds() * 1000,
+                    )
                 history = getattr(getattr(resp.raw, "retries", None), "history", ()) or ()
                 if history:
                     self._count("retries", len(history))
@@ -451,8 +470,8 @@ class Transport:
                 except _BodyInterrupted as exc:
                     if attempt + 1 >= body_attempts:
                         raise RegistryError(
-                            f"{urlsplit(url).netloc} kept breaking off the answer: {exc}",
-                            url=_safe_url(url),
+                            f"{redact_host(url)} kept breaking off the answer: {exc}",
+                            url=redact_url(url),
                         ) from None
                     self._count("retries")
                     time.sleep(0.1 * (2**attempt) + random.uniform(0, 0.1))  # noqa: S311
@@ -470,7 +489,7 @@ class Transport:
             raise ResponseTooLarge(
                 f"answer of {int(declared)} bytes exceeds the {limit}-byte limit",
                 status_code=resp.status_code,
-                url=_safe_url(url),
+                url=redact_url(url),
             )
         deadline = time.monotonic() + 4 * self.timeout
         chunks: list[bytes] = []
@@ -482,7 +501,7 @@ class Transport:
                     raise ResponseTooLarge(
                         f"answer exceeds the {limit}-byte limit",
                         status_code=resp.status_code,
-                        url=_safe_url(url),
+                        url=redact_url(url),
                     )
                 if time.monotonic() > deadline:
                     raise _BodyInterrupted("body did not arrive in time")
@@ -503,18 +522,97 @@ class _BodyInterrupted(Exception):
 
 def _short(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
-    # urllib3 wraps the root cause several levels deep; the last part is the
-    # useful one and the whole repr can run to several hundred characters.
-    return text if len(text) <= 200 else text[:197] + "..."
+    # urllib3 wraps the root cause several levels deep and the whole repr can
+    # run to several hundred characters; cut at a word, never inside one.
+    if len(text) <= 200:
+        return text
+    return text[:200].rsplit(" ", 1)[0].rstrip(" ,;:(") + " ..."
 
 
-def _safe_url(url: str) -> str:
-    """The URL without userinfo or query string (a query may carry a cursor or token)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return f"{parts.scheme}://{host}{parts.path}"
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and everything it wraps: causes, contexts, urllib3 reasons, exception args."""
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        wrapped = [current.__cause__, current.__context__, getattr(current, "reason", None)]
+        wrapped += list(current.args)
+        todo.extend(w for w in wrapped if isinstance(w, BaseException))
+
+
+def _name_unknown(exc: BaseException) -> bool:
+    return any(isinstance(e, socket.gaierror) and e.errno in _FINAL_DNS for e in _causes(exc))
+
+
+def network_error(exc: BaseException, url: str, timeout: float) -> NetworkError:
+    """Say in plain words why ``url`` could not be reached: no library class names, no reprs.
+
+    Parameters
+    ----------
+    exc
+        What requests raised (its causes are searched for the root).
+    url
+        The URL that failed; only its ``host:port`` is named.
+    timeout
+        The timeout that was in force, for the "did not answer" message.
+
+    Returns
+    -------
+    NetworkError
+        With ``reason`` ``"resolve"``, ``"refused"``, ``"tls"`` (untrusted certificate),
+        ``"handshake"``, ``"timeout"`` or ``"other"``.
+
+    Examples
+    --------
+    >>> refused = ConnectionRefusedError(111, "Connection refused")
+    >>> str(network_error(refused, "https://r:5000/v2/", 5))
+    'connection refused by r:5000'
+    >>> str(network_error(TimeoutError(), "https://r/v2/", 2.5))
+    'r did not answer within 2.5 s'
+    """
+    host = redact_host(url)
+    safe = redact_url(url)
+    causes = list(_causes(exc))
+
+    def found(*kinds: type[BaseException]) -> BaseException | None:
+        return next((e for e in causes if isinstance(e, kinds)), None)
+
+    if found(NameResolutionError, socket.gaierror):
+        name = urlsplit(url).hostname
+        return NetworkError(f"could not resolve host {name}", reason="resolve", url=safe)
+    cert = found(ssl.SSLCertVerificationError)
+    if cert is not None:
+        detail = getattr(cert, "verify_message", "") or ""
+        suffix = f" ({detail})" if detail else ""
+        return NetworkError(
+            f"TLS certificate of {host} is not trusted{suffix}", reason="tls", url=safe
+        )
+    refused = found(ConnectionRefusedError)
+    if refused is not None or any(
+        isinstance(e, OSError) and e.errno == errno.ECONNREFUSED for e in causes
+    ):
+        return NetworkError(f"connection refused by {host}", reason="refused", url=safe)
+    if found(requests.exceptions.Timeout, Urllib3Timeout, TimeoutError) is not None:
+        return NetworkError(
+            f"{host} did not answer within {timeout:g} s", reason="timeout", url=safe
+        )
+    tls = found(ssl.SSLError)
+    if tls is not None:
+        detail = getattr(tls, "reason", None) or ""
+        suffix = f" ({str(detail).lower().replace('_', ' ')})" if detail else ""
+        return NetworkError(
+            f"TLS handshake with {host} failed{suffix}", reason="handshake", url=safe
+        )
+    reset = found(ConnectionResetError, ConnectionAbortedError, BrokenPipeError)
+    if reset is not None:
+        return NetworkError(f"{host} closed the connection", reason="other", url=safe)
+    oserror = next((e for e in causes if isinstance(e, OSError) and e.strerror), None)
+    detail = f": {oserror.strerror}" if isinstance(oserror, OSError) and oserror.strerror else ""
+    return NetworkError(f"could not reach {host}{detail}", reason="other", url=safe)
 
 
 def json_errors(body: bytes) -> list[dict[str, Any]]:
