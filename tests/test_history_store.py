@@ -297,3 +297,20 @@ def test_migrations_run_in_order_once_and_keep_the_data(
     monkeypatch.undo()
     with pytest.raises(rf.HistoryStoreError, match="newer regframe"):
         HistoryStore.open(path)  # and the older regframe now leaves it alone
+
+
+def test_a_schema_1_store_gains_attested(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import regframe.frame.history_store as hs
+
+    with monkeypatch.context() as m:  # what the first release of the store wrote
+        m.setattr(hs, "MIGRATIONS", hs.MIGRATIONS[:1])
+        m.setattr(hs, "SCHEMA_VERSION", 1)
+        m.setattr(hs, "FACT_COLUMNS", hs.FACT_COLUMNS[:-1])
+        m.setattr(hs, "INTERVAL_COLUMNS", hs.INTERVAL_COLUMNS[:-1])
+        m.setattr(hs, "_INSERT_INTERVAL", hs._INSERT_INTERVAL.replace(", attested", "").replace("?, ?)", "?)", 1))
+        with HistoryStore.open(path) as store:
+            store.record(REG, REPO, PLAT, [Observation("v1", dg("a"), (None,) * 6)], seen=1)
+    with HistoryStore.open(path) as store:
+        store.record(REG, REPO, PLAT, [Observation("v2", dg("b"), (None,) * 6 + (True,))], seen=2, complete=False)
+        got = store.intervals(REG, REPO, PLAT)
+    assert [(r[0], r[-1]) for r in got] == [("v1", None), ("v2", 1)]

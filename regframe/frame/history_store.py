@@ -100,11 +100,21 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             complete INTEGER NOT NULL)""",
         "CREATE INDEX snapshots_series ON snapshots (series, taken_at)",
     ),
+    # 2: the frame's ``attested`` column (NULL for intervals recorded before it existed).
+    ("ALTER TABLE intervals ADD COLUMN attested INTEGER",),
 )
 #: The schema this regframe writes; a store with a higher ``user_version`` is left alone.
 SCHEMA_VERSION = len(MIGRATIONS)
 
-FACT_COLUMNS = ("media_type", "platforms", "created", "created_source", "size", "resolves_to")
+FACT_COLUMNS = (
+    "media_type",
+    "platforms",
+    "created",
+    "created_source",
+    "size",
+    "resolves_to",
+    "attested",
+)
 INTERVAL_COLUMNS = (
     "tag",
     "digest",
