@@ -90,7 +90,8 @@ def read_tags(
     -------
     pandas.DataFrame
         One row per tag, in version order, with the columns ``tag, release,
-        major, minor, patch, prerelease, variant, scheme, is_prerelease`` (and
+        major, minor, patch, prerelease, variant, scheme, is_prerelease, prefix,
+        build`` (and
         with ``dates=True`` also ``digest, media_type, platforms, created,
         created_source, size, resolves_to, error``).  ``df.attrs`` holds
         ``registry``, ``repository``, ``reference`` and ``fetched_at``.
@@ -203,8 +204,9 @@ def to_csv(
     """Write a tags or releases frame as CSV with stable columns and ISO-8601 UTC dates.
 
     Columns come in the documented order (``tag, release, major, minor, patch,
-    prerelease, variant, scheme, is_prerelease, digest, media_type, platforms,
-    created, created_source, size, resolves_to, error``), then any others in
+    prerelease, variant, scheme, is_prerelease, prefix, build, digest,
+    media_type, platforms, created, created_source, size, resolves_to,
+    error``), then any others in
     the frame's order.  Timestamps are written as ``2024-08-08T10:34:56Z``
     (with a fraction only when there is one); list values are comma-joined;
     missing values are empty.  The index is not written unless ``index=True``.
@@ -227,8 +229,8 @@ def to_csv(
     --------
     >>> import regframe as rf
     >>> print(rf.to_csv(rf.parse_tags(["1.2.3-alpine"])), end="")
-    tag,release,major,minor,patch,prerelease,variant,scheme,is_prerelease
-    1.2.3-alpine,1.2.3,1,2,3,,alpine,semver,False
+    tag,release,major,minor,patch,prerelease,variant,scheme,is_prerelease,prefix,build
+    1.2.3-alpine,1.2.3,1,2,3,,alpine,semver,False,,
     """
     kwargs.setdefault("index", False)
     kwargs.setdefault("lineterminator", "\n")
