@@ -1,4 +1,4 @@
-"""Run :class:`regframe.testing.netproxy.LatencyProxy` in its own process.
+"""Run :class:`regframe.testing.latency_proxy.LatencyProxy` in its own process.
 
 The proxy plays the network.  In the benchmark's own interpreter its event
 loop would compete for the GIL with the 16 client threads it is timing, so the
@@ -20,7 +20,7 @@ __all__ = ["ProxyProcess"]
 
 _CHILD = """
 import json, sys
-from regframe.testing.netproxy import LatencyProxy
+from regframe.testing.latency_proxy import LatencyProxy
 host, port, delay, handshake = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4] == "1"
 proxy = LatencyProxy((host, port), delay=delay, handshake=handshake)
 proxy.start()

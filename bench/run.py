@@ -3,7 +3,7 @@
 Run ``python bench/run.py`` (or ``make bench``); ``--quick`` for a smaller
 repository, ``--help`` for the knobs.  It starts a sandbox CNCF registry with
 token auth, seeds it directly (not through the proxy) with multi-arch images,
-puts a :class:`~regframe.testing.netproxy.LatencyProxy` with a ``--rtt`` round trip in
+puts a :class:`~regframe.testing.latency_proxy.LatencyProxy` with a ``--rtt`` round trip in
 front of it and reads the repository through the proxy with:
 
 1. regframe cold — ``read_tags(ref, dates=True, cache=<fresh dir>)``;

@@ -117,6 +117,97 @@ CADENCE = [
 ]
 
 
+HISTORY = [
+    new_markdown_cell(
+        "# Tag history: when did each tag point where?\n\n"
+        "A registry only answers *now*: `latest` points at one digest today, and yesterday's "
+        "answer is gone. Official images are also rebuilt for base-image updates, so an old tag's "
+        "`created` is its last rebuild, not its release. regframe keeps the history itself: every "
+        "`read_tags(..., dates=True)` records, per tag, the digest it saw in a small SQLite file "
+        "(`rf.history` reads it back). Quay repositories also bring Quay's own push history.\n\n"
+        "To show tags moving, this notebook starts a local registry from `regframe.testing` "
+        "(the `sandbox` extra) and pushes to it; the last section says how to do the same with "
+        "your own images."
+    ),
+    new_code_cell(
+        "import regframe as rf\n"
+        "from regframe.testing.sandbox import Sandbox\n\n"
+        "sandbox = Sandbox().start()\n"
+        "push = sandbox.pusher\n"
+        "IMAGE = sandbox.ref('demo/python')\n"
+        "# A store of its own, next to the notebook: the demo never touches your real history.\n"
+        "STORE = 'tag-history.sqlite'\n"
+        "IMAGE"
+    ),
+    new_markdown_cell("## Two releases, then a first snapshot"),
+    new_code_cell(
+        "push.push_image('demo/python', ['3.11.9', '3.11'], created='2024-04-02T00:00:00Z')\n"
+        "push.push_image('demo/python', ['3.12.3', '3.12', '3', 'latest'], created='2024-04-09T00:00:00Z')\n\n"
+        "df = rf.read_tags(IMAGE, dates=True, history=STORE)\n"
+        "df[['tag', 'digest', 'created', 'resolves_to']]"
+    ),
+    new_markdown_cell("Each recorded read says what changed since the previous one:"),
+    new_code_cell("df.attrs['history']"),
+    new_markdown_cell(
+        "## A new release moves `3` and `latest`; 3.12.3 is rebuilt\n\n"
+        "Pushing 3.13.0 re-points the floating tags. Rebuilding 3.12.3 on a new base image gives "
+        "`3.12.3` and `3.12` a new digest (and a new `created`) without a new version."
+    ),
+    new_code_cell(
+        "push.push_image('demo/python', ['3.13.0', '3.13', '3', 'latest'], created='2024-10-07T00:00:00Z')\n"
+        "push.push_image('demo/python', ['3.12.3', '3.12'], created='2024-10-08T00:00:00Z')\n\n"
+        "df = rf.read_tags(IMAGE, dates=True, history=STORE)\n"
+        "{k: df.attrs['history'][k] for k in ('new', 'moved', 'gone')}"
+    ),
+    new_markdown_cell(
+        "## The history\n\n"
+        "One row per interval during which a tag pointed at a digest. `source` says where it "
+        "comes from:\n\n"
+        "* `observed` — regframe's own reads. `first_seen` is **when regframe first saw** the tag "
+        "there, not when it was pushed: the move happened somewhere between the previous interval's "
+        "`last_seen` and this `first_seen`. `last_seen` is the latest read that still saw it.\n"
+        "* `quay` — Quay's tag history: `first_seen`/`last_seen` are the registry's own push and "
+        "move times.\n\n"
+        "`current` marks where each tag pointed at the last read; `resolves_to` names the version "
+        "a digest belonged to."
+    ),
+    new_code_cell("hist = rf.history(IMAGE, store=STORE)\nhist"),
+    new_code_cell(
+        "cols = ['tag', 'first_seen', 'created', 'resolves_to', 'current']\n"
+        "hist.loc[hist['tag'].isin(['latest', '3.12.3']), cols]"
+    ),
+    new_markdown_cell(
+        "## Moves chart\n\n"
+        "One row per tag, one bar per interval, coloured by the version the digest resolved to; "
+        "a rebuild of the same version is a lighter shade, `▸` marks the current digest."
+    ),
+    new_code_cell("rf.plot.moves(hist);"),
+    new_code_cell("rf.plot.moves(hist, tags=['latest', '3', '3.12']);"),
+    new_markdown_cell(
+        "## Re-runs without the network\n\n"
+        "`max_age` answers from the store when every tag was recorded less than that long ago: "
+        "re-running a notebook costs no request at all. `fetched_at` tells when the data was read."
+    ),
+    new_code_cell(
+        "again = rf.read_tags(IMAGE, dates=True, history=STORE, max_age='15min')\n"
+        "print(again.attrs['fetched_at'], len(again), 'tags')\n"
+        "again.equals(df)"
+    ),
+    new_markdown_cell(
+        "## Your own images\n\n"
+        "With the default `history=True` every `read_tags(image, dates=True)` records into "
+        "`platformdirs.user_data_dir('regframe')/history.sqlite` (or `$REGFRAME_HISTORY`). "
+        "To build a history without a notebook open, snapshot from cron:\n\n"
+        "```sh\n"
+        "# every hour: one line per image, e.g. 'python: 1843 tags, 2 moved (3, latest) since ...'\n"
+        "0 * * * *  regframe snapshot python quay.io/prometheus/prometheus\n"
+        "regframe history python --tag latest --csv -\n"
+        "```"
+    ),
+    new_code_cell("sandbox.stop()"),
+]
+
+
 def write(name: str, cells: list) -> None:
     nb = new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -127,3 +218,4 @@ def write(name: str, cells: list) -> None:
 if __name__ == "__main__":
     write("quickstart.ipynb", QUICKSTART)
     write("release_cadence.ipynb", CADENCE)
+    write("tag_history.ipynb", HISTORY)

@@ -17,6 +17,12 @@ from regframe._version import __version__
 from regframe.cadence import MissingDatesError, NoReleasesError, releases
 from regframe.errors import (
     AuthenticationError,
+    CatalogUnavailableError,
+    ExecutorError,
+    HistoryStoreError,
+    HistoryWarning,
+    InvalidArgumentError,
+    InvalidArgumentTypeError,
     InvalidReferenceError,
     ManifestError,
     NotFoundError,
@@ -25,7 +31,11 @@ from regframe.errors import (
     RegframeError,
     RegistryError,
 )
+from regframe.frame.complete import add_dates
+from regframe.frame.history import history
+from regframe.frame.many import ImageFailedWarning
 from regframe.frame.read import read_tags, to_csv
+from regframe.frame.repositories import list_repositories
 from regframe.frame.resolve import MetadataWarning
 from regframe.parsing.reference import Reference, parse_reference
 from regframe.parsing.versions import SCHEMES, parse_tags, sort_tags, version_key
@@ -37,6 +47,13 @@ if TYPE_CHECKING:
 __all__ = [
     "SCHEMES",
     "AuthenticationError",
+    "CatalogUnavailableError",
+    "ExecutorError",
+    "HistoryStoreError",
+    "HistoryWarning",
+    "ImageFailedWarning",
+    "InvalidArgumentError",
+    "InvalidArgumentTypeError",
     "InvalidReferenceError",
     "ManifestError",
     "MetadataWarning",
@@ -49,7 +66,10 @@ __all__ = [
     "RegframeError",
     "RegistryError",
     "__version__",
+    "add_dates",
     "explore",
+    "history",
+    "list_repositories",
     "parse_reference",
     "parse_tags",
     "plot",

@@ -30,13 +30,14 @@ as the registry allows.
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
 
 from regframe.errors import RegframeError
+from regframe.parsing.versions import RELEASE_SCHEMES
 
 __all__ = [
     "RELEASE_SCHEMES",
@@ -51,8 +52,6 @@ __all__ = [
     "summary",
 ]
 
-#: Schemes whose tags name a version (``named``/``digest``/``other`` never do).
-RELEASE_SCHEMES: tuple[str, ...] = ("semver", "multipart", "calver")
 
 #: Columns a tags frame must have for :func:`releases`.
 _TAG_COLUMNS: tuple[str, ...] = (
@@ -167,6 +166,31 @@ def _check_releases_frame(rel: pd.DataFrame, needs: Sequence[str]) -> None:
         )
 
 
+def _images(df: pd.DataFrame) -> list[Any] | None:
+    """The images of a several-images frame in order of appearance, else ``None``."""
+    if "image" not in df.columns:
+        return None
+    return list(dict.fromkeys(df["image"].dropna().tolist()))
+
+
+def _per_image(
+    df: pd.DataFrame, images: list[Any], fn: Callable[[pd.DataFrame], pd.DataFrame]
+) -> pd.DataFrame:
+    """``fn`` applied to each image's rows, results stacked with a leading ``image`` column."""
+    parts = []
+    for image in images:
+        part = fn(df[df["image"] == image].drop(columns="image"))
+        part.insert(0, "image", pd.Series([image] * len(part), index=part.index, dtype="string"))
+        parts.append(part)
+    if not parts:
+        empty = fn(df.drop(columns="image").iloc[:0])
+        empty.insert(0, "image", pd.Series([], index=empty.index, dtype="string"))
+        parts.append(empty)
+    out = pd.concat(parts, ignore_index=True)
+    out.attrs = dict(df.attrs)
+    return out
+
+
 # --------------------------------------------------------------------------- releases
 
 
@@ -195,6 +219,8 @@ def releases(df: pd.DataFrame, *, prereleases: bool = False) -> pd.DataFrame:
         a CSV round trip as one cell) and ``variants`` (string: the distinct
         variants, comma-joined, NA when there are none).  ``attrs`` are copied
         from ``df``.  Floating aliases (see the module docstring) are dropped.
+        A several-images frame (``image`` column) gives the releases of each
+        image in turn, with ``image`` kept as the first column.
 
     Example
     -------
@@ -206,6 +232,9 @@ def releases(df: pd.DataFrame, *, prereleases: bool = False) -> pd.DataFrame:
     1  8.15.1             8.15.1
     """
     _check_tags_frame(df)
+    images = _images(df)
+    if images is not None:
+        return _per_image(df, images, lambda part: releases(part, prereleases=prereleases))
     scheme = df["scheme"].astype("string")
     versioned = df[scheme.isin(RELEASE_SCHEMES).fillna(False) & df["release"].notna()]
 
@@ -323,17 +352,19 @@ def _dated(rel: pd.DataFrame, what: str) -> pd.DataFrame:
 
 
 def _group_order(rel: pd.DataFrame, by: str) -> list[Hashable]:
-    """Group values in version order (``8.9`` before ``8.10``)."""
+    """Group values in version order (``8.9`` before ``8.10``); images as they come."""
+    if by == "image":
+        return list(dict.fromkeys(rel["image"].dropna().tolist()))
     if by == "major":
         return sorted(rel["major"].dropna().unique().tolist())
     if by == "line":
         ordered = rel.iloc[_version_order(rel["release"], rel["prerelease"])]
         return list(dict.fromkeys(ordered["line"].dropna().tolist()))
-    raise ValueError(f"by must be 'major', 'line' or None, not {by!r}")
+    raise ValueError(f"by must be 'major', 'line', 'image' or None, not {by!r}")
 
 
 def per_period(
-    rel: pd.DataFrame, freq: str = "YS", by: Literal["major", "line"] | None = "major"
+    rel: pd.DataFrame, freq: str = "YS", by: Literal["major", "line", "image"] | None = "major"
 ) -> pd.DataFrame:
     """Count releases per period, one column per group.
 
@@ -345,7 +376,8 @@ def per_period(
         Period start alias: ``"YS"`` (years), ``"QS"`` (quarters), ``"MS"``
         (months); any pandas offset alias works.
     by
-        ``"major"``, ``"line"`` or ``None`` for a single ``releases`` column.
+        ``"major"``, ``"line"``, ``"image"`` (a several-images frame) or
+        ``None`` for a single ``releases`` column.
 
     Returns
     -------
@@ -366,6 +398,8 @@ def per_period(
     period
     2016-01-01 00:00:00+00:00  12  0   0
     """
+    if by == "image" and "image" not in rel.columns:
+        raise ValueError("by='image' needs a several-images frame (an 'image' column)")
     dated = _dated(rel, "per_period()")
     stamps = pd.DatetimeIndex(dated["created"])
     if by is None:
@@ -390,7 +424,8 @@ def intervals(rel: pd.DataFrame, by: Literal["major", "line"] | None = None) -> 
         A releases frame; undated releases are left out.
     by
         ``None`` (all releases in one sequence), ``"line"`` (patch releases of
-        the same ``major.minor``) or ``"major"``.
+        the same ``major.minor``) or ``"major"``.  A several-images frame is
+        always split by ``image`` first (its first column).
 
     Returns
     -------
@@ -405,9 +440,13 @@ def intervals(rel: pd.DataFrame, by: Literal["major", "line"] | None = None) -> 
     >>> intervals(rf.releases(df), by="line")["days"].median()  # doctest: +SKIP
     21.0
     """
-    dated = _dated(rel, "intervals()")
     if by is not None and by not in ("major", "line"):
         raise ValueError(f"by must be 'major', 'line' or None, not {by!r}")
+    images = _images(rel)
+    if images is not None:
+        _dated(rel, "intervals()")
+        return _per_image(rel, images, lambda part: _intervals_or_empty(part, by))
+    dated = _dated(rel, "intervals()")
     # version order breaks ties between releases built at the same instant
     dated = dated.iloc[_version_order(dated["release"], dated["prerelease"])]
     dated = dated.sort_values("created", kind="stable")
@@ -433,6 +472,23 @@ def intervals(rel: pd.DataFrame, by: Literal["major", "line"] | None = None) -> 
     return out
 
 
+def _intervals_or_empty(rel: pd.DataFrame, by: Literal["major", "line"] | None) -> pd.DataFrame:
+    """:func:`intervals`, or its empty frame for an image without dated releases."""
+    try:
+        return intervals(rel, by)
+    except (MissingDatesError, NoReleasesError):
+        keys = [by] if by is not None else []
+        return pd.DataFrame(
+            {
+                **{str(k): pd.Series([], dtype=rel[k].dtype) for k in keys},
+                "release": pd.Series([], dtype="string"),
+                "previous": pd.Series([], dtype="string"),
+                "created": pd.Series([], dtype=_UTC_NS),
+                "days": pd.Series([], dtype="Float64"),
+            }
+        )
+
+
 def lines(rel: pd.DataFrame) -> pd.DataFrame:
     """Per ``major.minor`` line: first and last release date, count, latest version.
 
@@ -456,6 +512,9 @@ def lines(rel: pd.DataFrame) -> pd.DataFrame:
     9  8.15      8     15 2024-08-08 2024-10-16           4  8.15.3         69.0
     """
     _check_releases_frame(rel, ["release", "line", "major", "minor", "prerelease"])
+    images = _images(rel)
+    if images is not None:
+        return _per_image(rel, images, lines)
     ordered = rel.iloc[_version_order(rel["release"], rel["prerelease"])]
     created = _utc(ordered["created"]) if "created" in ordered else _empty_created(ordered.index)
     ordered = ordered.assign(created=created)
@@ -497,7 +556,8 @@ def summary(rel: pd.DataFrame) -> pd.DataFrame:
         least one year so a young major is not extrapolated) and
         ``median_patch_days`` (Float64: median days between consecutive
         releases of the same line, NA for majors without two releases in a
-        line).
+        line).  A several-images frame gives one block per image: the index
+        is then ``(image, major)``.
 
     Raises
     ------
@@ -507,7 +567,20 @@ def summary(rel: pd.DataFrame) -> pd.DataFrame:
     Example
     -------
     >>> print(summary(rf.releases(df)))  # doctest: +SKIP
+    >>> summary(rf.releases(rf.read_tags(["python", "pypy"], dates=True)))  # doctest: +SKIP
     """
+    images = _images(rel)
+    if images is not None:
+        dated_all = _dated(rel, "summary()")
+        blocks: dict[Any, pd.DataFrame] = {}
+        for image in images:
+            part = dated_all[dated_all["image"] == image].drop(columns="image")
+            if len(part):
+                blocks[image] = summary(part)
+        # dated_all has rows, so at least one image has a block
+        out_all: pd.DataFrame = pd.concat(blocks, names=["image"])
+        out_all.attrs = dict(rel.attrs)
+        return out_all
     dated = _dated(rel, "summary()")
     dated = dated[dated["major"].notna()]
     by_line = intervals(dated, by="line")

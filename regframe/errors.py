@@ -13,6 +13,12 @@ from typing import Any
 
 __all__ = [
     "AuthenticationError",
+    "CatalogUnavailableError",
+    "ExecutorError",
+    "HistoryStoreError",
+    "HistoryWarning",
+    "InvalidArgumentError",
+    "InvalidArgumentTypeError",
     "InvalidReferenceError",
     "ManifestError",
     "NotFoundError",
@@ -20,6 +26,7 @@ __all__ = [
     "RateLimitError",
     "RegframeError",
     "RegistryError",
+    "TagApiUnusable",
 ]
 
 
@@ -32,6 +39,31 @@ class InvalidReferenceError(RegframeError, ValueError):
 
     Raised before any network traffic.  Deliberately not named ``ReferenceError``
     so the builtin of that name is never shadowed.
+    """
+
+
+class InvalidArgumentError(RegframeError, ValueError):
+    """An argument has the right type but a value regframe cannot use.
+
+    An empty image list, a regular expression that does not compile, an
+    ``on_error`` other than ``"raise"``/``"skip"``, a frame without the
+    attributes :func:`regframe.add_dates` needs, a ``since`` that is no date,
+    a negative ``max_age``.  Raised before any network traffic or store access.
+    """
+
+
+class InvalidArgumentTypeError(RegframeError, TypeError):
+    """An argument has a type regframe does not accept (e.g. a number in the image list).
+
+    Raised before any network traffic.
+    """
+
+
+class ExecutorError(InvalidArgumentTypeError):
+    """The ``executor=`` given cannot run regframe's tasks.
+
+    It is not a :class:`concurrent.futures.Executor`, its workers cannot
+    import regframe, a task cannot be sent to it, or its workers died.
     """
 
 
@@ -88,9 +120,38 @@ class NotFoundOrUnauthorizedError(AuthenticationError, NotFoundError):
     """
 
 
+class CatalogUnavailableError(RegistryError):
+    """The registry does not let this identity list its repositories (``/v2/_catalog``).
+
+    Many hosted registries (Docker Hub's registry host, GHCR, ECR Public)
+    disable the catalog endpoint or restrict it to administrators.
+    """
+
+
 class RateLimitError(RegistryError):
     """The registry kept answering 429 after the retries regframe allows itself."""
 
 
 class ManifestError(RegframeError):
     """A manifest or config could not be used: too large, unparsable, wrong digest, bad shape."""
+
+
+class TagApiUnusable(RegframeError):
+    """A registry's own tag API does not apply or failed; the message says why.
+
+    Internal: :func:`regframe.client.tag_apis.fetch_listing` logs it at debug level and
+    falls back to the registry API, so it never reaches a user.
+    """
+
+
+class HistoryStoreError(RegframeError):
+    """The tag-history store cannot be used: corrupt, read-only, or written by a newer regframe.
+
+    :func:`regframe.read_tags` turns this into a :class:`HistoryWarning` and
+    returns its frame without recording; :func:`regframe.history` raises it.
+    The file is never rewritten to "repair" it.
+    """
+
+
+class HistoryWarning(UserWarning):
+    """Tag history was not recorded (or not read) for this call; the message says why."""

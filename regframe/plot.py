@@ -26,7 +26,7 @@ from matplotlib.lines import Line2D
 
 from regframe import cadence as _cad
 
-__all__ = ["cadence", "intervals", "lines", "timeline"]
+__all__ = ["cadence", "intervals", "lines", "moves", "timeline"]
 
 _DEFAULT_TOP = 30
 # Beyond this many folded majors a per-major summary row is itself clutter.
@@ -78,7 +78,20 @@ def _new_axes(ax: Axes | None, width: float, height: float) -> Axes:
 
 def _title(rel: pd.DataFrame, what: str) -> str:
     name = rel.attrs.get("repository") or rel.attrs.get("reference")
+    if "image" in rel.columns:
+        images = _several(rel) or []
+        name = ", ".join(images) if 1 < len(images) <= 3 else name
+        if len(images) > 3:
+            name = f"{len(images)} images"
     return f"{name}: {what}" if name else what
+
+
+def _several(rel: pd.DataFrame) -> list[str] | None:
+    """The images of a frame holding more than one, in order of appearance; else ``None``."""
+    if "image" not in rel.columns:
+        return None
+    images = [str(i) for i in dict.fromkeys(rel["image"].dropna().tolist())]
+    return images if len(images) > 1 else None
 
 
 def _major_colors(majors: Sequence[Any]) -> dict[Any, Any]:
@@ -218,14 +231,31 @@ def timeline(
     """
     rel = _releases(df, prereleases, "timeline()")
     table = _cad.lines(rel)
+    images = _several(rel)
+    if images is not None:
+        # One block of rows per image (``python 3.12``), one color per image.
+        rel = rel.assign(line=rel["image"].astype("string") + " " + rel["line"])
+        # Folded rows group by (image, major): one image's old lines never absorb another's.
+        pairs: list[Any] = list(zip(table["image"].tolist(), table["major"].tolist(), strict=True))
+        table = table.assign(
+            line=table["image"].astype("string") + " " + table["line"],
+            major=pd.Series(pairs, index=table.index, dtype=object),
+        )
     rows = _rows(table, top)
     row_of = {member: y for y, row in enumerate(rows) for member in row.members}
-    colors = _major_colors(table["major"].drop_duplicates().tolist())
     ax = _new_axes(ax, 10.0, _row_height(len(rows)))
-
     x = _naive_utc(rel["created"])
     y = rel["line"].map(row_of).to_numpy(dtype=float)
-    point_colors = [colors[m] for m in rel["major"].tolist()]
+    if images is not None:
+        colors = _major_colors(images)
+        point_colors = [colors[str(i)] for i in rel["image"].tolist()]
+        color_handles = [
+            Line2D([], [], marker="o", linestyle="", color=colors[i], label=i) for i in images
+        ]
+    else:
+        colors = _major_colors(table["major"].drop_duplicates().tolist())
+        point_colors = [colors[m] for m in rel["major"].tolist()]
+        color_handles = []
     pre = rel["is_prerelease"].fillna(False).to_numpy(dtype=bool)
     final = ~pre
     ax.scatter(
@@ -240,6 +270,7 @@ def timeline(
         label="release",
     )
     handles: list[Any] = [Line2D([], [], marker="o", linestyle="", color="0.3", label="release")]
+    handles.extend(color_handles)
     if pre.any():
         ax.scatter(
             x[pre],
@@ -269,7 +300,7 @@ def timeline(
     ax.set_axisbelow(True)
     _format_date_axis(ax)
     ax.set_xlabel("build date (UTC)")
-    ax.set_ylabel("line (major.minor)")
+    ax.set_ylabel("image and line" if images is not None else "line (major.minor)")
     ax.set_title(_title(rel, f"{_plural(len(rel), 'release')} by date"))
     _outside_legend(ax, handles)
     return ax
@@ -280,10 +311,10 @@ def cadence(
     freq: str = "QS",
     *,
     ax: Axes | None = None,
-    by: Literal["major"] | None = "major",
+    by: Literal["major", "image"] | None = "major",
     prereleases: bool = False,
 ) -> Axes:
-    """Releases per period as bars, stacked by major.
+    """Releases per period as bars, stacked by major (or by image).
 
     Parameters
     ----------
@@ -294,21 +325,27 @@ def cadence(
     ax
         Axes to draw on; a new figure when None.
     by
-        ``"major"`` stacks one color per major; ``None`` draws single bars.
+        ``"major"`` stacks one color per major; ``"image"`` one color per
+        image of a several-images frame (``read_tags([...])``); ``None``
+        draws single bars.
     prereleases
         With a tags frame, count prereleases too.
 
     Returns
     -------
     matplotlib.axes.Axes
-        ``ax.containers`` holds one bar container per major, bottom first.
+        ``ax.containers`` holds one bar container per major (or image), bottom first.
 
     Example
     -------
     >>> rf.plot.cadence(df, "YS")  # doctest: +SKIP
     """
-    if by not in ("major", None):
-        raise ValueError(f"by must be 'major' or None, not {by!r}")
+    if by not in ("major", "image", None):
+        raise ValueError(f"by must be 'major', 'image' or None, not {by!r}")
+    if by == "image" and (not isinstance(df, pd.DataFrame) or "image" not in df.columns):
+        raise ValueError(
+            "by='image' needs a several-images frame: regframe.read_tags([image, ...])"
+        )
     rel = _releases(df, prereleases, "cadence()")
     counts = _cad.per_period(rel, freq, by=by)
     starts = pd.DatetimeIndex(counts.index)
@@ -317,11 +354,11 @@ def cadence(
 
     ax = _new_axes(ax, 10.0, 4.5)
     groups = counts.columns.tolist()
-    colors = _major_colors(groups) if by == "major" else {"releases": "tab:blue"}
+    colors = _major_colors(groups) if by is not None else {"releases": "tab:blue"}
     bottom = np.zeros(len(counts))
     for group in groups:
         heights = counts[group].to_numpy(dtype=float)
-        label = f"{group}.x" if by == "major" else "releases"
+        label = {"major": f"{group}.x", "image": str(group)}.get(str(by), "releases")
         ax.bar(left, heights, width=width, bottom=bottom, align="edge",
                color=colors[group], label=label, edgecolor="white", linewidth=0.3)  # fmt: skip
         bottom += heights
@@ -338,10 +375,10 @@ def cadence(
     ax.grid(axis="y", color="0.9", linewidth=0.8)
     ax.set_axisbelow(True)
     ax.set_title(_title(rel, f"releases per {period}"))
-    if by == "major":
+    if by is not None:
         handles, _ = ax.get_legend_handles_labels()
-        # newest major on top, as in the stack
-        _outside_legend(ax, handles[::-1], title="major")
+        # the legend reads top-down like the stack
+        _outside_legend(ax, handles[::-1], title=by)
     return ax
 
 
@@ -507,4 +544,142 @@ def lines(
     ax.set_xlabel("build date (UTC)")
     ax.set_ylabel("line (major.minor)")
     ax.set_title(_title(rel, f"life of {_plural(len(table), 'release line')}"))
+    return ax
+
+
+_MOVES_LEGEND_MAX = 20
+
+
+def _lighter(color: Any, amount: float) -> tuple[float, float, float]:
+    import matplotlib.colors as mcolors
+
+    r, g, b = mcolors.to_rgb(color)
+    return (r + (1 - r) * amount, g + (1 - g) * amount, b + (1 - b) * amount)
+_MOVES_COLUMNS = ("tag", "digest", "first_seen", "last_seen")
+
+
+def moves(
+    hist: pd.DataFrame,
+    tags: str | Sequence[str] | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """When each tag pointed where: a row per tag, a bar per interval of :func:`regframe.history`.
+
+    A bar runs from the interval's ``first_seen`` to its ``last_seen`` and is
+    coloured by the version its digest resolved to (``resolves_to``), so a
+    floating tag such as ``latest`` shows its moves as a change of colour;
+    digests no version tag ever pointed at are grey, and a rebuild (a new
+    digest for the same version) is a lighter shade.  A ``▸`` marks each
+    tag's current interval.  A thin grey line joins two intervals of a tag
+    where the move happened unseen, between two reads (``observed``
+    intervals start when regframe first saw them, not at the push).
+
+    Parameters
+    ----------
+    hist
+        A frame from :func:`regframe.history`.
+    tags
+        Only these tags, in this order (default: every tag, in version order).
+    ax
+        Axes to draw on; a new figure when None.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One bar per interval (``ax.patches``).
+
+    Examples
+    --------
+    >>> import regframe as rf
+    >>> ax = rf.plot.moves(rf.history("localhost:5000/app"), tags=["latest", "3"])  # doctest: +SKIP
+    """
+    from matplotlib.patches import Patch
+
+    from regframe.parsing.versions import parse_tags, sort_tags
+
+    if not isinstance(hist, pd.DataFrame):
+        raise TypeError(f"moves() expects a pandas DataFrame, got {type(hist).__name__}")
+    missing = [c for c in _MOVES_COLUMNS if c not in hist.columns]
+    if missing:
+        raise ValueError(
+            f"moves() needs a frame from regframe.history(); missing column(s): {missing}"
+        )
+    if isinstance(tags, str):
+        tags = [tags]
+    if tags is not None:
+        order = [str(t) for t in tags]
+        hist = hist[hist["tag"].isin(order)]
+    else:
+        names = pd.Series(hist["tag"].dropna().unique(), dtype="string")
+        order = [str(t) for t in sort_tags(parse_tags(names))["tag"]]
+    ax = _new_axes(ax, 10.0, _row_height(len(order)))
+    name = hist.attrs.get("repository")
+    if hist.empty:
+        ax.text(0.5, 0.5, "no history recorded", transform=ax.transAxes, ha="center",
+                va="center", color="0.4")  # fmt: skip
+        ax.set_title(f"{name}: tag moves" if name else "tag moves")
+        ax.set_yticks([])
+        return ax
+    resolved = (
+        hist["resolves_to"] if "resolves_to" in hist.columns
+        else pd.Series(pd.NA, index=hist.index, dtype="string")
+    )  # fmt: skip
+    versions = [v for v in pd.Series(resolved.dropna().unique(), dtype="string")]
+    versions = [str(v) for v in sort_tags(parse_tags(pd.Series(versions, dtype="string")))["tag"]]
+    colors = _major_colors(versions) if versions else {}
+    left = _date_num(hist["first_seen"])
+    right = _date_num(hist["last_seen"])
+    lo, hi = float(left.min()), float(right.max())
+    second = 1.0 / 86_400
+    if hi - lo < 2 * second:  # a single read: a few seconds either side
+        lo, hi = lo - 5 * second, hi + 5 * second
+    span = hi - lo
+    # An interval seen by one read only has no length: it still gets a visible sliver.
+    width = np.maximum(right - left, span * 0.01)
+    row_of = {tag: y for y, tag in enumerate(order)}
+    y = hist["tag"].map(row_of).to_numpy(dtype=float)
+    # Rebuilds keep their version: each further digest of a version gets a lighter shade.
+    shade: dict[Any, int] = {}
+    bar_colors: list[Any] = []
+    for version, digest in zip(resolved.tolist(), hist["digest"].tolist(), strict=True):
+        if not isinstance(version, str):
+            bar_colors.append(_FOLDED_COLOR)
+            continue
+        nth = shade.setdefault((version, digest), sum(1 for v, _ in shade if v == version))
+        bar_colors.append(_lighter(colors[version], 0.45 if nth % 2 else 0.0))
+    ax.barh(y, width, left=left, height=0.6, color=bar_colors, edgecolor="white",
+            linewidth=0.6)  # fmt: skip
+    # Between two observed intervals the move happened somewhere: a thin line says "unknown".
+    order_idx = pd.DataFrame({"y": y, "l": left, "r": left + width}).sort_values(["y", "l"])
+    for _, part in order_idx.groupby("y", sort=False):
+        ends, starts = part["r"].to_numpy()[:-1], part["l"].to_numpy()[1:]
+        for row_y, a, b in zip(part["y"].to_numpy()[1:], ends, starts, strict=True):
+            if b > a:
+                ax.plot([a, b], [row_y, row_y], color="0.7", linewidth=0.8, zorder=1)
+    if "current" in hist.columns:
+        now = hist["current"].fillna(False).to_numpy(dtype=bool)
+        ax.scatter(left[now] + width[now] + span * 0.004, y[now], marker=">", s=18,
+                   color="0.2", zorder=3, linewidths=0)  # fmt: skip
+    fontsize = _label_fontsize(len(order))
+    ax.set_yticks(range(len(order)), order, fontsize=fontsize)
+    ax.invert_yaxis()
+    ax.set_xlim(lo - span * 0.02, hi + span * 0.04)
+    ax.xaxis_date()
+    _format_date_axis(ax)
+    ax.grid(axis="x", color="0.92", linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.set_xlabel("seen (UTC)")
+    ax.set_ylabel("tag")
+    moved = int((hist.groupby("tag", observed=True).size() - 1).clip(lower=0).sum())
+    what = f"{_plural(len(order), 'tag')}, {_plural(moved, 'move')}"
+    if "source" in hist.columns:
+        what += f" ({' + '.join(sorted(hist['source'].dropna().astype(str).unique()))})"
+    ax.set_title(f"{name}: {what}" if name else what)
+    handles: list[Any] = [Patch(color=colors[v], label=v) for v in versions[-_MOVES_LEGEND_MAX:]]
+    if len(versions) > _MOVES_LEGEND_MAX:
+        older = len(versions) - _MOVES_LEGEND_MAX
+        handles.insert(0, Patch(color="white", label=f"… {older} older"))
+    if any(not isinstance(v, str) for v in resolved.tolist()):
+        handles.append(Patch(color=_FOLDED_COLOR, label="no version tag"))
+    _outside_legend(ax, handles, title="points at")
     return ax

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from regframe.testing.sandbox import Sandbox, SandboxUnavailable, TokenServer
+from regframe.testing.sandbox import Sandbox, SandboxUnavailable
+from regframe.testing.token import TokenServer
 
 #: Test-only password of the ``alice`` account on every authenticated sandbox.
 ALICE_PASSWORD = "wonderland-4-sandbox"
@@ -89,7 +90,7 @@ def unique_repo(request: pytest.FixtureRequest) -> str:
 def isolated_env(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
-    """No test sees the machine's docker/containers credentials or writes the user's cache.
+    """No test sees the machine's docker/containers credentials or writes the user's cache or history.
 
     Returns the temporary HOME (``$DOCKER_CONFIG`` is ``HOME/.docker``).
     """
@@ -101,4 +102,5 @@ def isolated_env(
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(home / "run"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("REGFRAME_CACHE_DIR", str(home / ".cache" / "regframe"))
+    monkeypatch.setenv("REGFRAME_HISTORY", str(home / ".local" / "share" / "regframe" / "history.sqlite"))
     return home

@@ -41,6 +41,7 @@ __all__ = [
     "Request",
     "Response",
     "ScriptedServer",
+    "hub_namespace",
     "json_response",
     "paginated_tags",
     "registry_error",
@@ -455,3 +456,39 @@ def paginated_tags(
 
     server.route("GET", r"/v2/", ping)
     server.route("GET", re.escape(path), tags_list)
+
+
+def hub_namespace(
+    server: ScriptedServer, namespace: str, names: Sequence[str], page_size: int = 100
+) -> None:
+    """Serve Docker Hub's ``/v2/namespaces/<ns>/repositories`` as documented (SCRIPTED).
+
+    ``?page_size=&page=`` pages of ``{"count", "next", "previous", "results":
+    [{"name", "namespace", "repository_type", ...}]}``, ``next`` an absolute
+    URL while names remain; other namespaces answer 404 like Hub does.
+    """
+    path = f"/v2/namespaces/{namespace}/repositories"
+
+    def listing(request: Request) -> Response:
+        size = min(int(request.query.get("page_size", "10")), page_size)
+        page = int(request.query.get("page", "1"))
+        chunk = list(names)[(page - 1) * size : page * size]
+        more = page * size < len(names)
+        return json_response(
+            {
+                "count": len(names),
+                "next": f"{server.url}{path}?page_size={size}&page={page + 1}" if more else None,
+                "previous": None,
+                "results": [
+                    {"name": n, "namespace": namespace, "repository_type": "image",
+                     "is_private": False, "last_updated": "2024-08-01T00:00:00Z"}
+                    for n in chunk
+                ],
+            }
+        )
+
+    def unknown(request: Request) -> Response:
+        return json_response({"message": "object not found", "errinfo": {}}, status=404)
+
+    server.route("GET", r"/v2/namespaces/[^/]+/repositories", unknown)
+    server.route("GET", re.escape(path), listing)

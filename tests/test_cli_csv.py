@@ -87,7 +87,7 @@ def test_errors_are_one_line_without_traceback(registry_open):
 @pytest.mark.parametrize(
     ("argv", "code", "text"),
     [
-        (["tags", "Bad//Ref"], 1, "invalid"),
+        (["tags", "Bad//Ref"], 2, "invalid"),
         (["tags", "localhost:5000/x", "--match", "("], 2, "bad regular expression"),
     ],
 )

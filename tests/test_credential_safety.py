@@ -29,7 +29,7 @@ import regframe as rf
 import regframe.client.auth as auth_mod
 from regframe.client.credentials import Credentials
 from regframe.frame.resolve import MetadataWarning
-from regframe.testing.netproxy import FaultProxy
+from regframe.testing.fault_proxy import FaultProxy
 from regframe.testing.sandbox import Sandbox
 from tests.conftest import ALICE_PASSWORD
 from tests.scripted import Response, ScriptedServer, json_response, registry_error

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterator
+from dataclasses import asdict
 from typing import Any
 
 import pandas as pd
@@ -21,9 +22,9 @@ import requests.adapters
 
 import regframe as rf
 from regframe.client.auth import Authenticator
-from regframe.client.fastpaths import FastListing, fetch_listing, gcr_rows
-from regframe.client.manifests import parse_platform
+from regframe.client.platforms import parse_platform
 from regframe.client.registry import RegistryClient
+from regframe.client.tag_apis import ApiListing, fetch_listing, gcr_rows
 from regframe.client.transport import Transport, build_session, default_retry
 from regframe.frame.resolve import MetadataWarning, add_metadata
 from regframe.parsing.reference import Reference, parse_reference
@@ -33,7 +34,7 @@ OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 HUB_PATH = r"/v2/namespaces/(?P<ns>[^/]+)/repositories/(?P<repo>[^/]+)/tags"
 QUAY_PATH = r"/api/v1/repository/(?P<ns>[^/]+)/(?P<repo>[^/]+)/tag/"
-ROW_KEYS = {"digest", "media_type", "platforms", "created", "created_source", "size", "error"}
+ROW_KEYS = {"digest", "media_type", "platforms", "created_ns", "created_source", "size", "error"}
 
 
 def dg(n: int | str) -> str:
@@ -43,6 +44,11 @@ def dg(n: int | str) -> str:
 
 def ts(s: str) -> pd.Timestamp:
     return pd.Timestamp(s, tz="UTC")
+
+
+def ns(s: str) -> int:
+    """A date as the integer nanoseconds :class:`TagMetadata` carries."""
+    return ts(s).value
 
 
 @pytest.fixture
@@ -139,7 +145,7 @@ def test_hub_250_tags_in_three_requests(hub: ScriptedServer, transport: Transpor
     names = [f"3.{i // 10}.{i % 10}" for i in range(250)]
     serve_hub(hub, [hub_tag(n) for n in names])
     listing = fetch_listing(PYTHON, platform=AMD64, transport=transport)
-    assert isinstance(listing, FastListing)
+    assert isinstance(listing, ApiListing)
     assert listing.source == "hub"
     assert listing.tags == names
     assert set(listing.rows) == set(names)
@@ -152,10 +158,10 @@ def test_hub_250_tags_in_three_requests(hub: ScriptedServer, transport: Transpor
         assert req.headers["Accept"] == "application/json"
         assert "Authorization" not in req.headers  # the Hub API is asked anonymously
     row = listing.rows["3.12.1"]
-    assert set(row) == ROW_KEYS
-    assert row["digest"] == dg("index-3.12.1")
-    assert row["created_source"] == "hub"
-    assert row["error"] is None
+    assert set(asdict(row)) == ROW_KEYS
+    assert row.digest == dg("index-3.12.1")
+    assert row.created_source == "hub"
+    assert row.error is None
 
 
 MULTI = [
@@ -184,12 +190,12 @@ def test_hub_picks_the_platform_image(
     listing = fetch_listing(PYTHON, platform=parse_platform(platform), transport=transport)
     assert listing is not None
     row = listing.rows["1.0"]
-    assert row["size"] == size
-    assert row["created"] == ts(created)
-    assert row["digest"] == dg("index-1.0")  # the index digest, whatever the platform
-    assert row["media_type"] == OCI_INDEX
-    assert row["platforms"] == "linux/amd64,linux/arm64/v8,linux/arm/v7"
-    assert row["error"] is None
+    assert row.size == size
+    assert row.created_ns == ns(created)
+    assert row.digest == dg("index-1.0")  # the index digest, whatever the platform
+    assert row.media_type == OCI_INDEX
+    assert row.platforms == "linux/amd64,linux/arm64/v8,linux/arm/v7"
+    assert row.error is None
 
 
 def test_hub_platform_none_skips_leading_attestation(
@@ -199,8 +205,8 @@ def test_hub_platform_none_skips_leading_attestation(
     serve_hub(hub, [hub_tag("1.0", images)])
     listing = fetch_listing(PYTHON, platform=None, transport=transport)
     assert listing is not None
-    assert listing.rows["1.0"]["size"] == 222
-    assert listing.rows["1.0"]["platforms"] == "linux/arm64/v8,linux/arm/v7"
+    assert listing.rows["1.0"].size == 222
+    assert listing.rows["1.0"].platforms == "linux/arm64/v8,linux/arm/v7"
 
 
 def test_hub_missing_platform_is_a_row_error(hub: ScriptedServer, transport: Transport) -> None:
@@ -208,13 +214,13 @@ def test_hub_missing_platform_is_a_row_error(hub: ScriptedServer, transport: Tra
     listing = fetch_listing(PYTHON, platform=parse_platform("linux/s390x"), transport=transport)
     assert listing is not None
     row = listing.rows["1.0"]
-    assert row["error"] == "no image for platform linux/s390x (has: linux/amd64,linux/arm64/v8)"
-    assert row["created"] is None
-    assert row["size"] is None
-    assert row["created_source"] is None
-    assert row["digest"] == dg("index-1.0")
-    assert listing.rows["2.0"]["error"] is None
-    assert listing.rows["2.0"]["size"] == 1000
+    assert row.error == "no image for platform linux/s390x (has: linux/amd64,linux/arm64/v8)"
+    assert row.created_ns is None
+    assert row.size is None
+    assert row.created_source is None
+    assert row.digest == dg("index-1.0")
+    assert listing.rows["2.0"].error is None
+    assert listing.rows["2.0"].size == 1000
 
 
 def test_hub_created_and_digest_fallbacks(hub: ScriptedServer, transport: Transport) -> None:
@@ -238,15 +244,15 @@ def test_hub_created_and_digest_fallbacks(hub: ScriptedServer, transport: Transp
     assert listing is not None
     rows = listing.rows
     assert listing.tags == ["no-image-push", "only-updated", "single", "bad-digest", "no-images"]
-    assert rows["no-image-push"]["created"] == ts("2024-08-08T23:00:00Z")  # tag_last_pushed
-    assert rows["only-updated"]["created"] == ts("2024-08-09T00:00:00Z")  # last_updated
-    assert rows["single"]["digest"] == dg(3)  # no tag digest: the image's
-    assert rows["single"]["media_type"] is None  # content_type "image" is not a media type
-    assert rows["single"]["created"] == ts("2024-08-08T10:00:00.5Z")
-    assert rows["bad-digest"]["digest"] is None
-    assert rows["no-images"]["platforms"] is None
-    assert rows["no-images"]["error"] is None
-    assert rows["no-images"]["created"] == ts("2024-08-08T23:00:00Z")
+    assert rows["no-image-push"].created_ns == ns("2024-08-08T23:00:00Z")  # tag_last_pushed
+    assert rows["only-updated"].created_ns == ns("2024-08-09T00:00:00Z")  # last_updated
+    assert rows["single"].digest == dg(3)  # no tag digest: the image's
+    assert rows["single"].media_type is None  # content_type "image" is not a media type
+    assert rows["single"].created_ns == ns("2024-08-08T10:00:00.5Z")
+    assert rows["bad-digest"].digest is None
+    assert rows["no-images"].platforms is None
+    assert rows["no-images"].error is None
+    assert rows["no-images"].created_ns == ns("2024-08-08T23:00:00Z")
 
 
 def test_hub_namespaced_repository(hub: ScriptedServer, transport: Transport) -> None:
@@ -394,15 +400,15 @@ def test_quay_pages_until_has_additional_is_false(
         assert req.query == {"limit": "100", "page": str(page), "onlyActiveTags": "true"}
         assert "Authorization" not in req.headers
     row = listing.rows["v2.7.0"]
-    assert set(row) == ROW_KEYS
-    assert row["created"] == pd.Timestamp(1_700_000_007, unit="s", tz="UTC")
-    assert row["created_source"] == "quay"
-    assert row["size"] == 10_007
-    assert row["digest"] == dg("q7")
-    assert row["platforms"] is None
-    assert row["media_type"] is None
-    assert row["error"] is None
-    assert listing.rows["latest"]["size"] is None  # manifest list: no single size
+    assert set(asdict(row)) == ROW_KEYS
+    assert row.created_ns == pd.Timestamp(1_700_000_007, unit="s", tz="UTC").value
+    assert row.created_source == "quay"
+    assert row.size == 10_007
+    assert row.digest == dg("q7")
+    assert row.platforms is None
+    assert row.media_type is None
+    assert row.error is None
+    assert listing.rows["latest"].size is None  # manifest list: no single size
 
 
 def test_quay_row_fallbacks(quay: ScriptedServer, transport: Transport) -> None:
@@ -418,11 +424,11 @@ def test_quay_row_fallbacks(quay: ScriptedServer, transport: Transport) -> None:
     listing = fetch_listing(PROM, platform=None, transport=transport)
     assert listing is not None
     assert listing.tags == ["dated-by-last-modified", "bad"]
-    assert listing.rows["dated-by-last-modified"]["created"] == ts("2023-11-14T22:13:20Z")
+    assert listing.rows["dated-by-last-modified"].created_ns == ns("2023-11-14T22:13:20Z")
     bad = listing.rows["bad"]
-    assert bad["digest"] is None
-    assert bad["size"] is None
-    assert bad["created"] == ts("2023-11-14T22:13:20Z")  # start_ts=True is no epoch
+    assert bad.digest is None
+    assert bad.size is None
+    assert bad.created_ns == ns("2023-11-14T22:13:20Z")  # start_ts=True is no epoch
 
 
 def test_quay_repeated_page_falls_back(quay: ScriptedServer, transport: Transport) -> None:
@@ -485,23 +491,23 @@ def test_gcr_rows_from_manifest_map() -> None:
     assert set(rows) == {"1.0", "1", "2.0", "odd"}
     assert rows["1.0"] == rows["1"]
     assert rows["1.0"] is not rows["1"]
-    assert set(rows["1.0"]) == ROW_KEYS
-    assert rows["1.0"]["created"] == ts("2024-08-08T12:34:56.123Z")
-    assert rows["1.0"]["size"] == 2_803_255
-    assert rows["1.0"]["digest"] == dg("ar")
-    assert rows["1.0"]["created_source"] == "gcr"
-    assert rows["1.0"]["media_type"] == OCI_MANIFEST
-    assert rows["2.0"]["created"] == ts("2020-09-13T12:26:40Z")
-    assert rows["odd"]["digest"] is None
-    assert rows["odd"]["size"] is None
-    assert rows["odd"]["created"] == ts("2001-09-09T01:46:40Z")
+    assert set(asdict(rows["1.0"])) == ROW_KEYS
+    assert rows["1.0"].created_ns == ns("2024-08-08T12:34:56.123Z")
+    assert rows["1.0"].size == 2_803_255
+    assert rows["1.0"].digest == dg("ar")
+    assert rows["1.0"].created_source == "gcr"
+    assert rows["1.0"].media_type == OCI_MANIFEST
+    assert rows["2.0"].created_ns == ns("2020-09-13T12:26:40Z")
+    assert rows["odd"].digest is None
+    assert rows["odd"].size is None
+    assert rows["odd"].created_ns == ns("2001-09-09T01:46:40Z")
 
 
 def test_gcr_rows_tolerates_garbage() -> None:
     assert gcr_rows([], platform=None) == {}  # type: ignore[arg-type]
     rows = gcr_rows({dg(1): {"tag": ["a"], "timeCreatedMs": "x", "timeUploadedMs": "0"}})
-    assert rows["a"]["created"] is None
-    assert rows["a"]["created_source"] is None
+    assert rows["a"].created_ns is None
+    assert rows["a"].created_source is None
 
 
 # --------------------------------------------------------------------------- into the frame

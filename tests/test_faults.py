@@ -1,6 +1,6 @@
 """Faults between regframe and a REAL registry: resets, 503/429 storms, stalls, truncation.
 
-Most tests put :class:`regframe.testing.netproxy.FaultProxy` in front of the real CNCF
+Most tests put :class:`regframe.testing.fault_proxy.FaultProxy` in front of the real CNCF
 registry of the sandbox.  Where a test needs exact control over *one* answer
 (a single 429 with a given ``Retry-After``, then success) it uses the scripted
 server instead, and says so in its docstring: the real registry never sends 429.
@@ -32,7 +32,8 @@ import regframe as rf
 import regframe.client.transport as transport_mod
 from regframe.client.transport import MAX_RETRY_AFTER, CappedRetry, build_session
 from regframe.frame.resolve import MetadataWarning
-from regframe.testing.netproxy import FaultProxy, LatencyProxy
+from regframe.testing.fault_proxy import FaultProxy
+from regframe.testing.latency_proxy import LatencyProxy
 from regframe.testing.sandbox import Sandbox
 from tests.scripted import Request, Response, ScriptedServer, json_response
 

@@ -1,4 +1,7 @@
-"""Tests for regframe.client.manifests: classification, validation, platform choice and build dates.
+"""Tests for the document model, digests, platforms and build-time parsing of regframe.client.
+
+Covers :mod:`regframe.client.manifests`, :mod:`regframe.client.digests`,
+:mod:`regframe.client.platforms` and :mod:`regframe.parsing.timestamps`.
 
 The fixtures mirror real documents: a BuildKit multi-arch OCI index with provenance
 attestations, the Docker manifest list of an official image (arm/v5..v8, Windows builds),
@@ -21,6 +24,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from regframe.client.digests import compute_digest, is_digest, schema1_payload, verify_digest
 from regframe.client.manifests import (
     ACCEPT_MANIFESTS,
     DOCKER_CONFIG,
@@ -37,24 +41,34 @@ from regframe.client.manifests import (
     ImageConfig,
     ImageManifest,
     Index,
-    Platform,
     Schema1,
-    compute_digest,
     created_from,
     image_size,
+    parse_config,
+    parse_manifest,
+)
+from regframe.client.platforms import (
+    Platform,
     index_platforms,
     is_attestation,
-    is_digest,
-    parse_config,
-    parse_created,
-    parse_manifest,
     parse_platform,
-    schema1_payload,
     select_child,
-    timestamp_from_epoch,
-    verify_digest,
 )
 from regframe.errors import InvalidReferenceError, ManifestError, RegframeError
+from regframe.parsing.timestamps import EpochUnit, epoch_ns, rfc3339_ns
+
+
+def ts(ns: int | None) -> pd.Timestamp | None:
+    """Nanoseconds since the epoch as a UTC timestamp, so assertions read as dates."""
+    return None if ns is None else pd.Timestamp(ns, unit="ns", tz="UTC")
+
+
+def parse_created(value: object) -> pd.Timestamp | None:
+    return ts(rfc3339_ns(value))
+
+
+def timestamp_from_epoch(value: object, unit: EpochUnit = "s") -> pd.Timestamp | None:
+    return ts(epoch_ns(value, unit))
 
 
 def sha(label: str) -> str:
@@ -488,7 +502,7 @@ def test_signed_schema1_digest_is_over_the_payload() -> None:
     assert result.created == "2016-03-01T17:32:05.171534223Z"
     assert result.architecture == "amd64"
     assert result.os == "linux"
-    assert result.created_at == pd.Timestamp("2016-03-01T17:32:05.171534223Z")
+    assert parse_created(result.created) == pd.Timestamp("2016-03-01T17:32:05.171534223Z")
     with pytest.raises(ManifestError, match="mismatch"):
         parse_manifest(signed, content_type=DOCKER_SCHEMA1_SIGNED, digest=sha("other"))
 
@@ -772,7 +786,7 @@ def test_parse_config_docker_style() -> None:
     labels = {"org.opencontainers.image.version": "3.12.5", "maintainer": "x"}
     data = _config("2024-08-08T12:34:56.123456789+02:00", labels)
     cfg = parse_config(data, digest="sha256:" + hashlib.sha256(data).hexdigest())
-    assert cfg.created == pd.Timestamp("2024-08-08T10:34:56.123456789Z")
+    assert ts(cfg.created_ns) == pd.Timestamp("2024-08-08T10:34:56.123456789Z")
     assert cfg.labels == labels
     assert (cfg.architecture, cfg.os, cfg.variant) == ("arm64", "linux", "v8")
 
@@ -780,13 +794,13 @@ def test_parse_config_docker_style() -> None:
 @pytest.mark.parametrize("created", ["absent", None, "", 1723113296, "1970-01-01T00:00:00Z"])
 def test_parse_config_without_usable_created(created: Any) -> None:
     cfg = parse_config(_config(created, None))
-    assert cfg.created is None
+    assert cfg.created_ns is None
     assert cfg.labels == {}
 
 
 def test_parse_config_null_config_section() -> None:
     cfg = parse_config(b'{"architecture": "amd64", "os": "linux", "config": null}')
-    assert cfg.created is None
+    assert cfg.created_ns is None
     assert cfg.labels == {}
     assert cfg.architecture == "amd64"
 
@@ -810,7 +824,7 @@ LABEL_SCHEMA = "org.label-schema.build-date"
 
 
 def _cfg(created: str | None = None, labels: dict[str, str] | None = None) -> ImageConfig:
-    return ImageConfig(created=parse_created(created), labels=labels or {})
+    return ImageConfig(created_ns=rfc3339_ns(created), labels=labels or {})
 
 
 @pytest.mark.parametrize(
@@ -838,7 +852,7 @@ def test_created_from_fallback_order(
     source: str,
 ) -> None:
     created, where = created_from(config, manifest_ann, index_ann)
-    assert created == pd.Timestamp(expected)
+    assert ts(created) == pd.Timestamp(expected)
     assert where == source
 
 
@@ -867,5 +881,5 @@ def test_end_to_end_chain_index_manifest_config() -> None:
     assert isinstance(manifest, ImageManifest)
     config = parse_config(config_bytes, digest=manifest.config.digest)
     created, source = created_from(config, manifest.annotations, index.annotations)
-    assert (created, source) == (pd.Timestamp("2024-08-08T10:34:56.123456789Z"), "config")
+    assert (ts(created), source) == (pd.Timestamp("2024-08-08T10:34:56.123456789Z"), "config")
     assert image_size(manifest) == len(config_bytes) + OCI_IMAGE["layers"][0]["size"]

@@ -18,7 +18,8 @@ import pytest
 import requests
 from scripted import Response, ScriptedServer, json_response
 
-from regframe.testing.netproxy import FaultProxy, LatencyProxy
+from regframe.testing.fault_proxy import FaultProxy
+from regframe.testing.latency_proxy import LatencyProxy
 
 BLOB = bytes(range(256)) * 400  # 102400 bytes
 

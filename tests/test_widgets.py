@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,15 @@ import pytest
 from frames import hand_tags
 from matplotlib.collections import PathCollection
 
-from regframe.widgets import ALL_LINES, ALL_VARIANTS, NO_VARIANT, Explorer, explore
+from regframe.widgets import (
+    ALL_LINES,
+    ALL_PREFIXES,
+    ALL_VARIANTS,
+    NO_PREFIX,
+    NO_VARIANT,
+    Explorer,
+    explore,
+)
 
 
 def tags(*specs: tuple[str, str | None], dates: bool = True) -> pd.DataFrame:
@@ -151,6 +161,9 @@ def test_export_writes_the_filtered_table(tmp_path: Path) -> None:
     assert back.loc[0, "created"] == "2022-02-10T00:00:00Z"
     assert str(target) in ex.export_message.value
     assert "wrote 4 releases" in ex.export_message.value
+    link = re.search(r'download="releases.csv" href="data:text/csv;base64,([^"]+)"', ex.export_message.value)
+    assert link is not None
+    assert base64.b64decode(link.group(1)) == target.read_bytes()
 
 
 def test_export_error_is_a_message(tmp_path: Path) -> None:
@@ -171,6 +184,7 @@ def test_loading_from_an_image_reference() -> None:
         return frame[frame["major"] == (7 if image.endswith("old") else 8)]
 
     ex = explore("r.example/elastic/es", loader=loader, platform="linux/arm64")
+    assert callable(calls[0][1].pop("progress"))  # the bar's hook
     assert calls == [("r.example/elastic/es", {"dates": True, "platform": "linux/arm64"})]
     assert ex.image is not None
     assert ex.load is not None
@@ -229,11 +243,116 @@ def test_releases_frame_input() -> None:
     assert releases_of(ex) == ["8.1.0"]
 
 
-def test_display_delegates_to_the_widget() -> None:
+def test_the_explorer_is_a_composable_widget() -> None:
+    import ipywidgets
+
     ex = explore(sample())
+    assert isinstance(ex, ipywidgets.VBox)
     bundle = ex._repr_mimebundle_()
-    assert "application/vnd.jupyter.widget-view+json" in bundle
-    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == ex.widget.model_id
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == ex.model_id
+    tab = ipywidgets.Tab([ex, explore(sample(dates=False))])
+    assert tab.children[0] is ex
+    assert ex.majors in ex.children[1].children  # controls stay attributes, inside the box
+
+
+def test_table_scrolls_newest_first_with_blanks_and_a_count() -> None:
+    ex = explore(sample())
+    ex.prereleases.value = True
+    table = ex.table.value
+    assert "&lt;NA&gt;" not in table and "<NA>" not in table and "nan" not in table
+    assert "max-height:400px" in table and "overflow:auto" in table
+    assert "<b>8 releases</b>" in table
+    rows = re.findall(r"<tr><td[^>]*>([^<]*)</td>", table)
+    # newest build first, whatever the line: 7.17.1 shipped after 8.1.0; 8.0.0-rc1 in January
+    assert rows == ["8.1.1", "7.17.1", "8.1.0", "8.0.1", "8.0.0", "7.17.0", "8.0.0", "7.16.0"]
+
+
+def test_undated_rows_sort_last_and_show_blank() -> None:
+    ex = explore(tags(("1.0.0", "2020-01-01"), ("1.1.0", None), ("1.2.0", "2021-01-01")))
+    table = ex.table.value
+    rows = re.findall(r"<tr><td[^>]*>([^<]*)</td>", table)
+    assert rows == ["1.2.0", "1.0.0", "1.1.0"]
+    assert "NaT" not in table and "NaN" not in table
+
+
+def test_date_range_reads_with_an_arrow() -> None:
+    ex = explore(sample())
+    assert ex.dates_label.value == "2021-12 → 2022-05"
+    ex.dates.index = (3, 4)
+    assert ex.dates_label.value == "2022-03 → 2022-04"
+    assert not ex.dates.readout  # the slider's own "2022-03-2022-04" readout stays off
+    assert explore(sample(dates=False)).dates_label.value == "<i>no build dates</i>"
+
+
+def test_prefix_selector_appears_with_several_prefixes() -> None:
+    plain = explore(sample())
+    assert plain.prefix.layout.display == "none"
+    frame = tags(("20.4.0", "2020-04-01"), ("22.4.0", "2022-04-01"), ("22.4.1", "2022-06-01"),
+                 ("24.4.0", "2024-04-01"))
+    frame["prefix"] = pd.array(["focal", "jammy", "jammy", None], dtype="string")
+    ex = explore(frame)
+    assert ex.prefix.layout.display != "none"
+    assert ex.prefix.options == (ALL_PREFIXES, NO_PREFIX, "focal", "jammy")
+    assert len(ex.filtered) == 4
+    ex.prefix.value = "jammy"
+    assert releases_of(ex) == ["22.4.0", "22.4.1"]
+    assert [v for _, v in ex.majors.options] == [22]  # controls follow the prefix
+    ex.prefix.value = NO_PREFIX
+    assert releases_of(ex) == ["24.4.0"]
+
+
+def test_image_selector_appears_with_several_images() -> None:
+    a = sample()
+    a.insert(0, "image", pd.array(["r.example/es"] * len(a), dtype="string"))
+    b = tags(("1.0.0", "2023-01-01"), ("1.1.0", "2023-02-01"))
+    b.insert(0, "image", pd.array(["r.example/kibana"] * len(b), dtype="string"))
+    ex = explore(pd.concat([a, b], ignore_index=True))
+    assert ex.image_filter.layout.display != "none"
+    assert ex.image_filter.options == ("r.example/es", "r.example/kibana")
+    assert ex.image_filter.value == "r.example/es"
+    assert len(ex.filtered) == 7
+    ex.majors.value = (8,)
+    ex.image_filter.value = "r.example/kibana"
+    assert releases_of(ex) == ["1.0.0", "1.1.0"]
+    assert ex.majors.value == ()
+    assert [v for _, v in ex.majors.options] == [1]
+    assert ex.dates_label.value == "2023-01 → 2023-02"
+    single = sample()
+    single.insert(0, "image", pd.array(["r.example/es"] * len(single), dtype="string"))
+    one = explore(single)
+    assert one.image_filter.layout.display == "none"
+    assert "<th" in one.table.value and ">image<" not in one.table.value
+
+
+def test_progress_bar_follows_the_loader() -> None:
+    seen: list[float] = []
+
+    def loader(image: str, *, dates: bool, progress: Any) -> pd.DataFrame:
+        for done in range(0, 11):
+            progress(done, 10)
+            time.sleep(0.11)  # the hook sends at most ~10 updates a second
+        return sample()
+
+    ex = explore("", loader=loader)
+    assert ex.progress is not None and ex.image is not None and ex.load is not None
+    ex.progress.observe(lambda change: seen.append(change["new"]), names="value")
+    ex.image.value = "r.example/es"
+    ex.load.click()
+    moving = [v for v in seen if 0.0 < v < 1.0]
+    assert len(moving) >= 5, seen  # it moves with the work, not 0 → 1 in one jump
+    assert moving == sorted(moving)
+    assert seen[-1] == 1.0 and ex.progress.bar_style == "success"
+
+
+def test_an_empty_image_box_waits_for_input() -> None:
+    calls: list[str] = []
+    ex = explore("", loader=lambda image, **kw: calls.append(image) or sample())
+    assert calls == []
+    assert ex.message.value == ""
+    assert "nothing loaded yet" in ex.output.outputs[0]["data"]["text/plain"]
+    assert ex.load is not None
+    ex.load.click()
+    assert "enter an image reference" in ex.message.value
 
 
 def test_bad_inputs() -> None:

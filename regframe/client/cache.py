@@ -8,7 +8,7 @@ configs) cannot, so it is cached forever without expiry.  Two stores live under 
 
 Safety properties:
 
-* Keys are validated against the digest grammar (:func:`regframe.client.manifests.is_digest`)
+* Keys are validated against the digest grammar (:func:`regframe.client.digests.is_digest`)
   before any path is built, so nothing like ``sha256:../../x`` can escape the root.
 * Writes go to a unique temporary file in the target directory and are published with
   :func:`os.replace`, which is atomic on POSIX and Windows: concurrent threads and processes
@@ -30,6 +30,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -37,7 +38,7 @@ from typing import Any
 
 import platformdirs
 
-from regframe.client.manifests import compute_digest, validate_digest
+from regframe.client.digests import compute_digest, validate_digest
 from regframe.errors import ManifestError
 
 __all__ = ["CACHE_ENV", "FACTS_SCHEMA", "DigestCache", "facts_key", "resolve_cache_dir"]
@@ -319,3 +320,56 @@ class DigestCache:
             _write_atomic(self._facts_path(key), data.encode("utf-8"))
         except OSError as exc:
             _log.debug("could not write facts entry %s: %s", key, exc)
+
+    # ------------------------------------------------------------ maintenance
+
+    #: The directories under the root that this cache owns; nothing else is touched.
+    STORES = ("blobs", "facts")
+
+    def _entries(self) -> list[Path]:
+        if self.path is None:
+            return []
+        found: list[Path] = []
+        for store in self.STORES:
+            root = self.path / store
+            if root.is_dir():
+                found.extend(p for p in root.rglob("*") if p.is_file())
+        return found
+
+    def usage(self) -> tuple[int, int]:
+        """``(entries, bytes)`` stored today (``(0, 0)`` when disabled or not yet created).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> c = DigestCache(tempfile.mkdtemp())
+        >>> _ = c.put_bytes(b"{}")
+        >>> c.usage()
+        (1, 2)
+        """
+        entries = self._entries()
+        size = 0
+        for entry in entries:
+            with contextlib.suppress(OSError):  # removed meanwhile by another process
+                size += entry.stat().st_size
+        return len(entries), size
+
+    def clear(self) -> tuple[int, int]:
+        """Remove every entry; return the ``(entries, bytes)`` that were removed.
+
+        Only the cache's own stores under the root are deleted, never the root itself
+        or other files a user keeps there.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> c = DigestCache(tempfile.mkdtemp())
+        >>> _ = c.put_bytes(b"{}")
+        >>> c.clear(), c.usage()
+        ((1, 2), (0, 0))
+        """
+        before = self.usage()
+        if self.path is not None:
+            for store in self.STORES:
+                shutil.rmtree(self.path / store, ignore_errors=True)
+        return before

@@ -21,9 +21,9 @@ from regframe.client.transport import Reply, Transport, json_errors, origin_of
 from regframe.errors import NotFoundError, RateLimitError, RegistryError
 from regframe.parsing.reference import Reference
 
-__all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGES", "RegistryClient"]
+__all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGES", "RegistryClient", "TagList"]
 
-log = logging.getLogger("regframe")
+log = logging.getLogger(__name__)
 
 # ECR rejects n > 1000; most registries accept it, Quay caps it lower and says
 # so through Link headers, and CNCF distribution ignores it altogether.
@@ -32,6 +32,28 @@ DEFAULT_PAGE_SIZE = 1000
 # repository — while still stopping a registry that paginates forever.
 MAX_PAGES = 10_000
 MAX_LIST_BYTES = 32 * 1024 * 1024
+
+
+@dataclass
+class TagList:
+    """What :meth:`RegistryClient.list_tags` found.
+
+    Attributes
+    ----------
+    tags
+        Every tag, in the registry's order, without duplicates.
+    gcr_manifests
+        GCR's and Artifact Registry's ``manifest`` maps of every page, merged (``{}`` for
+        other registries); :func:`regframe.client.tag_apis.gcr_rows` reads them.
+
+    Examples
+    --------
+    >>> TagList(["1.0", "latest"]).gcr_manifests
+    {}
+    """
+
+    tags: list[str]
+    gcr_manifests: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -45,9 +67,6 @@ class RegistryClient:
     transport: Transport
     auth: Authenticator
     base_url: str
-    #: The GCR / Artifact Registry ``manifest`` maps of every ``tags/list`` page
-    #: of the last :meth:`list_tags`, merged (``{}`` for other registries).
-    gcr_manifests: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def offline(cls, reference: Reference, transport: Transport) -> RegistryClient:
@@ -187,11 +206,16 @@ class RegistryClient:
 
     def list_tags(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int = MAX_PAGES
-    ) -> list[str]:
+    ) -> TagList:
         """Every tag of the repository, following ``Link`` pagination.
 
         Null, empty and non-string entries are skipped; duplicates (some
         registries repeat the boundary tag across pages) are dropped.
+
+        Returns
+        -------
+        TagList
+            The tags, and the ``manifest`` maps GCR and Artifact Registry send with them.
 
         Raises
         ------
@@ -203,8 +227,8 @@ class RegistryClient:
         seen_urls: set[str] = set()
         seen_cursors: set[str] = set()
         out: dict[str, None] = {}
+        gcr_manifests: dict[str, Any] = {}
         retried_without_n = False
-        self.gcr_manifests = {}
         for _page in range(max_pages):
             seen_urls.add(url)
             reply = self.request("GET", url, accept="application/json", limit=MAX_LIST_BYTES)
@@ -217,10 +241,10 @@ class RegistryClient:
             tags, manifests = _tags_from(reply, self.reference.domain)
             for tag in tags:
                 out.setdefault(tag, None)
-            self.gcr_manifests.update(manifests)
+            gcr_manifests.update(manifests)
             link = parse_link_next(reply.headers.get("Link"))
             if not link:
-                return list(out)
+                return TagList(list(out), gcr_manifests)
             nxt = urljoin(url, link)
             if origin_of(nxt) != origin_of(url):
                 raise RegistryError(
@@ -268,7 +292,7 @@ def _tags_from(reply: Reply, domain: str) -> tuple[list[str], dict[str, Any]]:
             url=_no_query(reply.url),
         )
     manifests = doc.get("manifest")
-    # GCR and Artifact Registry describe every digest here (fastpaths.gcr_rows).
+    # GCR and Artifact Registry describe every digest here (tag_apis.gcr_rows).
     manifests = manifests if isinstance(manifests, dict) else {}
     tags = doc.get("tags")
     if tags is None:

@@ -226,6 +226,8 @@ class Transport:
     ) -> None:
         self.session = session if session is not None else build_session(max_workers)
         self.owns_session = session is None
+        # False for the transports share() hands out: the session belongs to their parent.
+        self._closes_session = True
         self.timeout = float(timeout)
         self.max_workers = max(1, int(max_workers))
         self.verify = verify
@@ -250,8 +252,32 @@ class Transport:
             found = self._proxies[key] = requests.utils.get_environ_proxies(url)
         return found
 
+    def share(self) -> Transport:
+        """A transport for another repository of the same run.
+
+        It sends through the same session and counts against the same per-host
+        limits (so reading several images at once never puts more than
+        ``max_workers`` requests in flight to one host), keeps its own
+        :attr:`stats`, and closing it leaves the session open for the others.
+
+        Examples
+        --------
+        >>> parent = Transport(max_workers=4)
+        >>> child = parent.share()
+        >>> child.session is parent.session, child.stats["requests"]
+        (True, 0)
+        >>> child.close(); parent.close()
+        """
+        other = Transport.__new__(Transport)
+        other.__dict__.update(self.__dict__)
+        other._closes_session = False
+        other._probe_session = None
+        other.stats = {"requests": 0, "retries": 0, "throttled": 0}
+        other._stats_lock = threading.Lock()
+        return other
+
     def close(self) -> None:
-        if self.owns_session:
+        if self.owns_session and self._closes_session:
             self.session.close()
         if self._probe_session is not None:
             self._probe_session.close()

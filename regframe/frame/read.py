@@ -7,10 +7,14 @@ This is the module the public API leans on; the protocol work happens in
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import json
 import os
+from collections.abc import Iterable, Mapping
+from concurrent.futures import Executor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import requests
@@ -18,11 +22,25 @@ import requests
 from regframe.client.credentials import Credentials
 from regframe.client.registry import RegistryClient
 from regframe.client.transport import Transport
-from regframe.parsing.reference import parse_reference
+from regframe.frame.history import frame_from_store, record_frame
+from regframe.frame.match import Match
+from regframe.parsing.reference import Reference, parse_reference
 from regframe.parsing.versions import COLUMNS as VERSION_COLUMNS
 from regframe.parsing.versions import parse_tags, sort_tags
 
-__all__ = ["DATE_COLUMNS", "TAG_COLUMNS", "read_tags", "to_csv"]
+if TYPE_CHECKING:
+    from regframe.frame.many import Options
+
+__all__ = [
+    "DATE_COLUMNS",
+    "LABEL_COLUMNS",
+    "TAG_COLUMNS",
+    "empty_tags_frame",
+    "read_one",
+    "read_tags",
+    "to_csv",
+    "to_json",
+]
 
 TAG_COLUMNS = list(VERSION_COLUMNS)
 DATE_COLUMNS = [
@@ -35,33 +53,48 @@ DATE_COLUMNS = [
     "resolves_to",
     "error",
 ]
+#: With ``labels=True``: OCI keys from the config labels (else annotations), and all labels.
+LABEL_COLUMNS = ["revision", "source", "image_version", "labels"]
 
 
 def read_tags(
-    image: str,
+    images: str | Iterable[str],
     /,
     *,
     dates: bool = False,
+    match: Match | None = None,
     platform: str | None = "linux/amd64",
     auth: tuple[str, str] | Credentials | None = None,
     insecure: bool = False,
     max_workers: int = 16,
     cache: bool | str | os.PathLike[str] = True,
+    on_error: str = "raise",
+    executor: Executor | None = None,
     progress: bool | None = None,
     timeout: float = 30.0,
     session: requests.Session | None = None,
+    max_age: float | str | dt.timedelta | None = None,
+    history: bool | str | os.PathLike[str] = True,
 ) -> pd.DataFrame:
-    """Read every tag of an image repository into a DataFrame.
+    """Read the tags of one image repository, or of several, into a DataFrame.
 
     Parameters
     ----------
-    image
-        Any reference docker accepts: ``python``, ``library/python:3``,
-        ``ghcr.io/org/app``, ``localhost:5000/x``, ``host/x@sha256:...``.  A tag
-        or digest in it is ignored: the whole repository is listed.
+    images
+        One reference docker accepts (``python``, ``library/python:3``,
+        ``ghcr.io/org/app``, ``localhost:5000/x``, ``host/x@sha256:...``), or a
+        list of them.  A tag or digest in a reference is ignored: the whole
+        repository is listed.  With a list the frame starts with an ``image``
+        column (each reference as given); duplicates are read once.
     dates
         Also resolve each tag to its manifest and read the image's build time,
         digest, platforms and size (see the column table in the README).
+    match
+        Keep only some tags, decided after listing and parsing and before any
+        manifest request: a regular expression searched in each tag
+        (``r"^3\\.1[23]\\."``), a collection of tags, or a callable taking the
+        parsed tags frame and returning a boolean mask
+        (``lambda f: f.major.eq(3) & f.minor.ge(12)``).
     platform
         With ``dates=True``: which image of a multi-arch index to describe,
         e.g. ``"linux/arm64/v8"``; ``None`` takes the first real image.
@@ -73,10 +106,21 @@ def read_tags(
     insecure
         Allow plain http (implicit for localhost and loopback addresses).
     max_workers
-        Concurrent requests per host for ``dates=True``.
+        Concurrent requests per host, shared by all the images of one call.
     cache
         Where immutable, digest-addressed documents are kept between runs:
         ``True`` for the user cache directory, a path, or ``False`` for none.
+    on_error
+        With several images: ``"raise"`` raises the first failure;
+        ``"skip"`` leaves a failing image out, warns once per image and
+        records ``df.attrs["failed"] = {image: message}``.
+    executor
+        Any :class:`concurrent.futures.Executor` (a process pool,
+        ``dask.distributed.Client.get_executor()``): one picklable task per
+        image is submitted to it.  By default images are read on threads of
+        this process.  Workers look up their own credentials unless ``auth``
+        is given (which is then sent to them), and each worker applies
+        ``max_workers`` on its own.
     progress
         Show a progress bar (``None``: only when the work is long and a
         terminal or notebook is attached).
@@ -84,22 +128,47 @@ def read_tags(
         Seconds allowed for connecting and for each read.
     session
         A ``requests.Session`` to use (proxies, CA bundles); by default a
-        pooled one is made and closed again.
+        pooled one is made and closed again.  Cannot be combined with
+        ``executor``.
+    max_age
+        Seconds, a ``timedelta`` or text such as ``"15min"``: when the history
+        store recorded every tag of a repository (same platform) less than
+        ``max_age`` ago, answer from the store with no network request at all
+        (``df.attrs["fetched_at"]`` is then that recording's time).  ``None``
+        always asks the registry.
+    history
+        Where ``dates=True`` reads are recorded (see :func:`regframe.history`):
+        ``True`` for ``$REGFRAME_HISTORY`` or the user data directory's
+        ``regframe/history.sqlite``, a path, or ``False`` to record nothing.
+        A store that cannot be used gives a :class:`~regframe.errors.HistoryWarning`
+        and the frame is returned anyway.
 
     Returns
     -------
     pandas.DataFrame
         One row per tag, in version order, with the columns ``tag, release,
         major, minor, patch, prerelease, variant, scheme, is_prerelease, prefix,
-        build`` (and
-        with ``dates=True`` also ``digest, media_type, platforms, created,
-        created_source, size, resolves_to, error``).  ``df.attrs`` holds
-        ``registry``, ``repository``, ``reference`` and ``fetched_at``.
+        build`` (and with ``dates=True`` also ``digest, media_type, platforms,
+        created, created_source, size, resolves_to, error``).  For one image
+        ``df.attrs`` holds ``registry``, ``repository``, ``reference`` and
+        ``fetched_at`` (a recorded read also ``history``: ``store``, and the
+        ``new``, ``moved`` and ``gone`` tags since ``previous_snapshot``); for
+        a list, ``images`` (normalised references of the images read),
+        ``failed`` and ``fetched_at``, and the images come in input order,
+        each in version order.
 
     Raises
     ------
     InvalidReferenceError
-        ``image`` is malformed (raised before any network traffic).
+        A reference is malformed (raised before any network traffic).
+    InvalidArgumentError, InvalidArgumentTypeError
+        Another argument cannot be used: an empty list, something other than
+        a string in it, a ``match`` that is not a valid regular expression or
+        of a wrong type, an unknown ``on_error``, a negative or unreadable
+        ``max_age`` or one given with ``history=False`` (all before any
+        network traffic).
+    ExecutorError
+        ``executor`` is not an executor, or its workers cannot run regframe.
     AuthenticationError, NotFoundError, RateLimitError, RegistryError
         The registry refused or failed; see :mod:`regframe.errors`.
 
@@ -108,18 +177,60 @@ def read_tags(
     >>> import regframe as rf
     >>> df = rf.read_tags("docker.elastic.co/elasticsearch/elasticsearch")  # doctest: +SKIP
     >>> df[df.major == 8].pipe(rf.sort_tags, descending=True).head()  # doctest: +SKIP
+    >>> rf.read_tags("python", dates=True, match=r"^3\\.1[23]\\.")  # doctest: +SKIP
+    >>> rf.read_tags(["python", "pypy"], dates=True, on_error="skip")  # doctest: +SKIP
     """
-    ref = parse_reference(image)
-    want = None
-    if platform is not None and dates:
-        from regframe.client.manifests import parse_platform
+    from regframe.frame import many
 
-        want = parse_platform(platform)  # bad input fails before any network traffic
-    transport = Transport(session, timeout=timeout, max_workers=max_workers)
+    options = many.Options.validated(
+        dates=dates,
+        match=match,
+        platform=platform,
+        auth=auth,
+        insecure=insecure,
+        max_workers=max_workers,
+        cache=cache,
+        timeout=timeout,
+        max_age=max_age,
+        history=history,
+    )
+    many.check_on_error(on_error)
+    many.check_executor(executor, session)
+    if isinstance(images, str):
+        ref = parse_reference(images)
+        if executor is not None:
+            return many.submit_one(images, options, executor)
+        transport = Transport(session, timeout=timeout, max_workers=max_workers)
+        return read_one(ref, transport, options, progress=progress)
+    return many.read_many(
+        images,
+        options,
+        on_error=on_error,
+        executor=executor,
+        progress=progress,
+        session=session,
+    )
+
+
+def read_one(
+    ref: Reference,
+    transport: Transport,
+    options: Options,
+    *,
+    progress: bool | None = None,
+) -> pd.DataFrame:
+    """Read one repository through ``transport`` (closed afterwards) with validated ``options``."""
+    dates = options.dates
+    want = options.want
+    if options.max_age is not None:
+        stored = _from_store(ref, options)
+        if stored is not None:
+            transport.close()
+            return stored
     listing = None
     try:
         if dates:
-            from regframe.client.fastpaths import fetch_listing
+            from regframe.client.tag_apis import fetch_listing
 
             # Docker Hub and Quay describe 100 tags per request in their own APIs;
             # None (not applicable, private, API down) falls back to the registry.
@@ -129,39 +240,101 @@ def read_tags(
             # only names the repository and needs no ping (nor credentials).
             client = RegistryClient.offline(ref, transport)
         else:
-            client = RegistryClient.open(ref, transport, auth=auth, insecure=insecure)
+            client = RegistryClient.open(
+                ref, transport, auth=options.auth, insecure=options.insecure
+            )
     except BaseException:
         transport.close()
         raise
     try:
-        tags = listing.tags if listing is not None else client.list_tags()
+        if listing is not None:
+            tags, prefetched = listing.tags, listing.rows
+        else:
+            found = client.list_tags()
+            tags, prefetched = found.tags, {}
+            if dates:
+                from regframe.client.tag_apis import gcr_rows
+
+                prefetched = gcr_rows(found.gcr_manifests, platform=want)
         df = parse_tags(pd.Series(tags, dtype="string"))
         df = sort_tags(df).reset_index(drop=True)
+        if options.match is not None:
+            # Before any manifest request: the filter decides what is worth asking about.
+            df = options.match.apply(df)
         if dates:
-            from regframe.client.fastpaths import gcr_rows
             from regframe.frame.resolve import add_metadata
 
-            if listing is not None:
-                prefetched = listing.rows
-            else:
-                prefetched = gcr_rows(client.gcr_manifests, platform=want)
             df = add_metadata(
                 df,
                 client,
-                platform=platform,
-                cache=cache,
+                platform=options.platform,
+                cache=options.cache,
                 progress=progress,
-                max_workers=max_workers,
+                max_workers=options.max_workers,
                 prefetched=prefetched or None,
             )
     finally:
         client.close()
+    fetched_at = pd.Timestamp.now(tz="UTC")
     df.attrs.update(
         registry=ref.domain,
         repository=ref.repository,
         reference=str(ref),
-        fetched_at=pd.Timestamp.now(tz="UTC"),
+        fetched_at=fetched_at,
     )
+    if dates:
+        record_frame(
+            df,
+            registry=ref.domain,
+            repository=ref.repository,
+            platform=options.platform,
+            history=options.history,
+            seen=fetched_at,
+            # A filtered read saw only some tags: the others are not gone.
+            complete=options.match is None,
+        )
+    return df
+
+
+def _from_store(ref: Reference, options: Options) -> pd.DataFrame | None:
+    """The frame as recorded less than ``max_age`` ago, filtered as asked, or ``None``."""
+    assert options.max_age is not None
+    stored = frame_from_store(
+        registry=ref.domain,
+        repository=ref.repository,
+        platform=options.platform,
+        history=options.history,
+        max_age=options.max_age,
+    )
+    if stored is None:
+        return None
+    snapshot = stored.attrs["history_snapshot"]
+    out = stored if options.dates else stored.loc[:, TAG_COLUMNS].copy()
+    if options.match is not None:
+        out = options.match.apply(out)
+    out = out.reset_index(drop=True)
+    out.attrs = {
+        "registry": ref.domain,
+        "repository": ref.repository,
+        "reference": str(ref),
+        "fetched_at": snapshot,
+    }
+    return out
+
+
+def empty_tags_frame(*, dates: bool = False) -> pd.DataFrame:
+    """A tags frame with every column and no rows (what a repository without tags gives).
+
+    Examples
+    --------
+    >>> list(empty_tags_frame(dates=True).columns[-3:])
+    ['size', 'resolves_to', 'error']
+    """
+    df = parse_tags(pd.Series([], dtype="string"))
+    if dates:
+        from regframe.frame.resolve import assemble_metadata
+
+        df = assemble_metadata(df, [])
     return df
 
 
@@ -176,10 +349,14 @@ def _iso_utc(s: pd.Series) -> pd.Series:
     return out
 
 
+def _ordered_columns(df: pd.DataFrame) -> list[Any]:
+    """``image`` (several images) first, then the documented columns, then the frame's others."""
+    known = [c for c in ["image", *TAG_COLUMNS, *DATE_COLUMNS, *LABEL_COLUMNS] if c in df.columns]
+    return known + [c for c in df.columns if c not in known]
+
+
 def _csv_frame(df: pd.DataFrame) -> pd.DataFrame:
-    known = [c for c in TAG_COLUMNS + DATE_COLUMNS if c in df.columns]
-    rest = [c for c in df.columns if c not in known]
-    out = df.loc[:, known + rest].copy()
+    out = df.loc[:, _ordered_columns(df)].copy()
     for col in out.columns:
         series = out[col]
         if pd.api.types.is_datetime64_any_dtype(series):
@@ -192,6 +369,9 @@ def _csv_frame(df: pd.DataFrame) -> pd.DataFrame:
 def _flatten(value: Any) -> Any:
     if isinstance(value, list | tuple | set | frozenset):
         return ",".join(str(v) for v in value)
+    if isinstance(value, Mapping):
+        # labels: one cell, stable across runs (sorted keys) and as short as JSON gets
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return value
 
 
@@ -206,10 +386,11 @@ def to_csv(
     Columns come in the documented order (``tag, release, major, minor, patch,
     prerelease, variant, scheme, is_prerelease, prefix, build, digest,
     media_type, platforms, created, created_source, size, resolves_to,
-    error``), then any others in
-    the frame's order.  Timestamps are written as ``2024-08-08T10:34:56Z``
+    error``), then any others in the frame's order; a several-images frame
+    starts with ``image``.  Timestamps are written as ``2024-08-08T10:34:56Z``
     (with a fraction only when there is one); list values are comma-joined;
-    missing values are empty.  The index is not written unless ``index=True``.
+    ``labels`` (a dict per row) is compact JSON with sorted keys; missing
+    values are empty.  The index is not written unless ``index=True``.
 
     Parameters
     ----------
@@ -239,3 +420,64 @@ def to_csv(
         Path(path_or_buf).parent.mkdir(parents=True, exist_ok=True)
     return out.to_csv(path_or_buf, **kwargs)
 
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_json_value(v) for v in value]
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and value != value:  # NaN
+        return None
+    item = getattr(value, "item", None)  # numpy scalars
+    return item() if callable(item) else value
+
+
+def to_json(
+    df: pd.DataFrame,
+    path_or_buf: str | os.PathLike[str] | io.TextIOBase | None = None,
+    /,
+) -> str | None:
+    """Write a tags or releases frame as a JSON array of records.
+
+    Columns come in the same order as :func:`to_csv`; timestamps are ISO-8601 UTC
+    text (``"2024-08-08T10:34:56Z"``), missing values are ``null``, list values
+    (``platforms``) stay arrays.
+
+    Parameters
+    ----------
+    df
+        A frame from :func:`read_tags`, :func:`releases` or a filtered slice.
+    path_or_buf
+        File path or text buffer; ``None`` returns the JSON as a string.
+
+    Returns
+    -------
+    str or None
+        The JSON text when ``path_or_buf`` is ``None``.
+
+    Examples
+    --------
+    >>> import regframe as rf
+    >>> from regframe.frame.read import to_json
+    >>> print(to_json(rf.parse_tags(["1.2"]).loc[:, ["tag", "patch", "variant"]]))
+    [{"tag": "1.2", "patch": null, "variant": null}]
+    """
+    frame = df.loc[:, _ordered_columns(df)]
+    columns: dict[str, list[Any]] = {}
+    for col in frame.columns:
+        series = frame[col]
+        if pd.api.types.is_datetime64_any_dtype(series):
+            series = _iso_utc(series)
+        columns[str(col)] = [_json_value(v) for v in series.astype(object)]
+    records = [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+    text = json.dumps(records, ensure_ascii=False, allow_nan=False)
+    if path_or_buf is None:
+        return text
+    if isinstance(path_or_buf, str | os.PathLike):
+        target = Path(path_or_buf)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text + "\n", encoding="utf-8")
+    else:
+        path_or_buf.write(text + "\n")
+    return None

@@ -1,20 +1,22 @@
 """``dates=True``: resolve every tag to its manifest chain and read build dates, concurrently.
 
-The work is organised in phases so the thread pool stays full and each unique
-digest is fetched once however many tags share it (DESIGN §6):
+:class:`Resolver` organises the work in phases so the thread pool stays full and each unique
+digest is fetched once however many tags share it:
 
-1. *tags* — one request per tag: ``GET`` the manifest by tag (its body is the
-   first link of the chain, and its sha256 is the digest) or, when the tag's
-   previous digest is known and its facts are cached, a ``HEAD`` that only
-   confirms the digest.  On Docker Hub always ``HEAD`` (a ``GET`` counts
-   against the pull limit) and fetch the body by digest.
-2. *children* — for each unique index, the chosen platform's manifest.
+1. *tags* — one request per tag: ``GET`` the manifest by tag (its body is the first link of
+   the chain, and its sha256 is the digest) or, when the tag's previous digest is known and
+   its facts are cached, a ``HEAD`` that only confirms the digest.  On Docker Hub always
+   ``HEAD`` (a ``GET`` counts against the pull limit) and fetch the body by digest.
+2. *top manifests* — for each unique digest, its manifest; for an index, the chosen
+   platform's image manifest.
 3. *configs* — for each unique image manifest, its config blob.
 
 Everything addressed by digest is verified and kept in the
-:class:`~regframe.client.cache.DigestCache`; the facts derived for a digest and
-platform are cached too, so a warm run costs one ``HEAD`` per tag and nothing
-else.  A failure fills that tag's ``error`` and never loses the frame.
+:class:`~regframe.client.cache.DigestCache`; the facts derived for a digest and platform are
+cached too, so a warm run costs one ``HEAD`` per tag and nothing else.  A failure fills that
+tag's ``error`` and never loses the frame.  Tags a registry's own tag API already described
+(:mod:`regframe.client.tag_apis`) arrive as ``prefetched`` :class:`TagMetadata` and are not
+requested again.
 """
 
 from __future__ import annotations
@@ -24,55 +26,58 @@ import os
 import sys
 import threading
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+import numpy as np
 import pandas as pd
 
-from regframe.cadence import RELEASE_SCHEMES
 from regframe.client.cache import DigestCache, facts_key
+from regframe.client.digests import (
+    compute_digest,
+    is_digest,
+    validate_digest,
+    verify_digest,
+    verify_manifest_digest,
+)
 from regframe.client.manifests import (
     ACCEPT_MANIFESTS,
+    DOCKER_SCHEMA1_SIGNED,
     MAX_CONFIG_BYTES,
     MAX_MANIFEST_BYTES,
     ImageManifest,
     Index,
     Schema1,
-    compute_digest,
     created_from,
     image_size,
-    index_platforms,
-    is_digest,
     parse_config,
     parse_manifest,
-    parse_platform,
-    schema1_payload,
-    select_child,
-    validate_digest,
-    verify_digest,
 )
+from regframe.client.platforms import index_platforms, parse_platform, select_child
 from regframe.client.registry import RegistryClient
+from regframe.client.tag_metadata import CREATED_SOURCES, TagMetadata
 from regframe.client.transport import ResponseTooLarge
 from regframe.errors import (
     AuthenticationError,
-    ManifestError,
     NotFoundError,
     RateLimitError,
     RegframeError,
 )
 from regframe.parsing.reference import validate_tag
+from regframe.parsing.timestamps import rfc3339_ns
+from regframe.parsing.versions import RELEASE_SCHEMES
 
-__all__ = ["MetadataWarning", "add_metadata", "resolve_aliases"]
+__all__ = ["MetadataWarning", "Resolver", "add_metadata", "assemble_metadata", "resolve_aliases"]
 
-log = logging.getLogger("regframe")
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-CREATED_SOURCES = ["config", "annotation", "label", "hub", "quay", "gcr"]
 # A bar for a handful of requests is noise; 64 is about a second of work.
 PROGRESS_THRESHOLD = 64
+_NAT = np.iinfo(np.int64).min
 
 
 class MetadataWarning(UserWarning):
@@ -80,39 +85,9 @@ class MetadataWarning(UserWarning):
 
 
 @dataclass
-class Facts:
-    """What a top-level manifest digest says about the image for one platform."""
+class _TagLookup:
+    """Phase 1's answer for one tag: its digest (or why there is none)."""
 
-    media_type: str | None = None
-    platforms: str | None = None
-    created: pd.Timestamp | None = None
-    created_source: str | None = None
-    size: int | None = None
-    error: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "media_type": self.media_type,
-            "platforms": self.platforms,
-            "created_ns": None if self.created is None else int(self.created.value),
-            "created_source": self.created_source,
-            "size": self.size,
-        }
-
-    @classmethod
-    def from_json(cls, doc: dict[str, Any]) -> Facts:
-        ns = doc.get("created_ns")
-        return cls(
-            media_type=doc.get("media_type"),
-            platforms=doc.get("platforms"),
-            created=pd.Timestamp(int(ns), tz="UTC") if isinstance(ns, int) else None,
-            created_source=doc.get("created_source"),
-            size=doc.get("size") if isinstance(doc.get("size"), int) else None,
-        )
-
-
-@dataclass
-class _TagResult:
     digest: str | None = None
     media_type: str | None = None
     error: str | None = None
@@ -120,29 +95,14 @@ class _TagResult:
 
 
 @dataclass
-class _Chain:
-    """A top-level digest in progress through the phases."""
+class _DigestWalk:
+    """One top-level manifest digest followed down to its image's config."""
 
     digest: str
-    facts: Facts = field(default_factory=Facts)
+    facts: TagMetadata = field(default_factory=TagMetadata)
     manifest: ImageManifest | None = None
     index_annotations: dict[str, str] = field(default_factory=dict)
     done: bool = False
-
-
-def _verify_manifest(body: bytes, digest: str) -> None:
-    """Check a manifest against its digest, allowing for signed schema 1.
-
-    Registries compute a libtrust-signed schema 1 manifest's digest over the
-    document without its ``signatures`` block, so the raw bytes never match.
-    """
-    try:
-        verify_digest(body, digest)
-    except ManifestError:
-        payload = schema1_payload(body)
-        if payload is body:
-            raise
-        verify_digest(payload, digest)
 
 
 def _describe(exc: BaseException) -> str:
@@ -194,91 +154,115 @@ class _Runner:
             self.bar.close()
 
 
-def add_metadata(
-    df: pd.DataFrame,
-    client: RegistryClient,
-    *,
-    platform: str | None = "linux/amd64",
-    cache: bool | str | os.PathLike[str] = True,
-    progress: bool | None = None,
-    max_workers: int = 16,
-    prefetched: dict[str, dict[str, Any]] | None = None,
-) -> pd.DataFrame:
-    """Add the ``dates=True`` columns to a tags frame (see DESIGN §2).
+class Resolver:
+    """Resolves tags of one repository to :class:`TagMetadata` through their manifest chains.
+
+    One instance serves one :func:`add_metadata` call: it holds the bodies fetched so far
+    (so a manifest shared by many tags is read once), the per-tag lookups and the per-digest
+    walks.  Its job methods run on a thread pool and never raise for a registry's answer:
+    a failure lands in that tag's or digest's ``error``.
 
     Parameters
     ----------
-    df
-        A frame with a ``tag`` column (from :func:`regframe.parse_tags`).
     client
-        An open :class:`~regframe.client.registry.RegistryClient` for the repository.
-    platform, cache, progress, max_workers
-        As in :func:`regframe.read_tags`.
-    prefetched
-        Per-tag facts already known from a registry fast path; those tags are
-        not requested again.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``df`` with ``digest, media_type, platforms, created, created_source,
-        size, resolves_to, error`` appended.
+        An open client for the repository.
+    platform
+        The platform to describe, e.g. ``"linux/amd64"``; ``None`` for an index's first image.
+    store
+        The digest cache (possibly disabled).
 
     Examples
     --------
-    >>> import regframe as rf
-    >>> df = rf.read_tags("localhost:5000/app", dates=True)  # doctest: +SKIP
-    >>> df[["tag", "created", "resolves_to"]]  # doctest: +SKIP
+    >>> from regframe.client.cache import DigestCache
+    >>> store = DigestCache.from_option(False)
+    >>> resolver = Resolver(client, platform="linux/arm64", store=store)  # doctest: +SKIP
+    >>> resolver.resolve(["1.0", "latest"], max_workers=8, progress=False)  # doctest: +SKIP
+    >>> resolver.metadata_for("latest").created_ns  # doctest: +SKIP
     """
-    want = parse_platform(platform)
-    plat_key = str(want) if want is not None else None
-    store = DigestCache.from_option(cache)
-    tags = [str(t) for t in df["tag"].tolist()]
-    prefetched = prefetched or {}
-    todo = [t for t in tags if t not in prefetched]
-    hints_key = f"tags|{client.base_url}|{client.reference.repository}"
-    hints: dict[str, str] = {}
-    if store.enabled:
-        loaded = store.facts_get(hints_key) or {}
-        hints = {k: v for k, v in loaded.items() if isinstance(v, str) and is_digest(v)}
-    prefer_head = client.reference.is_docker_hub
 
-    bodies: dict[str, bytes] = {}
-    # The Content-Type each manifest came with: parse_manifest checks it against mediaType.
-    content_types: dict[str, str] = {}
-    bodies_lock = threading.Lock()
-    results: dict[str, _TagResult] = {}
-    chains: dict[str, _Chain] = {}
+    def __init__(self, client: RegistryClient, *, platform: str | None, store: DigestCache) -> None:
+        self.client = client
+        self.store = store
+        self.want = parse_platform(platform)
+        self.platform_key = str(self.want) if self.want is not None else None
+        self.prefer_head = client.reference.is_docker_hub
+        self.lookups: dict[str, _TagLookup] = {}
+        self.walks: dict[str, _DigestWalk] = {}
+        self._hints_key = f"tags|{client.base_url}|{client.reference.repository}"
+        self._hints: dict[str, str] = {}
+        if store.enabled:
+            loaded = store.facts_get(self._hints_key) or {}
+            self._hints = {k: v for k, v in loaded.items() if isinstance(v, str) and is_digest(v)}
+        self._bodies: dict[str, bytes] = {}
+        # The Content-Type each manifest came with: parse_manifest checks it against mediaType.
+        self._content_types: dict[str, str] = {}
+        self._lock = threading.Lock()
+        # A warm run asks about each digest once per tag sharing it: read each facts file
+        # once (a miss is remembered too; writes happen after the run).
+        self._facts_seen: dict[str, TagMetadata | None] = {}
 
-    # A warm run asks about each digest once per tag sharing it: read each
-    # facts file once (a miss is remembered too; writes happen after the run).
-    facts_seen: dict[str, Facts | None] = {}
+    # -- the phases --------------------------------------------------------
 
-    def cached_facts(digest: str) -> Facts | None:
-        if digest not in facts_seen:
-            doc = store.facts_get(facts_key(digest, plat_key))
-            facts_seen[digest] = Facts.from_json(doc) if doc is not None else None
-        return facts_seen[digest]
+    def resolve(self, tags: Sequence[str], *, max_workers: int, progress: bool | None) -> None:
+        """Run the three phases for *tags* on a pool of *max_workers* threads."""
+        runner = _Runner(max_workers, _want_progress(progress, len(tags)), total=len(tags))
+        pending: list[_DigestWalk] = []
+        try:
+            runner.run(tags, self.lookup_tag)
+            # Which digests still need work?  (Cached facts finish a walk at once.)
+            for tag in tags:
+                digest = self.lookups[tag].digest
+                if digest is None or digest in self.walks:
+                    continue
+                walk = _DigestWalk(digest)
+                known = self.cached_facts(digest)
+                if known is not None:
+                    walk.facts, walk.done = known, True
+                self.walks[digest] = walk
+            pending = [w for w in self.walks.values() if not w.done]
+            runner.grow(len(pending))
+            runner.run(pending, self.read_top_manifest)
+            needs_config = [w for w in pending if not w.done]
+            runner.grow(len(needs_config))
+            runner.run(needs_config, self.read_config)
+        finally:
+            runner.close()
+        for walk in pending:
+            if walk.facts.error is None:
+                self.store.facts_put(
+                    facts_key(walk.digest, self.platform_key), walk.facts.to_json()
+                )
+        if self.store.enabled:
+            fresh = {t: r.digest for t, r in self.lookups.items() if r.digest is not None}
+            if fresh:
+                self.store.facts_put(self._hints_key, {**self._hints, **fresh})
 
-    def remember(digest: str, body: bytes, content_type: str = "") -> None:
-        with bodies_lock:
-            bodies[digest] = body
-            if content_type:
-                content_types[digest] = content_type
-        store.put(digest, body)
+    def metadata_for(self, tag: str) -> TagMetadata:
+        """The resolved facts of *tag* (after :meth:`resolve`)."""
+        lookup = self.lookups[tag]
+        if lookup.digest is None:
+            return TagMetadata(media_type=lookup.media_type, error=lookup.error)
+        facts = self.walks[lookup.digest].facts
+        return replace(
+            facts, digest=lookup.digest, media_type=facts.media_type or lookup.media_type
+        )
 
-    def resolve_tag(tag: str) -> None:
-        res = _TagResult()
-        results[tag] = res
+    def lookup_tag(self, tag: str) -> None:
+        """Phase 1: find *tag*'s digest, with a ``HEAD`` when that is enough."""
+        res = _TagLookup()
+        self.lookups[tag] = res
         try:
             validate_tag(tag)
         except RegframeError as exc:
             res.error = f"invalid tag name: {exc}"
             return
+        client = self.client
         url = f"{client.repo_url}/manifests/{quote(tag, safe='')}"
         try:
-            hint = hints.get(tag)
-            use_head = prefer_head or (hint is not None and cached_facts(hint) is not None)
+            hint = self._hints.get(tag)
+            use_head = self.prefer_head or (
+                hint is not None and self.cached_facts(hint) is not None
+            )
             if use_head:
                 reply = client.request("HEAD", url, accept=ACCEPT_MANIFESTS)
                 if reply.status == 405 or (
@@ -297,160 +281,167 @@ def add_metadata(
             header = reply.headers.get("Docker-Content-Digest", "").strip()
             if header:
                 validate_digest(header, what="Docker-Content-Digest")
-                _verify_manifest(reply.body, header)
+                verify_manifest_digest(reply.body, header)
                 digest = header
             else:
                 digest = compute_digest(reply.body)
             res.digest = digest
             res.media_type = reply.content_type or None
-            remember(digest, reply.body, reply.content_type)
+            self._remember(digest, reply.body, reply.content_type)
         except RegframeError as exc:
             res.error = _describe(exc)
             res.exc = exc
 
-    def fetch_manifest(digest: str) -> bytes:
-        with bodies_lock:
-            body = bodies.get(digest)
-        if body is None:
-            body = store.get(digest)
-        if body is None:
-            url = f"{client.repo_url}/manifests/{validate_digest(digest)}"
-            reply = client.request("GET", url, accept=ACCEPT_MANIFESTS, limit=MAX_MANIFEST_BYTES)
-            client.raise_for_status(reply, f"manifest {digest[:19]}")
-            _verify_manifest(reply.body, digest)
-            remember(digest, reply.body, reply.content_type)
-            body = reply.body
-        return body
-
-    def fetch_config(digest: str) -> bytes:
-        body = store.get(digest)
-        if body is None:
-            url = f"{client.repo_url}/blobs/{validate_digest(digest)}"
-            reply = client.request("GET", url, limit=MAX_CONFIG_BYTES)
-            client.raise_for_status(reply, f"config blob {digest[:19]}")
-            verify_digest(reply.body, digest)
-            store.put(digest, reply.body)
-            body = reply.body
-        return body
-
-    def start_chain(chain: _Chain) -> None:
-        """Phase-1 follow-up: parse the top manifest; decide what comes next."""
+    def read_top_manifest(self, walk: _DigestWalk) -> None:
+        """Phase 2: parse the top manifest (and for an index, the chosen image manifest)."""
+        f = walk.facts
         try:
-            body = fetch_manifest(chain.digest)
-            doc = parse_manifest(
-                body, digest=chain.digest, content_type=content_types.get(chain.digest)
-            )
-            f = chain.facts
+            doc = self._parse(walk.digest)
             if isinstance(doc, Index):
                 f.media_type = doc.media_type
                 f.platforms = index_platforms(doc) or None
-                child = select_child(doc, want)
+                child = select_child(doc, self.want)
                 if child is None:
                     f.error = (
-                        f"no image for platform {plat_key or 'any'} (has: {f.platforms or 'none'})"
+                        f"no image for platform {self.platform_key or 'any'} "
+                        f"(has: {f.platforms or 'none'})"
                     )
-                    chain.done = True
+                    walk.done = True
                     return
-                chain.index_annotations = dict(doc.annotations)
-                child_body = fetch_manifest(child.digest)
-                child_doc = parse_manifest(
-                    child_body, digest=child.digest, content_type=content_types.get(child.digest)
-                )
+                walk.index_annotations = dict(doc.annotations)
+                child_doc = self._parse(child.digest)
                 if not isinstance(child_doc, ImageManifest):
                     f.error = "index entry is not an image manifest"
-                    chain.done = True
+                    walk.done = True
                     return
-                chain.manifest = child_doc
+                walk.manifest = child_doc
             elif isinstance(doc, ImageManifest):
                 f.media_type = doc.media_type
-                chain.manifest = doc
+                walk.manifest = doc
             elif isinstance(doc, Schema1):
-                f.media_type = "application/vnd.docker.distribution.manifest.v1+prettyjws"
+                f.media_type = DOCKER_SCHEMA1_SIGNED
                 f.platforms = (
                     f"{doc.os}/{doc.architecture}" if doc.os and doc.architecture else None
                 )
-                f.created = doc.created_at
-                f.created_source = "config" if f.created is not None else None
-                chain.done = True
+                f.created_ns = rfc3339_ns(doc.created)
+                f.created_source = "config" if f.created_ns is not None else None
+                walk.done = True
         except RegframeError as exc:
-            chain.facts.error = _describe(exc)
-            chain.done = True
+            f.error = _describe(exc)
+            walk.done = True
 
-    def finish_chain(chain: _Chain) -> None:
-        m = chain.manifest
+    def read_config(self, walk: _DigestWalk) -> None:
+        """Phase 3: read the image config for platform, size and build time."""
+        m = walk.manifest
         assert m is not None
-        f = chain.facts
+        f = walk.facts
         try:
-            config = parse_config(fetch_config(m.config.digest), digest=m.config.digest)
+            config = parse_config(self._fetch_config(m.config.digest), digest=m.config.digest)
             if f.platforms is None and config.os and config.architecture:
                 f.platforms = "/".join(
                     p for p in (config.os, config.architecture, config.variant) if p
                 )
             f.size = image_size(m)
-            f.created, f.created_source = created_from(
-                config, dict(m.annotations), chain.index_annotations
+            f.created_ns, f.created_source = created_from(
+                config, dict(m.annotations), walk.index_annotations
             )
         except RegframeError as exc:
             f.error = _describe(exc)
-        chain.done = True
+        walk.done = True
 
-    show = _want_progress(progress, len(todo))
-    runner = _Runner(max_workers, show, total=len(todo))
-    try:
-        runner.run(todo, resolve_tag)
-        # Which digests still need work?  (Cached facts make a chain done at once.)
-        for tag in todo:
-            res = results[tag]
-            if res.digest is None or res.digest in chains:
-                continue
-            chain = _Chain(res.digest)
-            known = cached_facts(res.digest)
-            if known is not None:
-                chain.facts, chain.done = known, True
-            chains[res.digest] = chain
-        pending = [c for c in chains.values() if not c.done]
-        runner.grow(len(pending))
-        runner.run(pending, start_chain)
-        needs_config = [c for c in pending if not c.done]
-        runner.grow(len(needs_config))
-        runner.run(needs_config, finish_chain)
-    finally:
-        runner.close()
+    # -- fetching, each digest once ---------------------------------------
 
-    for chain in pending:
-        if chain.facts.error is None:
-            store.facts_put(facts_key(chain.digest, plat_key), chain.facts.to_json())
+    def cached_facts(self, digest: str) -> TagMetadata | None:
+        """The cached facts of *digest* for this platform, read at most once per run."""
+        if digest not in self._facts_seen:
+            doc = self.store.facts_get(facts_key(digest, self.platform_key))
+            self._facts_seen[digest] = TagMetadata.from_json(doc) if doc is not None else None
+        return self._facts_seen[digest]
 
-    rows: list[dict[str, Any]] = []
-    for tag in tags:
-        if tag in prefetched:
-            rows.append(dict(prefetched[tag]))
-            continue
-        res = results[tag]
-        row: dict[str, Any] = {
-            "digest": res.digest,
-            "media_type": res.media_type,
-            "error": res.error,
-        }
-        if res.digest is not None:
-            f = chains[res.digest].facts
-            row.update(
-                media_type=f.media_type or res.media_type,
-                platforms=f.platforms,
-                created=f.created,
-                created_source=f.created_source,
-                size=f.size,
-                error=f.error,
-            )
-        rows.append(row)
+    def _remember(self, digest: str, body: bytes, content_type: str = "") -> None:
+        with self._lock:
+            self._bodies[digest] = body
+            if content_type:
+                self._content_types[digest] = content_type
+        self.store.put(digest, body)
 
-    if store.enabled:
-        fresh = {t: r.digest for t, r in results.items() if r.digest is not None}
-        if fresh:
-            store.facts_put(hints_key, {**hints, **fresh})
+    def _parse(self, digest: str) -> Index | ImageManifest | Schema1:
+        body = self._fetch_manifest(digest)
+        return parse_manifest(body, digest=digest, content_type=self._content_types.get(digest))
 
-    out = _assemble(df, rows)
-    _raise_if_all_failed(out, results)
+    def _fetch_manifest(self, digest: str) -> bytes:
+        with self._lock:
+            body = self._bodies.get(digest)
+        if body is None:
+            body = self.store.get(digest)
+        if body is None:
+            client = self.client
+            url = f"{client.repo_url}/manifests/{validate_digest(digest)}"
+            reply = client.request("GET", url, accept=ACCEPT_MANIFESTS, limit=MAX_MANIFEST_BYTES)
+            client.raise_for_status(reply, f"manifest {digest[:19]}")
+            verify_manifest_digest(reply.body, digest)
+            self._remember(digest, reply.body, reply.content_type)
+            body = reply.body
+        return body
+
+    def _fetch_config(self, digest: str) -> bytes:
+        body = self.store.get(digest)
+        if body is None:
+            client = self.client
+            url = f"{client.repo_url}/blobs/{validate_digest(digest)}"
+            reply = client.request("GET", url, limit=MAX_CONFIG_BYTES)
+            client.raise_for_status(reply, f"config blob {digest[:19]}")
+            verify_digest(reply.body, digest)
+            self.store.put(digest, reply.body)
+            body = reply.body
+        return body
+
+
+def add_metadata(
+    df: pd.DataFrame,
+    client: RegistryClient,
+    *,
+    platform: str | None = "linux/amd64",
+    cache: bool | str | os.PathLike[str] = True,
+    progress: bool | None = None,
+    max_workers: int = 16,
+    prefetched: dict[str, TagMetadata] | None = None,
+) -> pd.DataFrame:
+    """Add the ``dates=True`` columns to a tags frame.
+
+    Parameters
+    ----------
+    df
+        A frame with a ``tag`` column (from :func:`regframe.parse_tags`).
+    client
+        An open :class:`~regframe.client.registry.RegistryClient` for the repository.
+    platform, cache, progress, max_workers
+        As in :func:`regframe.read_tags`.
+    prefetched
+        Per-tag facts already known from a registry's own tag API; those tags are not
+        requested again.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``df`` with ``digest, media_type, platforms, created, created_source,
+        size, resolves_to, error`` appended.
+
+    Examples
+    --------
+    >>> import regframe as rf
+    >>> df = rf.read_tags("localhost:5000/app", dates=True)  # doctest: +SKIP
+    >>> df[["tag", "created", "resolves_to"]]  # doctest: +SKIP
+    """
+    resolver = Resolver(client, platform=platform, store=DigestCache.from_option(cache))
+    tags = [str(t) for t in df["tag"].tolist()]
+    prefetched = prefetched or {}
+    resolver.resolve(
+        [t for t in tags if t not in prefetched], max_workers=max_workers, progress=progress
+    )
+    rows = [prefetched[t] if t in prefetched else resolver.metadata_for(t) for t in tags]
+    out = assemble_metadata(df, rows)
+    _raise_if_all_failed(out, resolver.lookups)
     failed = int(out["error"].notna().sum())
     if failed:
         warnings.warn(
@@ -461,33 +452,54 @@ def add_metadata(
     return out
 
 
-def _assemble(df: pd.DataFrame, rows: list[dict[str, Any]]) -> pd.DataFrame:
-    meta = pd.DataFrame(
-        rows,
-        index=df.index,
-        columns=[
-            "digest",
-            "media_type",
-            "platforms",
-            "created",
-            "created_source",
-            "size",
-            "error",
-        ],
-    )
+def assemble_metadata(df: pd.DataFrame, rows: Sequence[TagMetadata]) -> pd.DataFrame:
+    """Append the ``dates=True`` columns, typed and in order, from one record per row of *df*.
+
+    Parameters
+    ----------
+    df
+        A tags frame (``tag`` and the version columns).
+    rows
+        One :class:`TagMetadata` per row of ``df``, in row order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``df`` with ``digest, media_type, platforms, created, created_source,
+        size, resolves_to, error``.
+
+    Examples
+    --------
+    >>> import regframe as rf
+    >>> df = rf.parse_tags(["1.0", "latest"])
+    >>> same = TagMetadata(digest="sha256:" + "a" * 64, created_ns=1_723_113_296 * 10**9,
+    ...                    created_source="config")
+    >>> out = assemble_metadata(df, [same, same])
+    >>> out["created"].iloc[1], out["resolves_to"].iloc[1]
+    (Timestamp('2024-08-08 10:34:56+0000', tz='UTC'), '1.0')
+    """
+
+    def strings(values: list[str | None]) -> pd.Series:
+        return pd.Series(values, index=df.index, dtype="string")
+
+    ns = np.array([_NAT if r.created_ns is None else r.created_ns for r in rows], dtype=np.int64)
+    created = pd.DatetimeIndex(ns.view("datetime64[ns]")).tz_localize("UTC")
     out = df.copy()
-    out["digest"] = meta["digest"].astype("string")
-    out["media_type"] = meta["media_type"].astype("string")
-    out["platforms"] = meta["platforms"].astype("string")
-    out["created"] = pd.to_datetime(meta["created"], utc=True).astype("datetime64[ns, UTC]")
-    out["created_source"] = pd.Categorical(meta["created_source"], categories=CREATED_SOURCES)
-    out["size"] = pd.array(meta["size"].tolist(), dtype="Int64")
+    out["digest"] = strings([r.digest for r in rows])
+    out["media_type"] = strings([r.media_type for r in rows])
+    out["platforms"] = strings([r.platforms for r in rows])
+    out["created"] = pd.Series(created, index=df.index)
+    out["created_source"] = pd.Series(
+        pd.Categorical([r.created_source for r in rows], categories=list(CREATED_SOURCES)),
+        index=df.index,
+    )
+    out["size"] = pd.Series(pd.array([r.size for r in rows], dtype="Int64"), index=df.index)
     out["resolves_to"] = resolve_aliases(out)
-    out["error"] = meta["error"].astype("string")
+    out["error"] = strings([r.error for r in rows])
     return out
 
 
-def _raise_if_all_failed(out: pd.DataFrame, results: dict[str, _TagResult]) -> None:
+def _raise_if_all_failed(out: pd.DataFrame, results: dict[str, _TagLookup]) -> None:
     """When no tag at all could be resolved for an account-level reason, raise that reason.
 
     A frame in which every row says "rate limited" or "not authorized" hides

@@ -102,6 +102,7 @@ __all__ = [
     "DIGEST_TAG_RE",
     "PRERELEASE_RANKS",
     "PRERELEASE_WORDS",
+    "RELEASE_SCHEMES",
     "SCHEMES",
     "TAG_RE",
     "parse_tags",
@@ -111,6 +112,8 @@ __all__ = [
 
 #: Categories of the ``scheme`` column, in this order.
 SCHEMES: Final[tuple[str, ...]] = ("semver", "multipart", "calver", "named", "digest", "other")
+#: Schemes whose tags name a version (``named``/``digest``/``other`` never do).
+RELEASE_SCHEMES: Final[tuple[str, ...]] = ("semver", "multipart", "calver")
 
 #: Columns returned by :func:`parse_tags`, in this order.
 COLUMNS: Final[tuple[str, ...]] = (

@@ -29,7 +29,22 @@ _missing = [n for n in ("jwt", "cryptography", "bcrypt") if importlib.util.find_
 if _missing:
     raise SandboxExtraMissingError(f"{EXTRA_HINT} (missing: {', '.join(_missing)})")
 
-from regframe.testing.push import Pusher  # noqa: E402
-from regframe.testing.sandbox import Sandbox  # noqa: E402
+from regframe.testing.fault_proxy import FaultProxy  # noqa: E402
+from regframe.testing.latency_proxy import LatencyProxy  # noqa: E402
+from regframe.testing.pusher import Pusher  # noqa: E402
+from regframe.testing.recording import RecordedRequest  # noqa: E402
+from regframe.testing.sandbox import Sandbox, SandboxError, SandboxUnavailable  # noqa: E402
+from regframe.testing.token import TokenServer  # noqa: E402
 
-__all__ = ["EXTRA_HINT", "Pusher", "Sandbox", "SandboxExtraMissingError"]
+__all__ = [
+    "EXTRA_HINT",
+    "FaultProxy",
+    "LatencyProxy",
+    "Pusher",
+    "RecordedRequest",
+    "Sandbox",
+    "SandboxError",
+    "SandboxExtraMissingError",
+    "SandboxUnavailable",
+    "TokenServer",
+]

@@ -18,20 +18,24 @@ The histories are generated from a fixed seed, so every run is identical.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import random
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from regframe.testing.push import Pusher
+from regframe.testing.pusher import Pusher
 
 __all__ = [
     "ELASTIC_REPO",
     "PYTHON_REPO",
-    "Push",
+    "PlannedPush",
     "elastic_history",
     "python_history",
     "seed",
 ]
+
+logger = logging.getLogger(__name__)
 
 ELASTIC_REPO = "elastic/elasticsearch"
 PYTHON_REPO = "library/python"
@@ -39,8 +43,12 @@ _UTC = dt.timezone.utc
 
 
 @dataclass
-class Push:
-    """One image push: the tags it gets, its build time and platforms."""
+class PlannedPush:
+    """One step of a demo history: the tags an image gets, its build time and platforms.
+
+    A plan, not an upload: :func:`seed` turns each into a :class:`~regframe.testing.pusher.Pusher`
+    call.
+    """
 
     tags: list[str]
     created: dt.datetime
@@ -54,7 +62,7 @@ def _days(rng: random.Random, low: int, high: int) -> dt.timedelta:
     )
 
 
-def elastic_history(seed: int = 5) -> list[Push]:
+def elastic_history(seed: int = 5) -> list[PlannedPush]:
     """An elasticsearch-like release history (about 330 pushes, 2016–2024).
 
     Examples
@@ -66,7 +74,7 @@ def elastic_history(seed: int = 5) -> list[Push]:
     rng = random.Random(seed)
     minors = {5: 7, 6: 9, 7: 18, 8: 16}
     start = dt.datetime(2016, 3, 1, 10, 0, tzinfo=_UTC)
-    pushes: list[Push] = []
+    pushes: list[PlannedPush] = []
     t = start
     hex_chars = "0123456789abcdef"
     for major, n_minor in minors.items():
@@ -75,7 +83,7 @@ def elastic_history(seed: int = 5) -> list[Push]:
         for word, count in (("alpha", 3), ("beta", 2), ("rc", 2)):
             for i in range(1, count + 1):
                 t += _days(rng, 9, 24)
-                pushes.append(Push([f"{major}.0.0-{word}{i}"], t, multi))
+                pushes.append(PlannedPush([f"{major}.0.0-{word}{i}"], t, multi))
         for minor in range(n_minor):
             t += _days(rng, 35, 70) if minor else _days(rng, 10, 20)
             n_patch = rng.randint(2, 7) if major < 8 else rng.randint(1, 4)
@@ -84,24 +92,26 @@ def elastic_history(seed: int = 5) -> list[Push]:
                 if patch:
                     pt += _days(rng, 8, 30)
                 version = f"{major}.{minor}.{patch}"
-                pushes.append(Push([version], pt, multi))
+                pushes.append(PlannedPush([version], pt, multi))
                 if major >= 7 and rng.random() < 0.35:
                     build = "".join(rng.choice(hex_chars) for _ in range(8))
                     if not any(c.isdigit() for c in build):
                         build = "1" + build[1:]
                     if not any(c in "abcdef" for c in build):
                         build = build[:-1] + "e"
-                    pushes.append(Push([f"{version}-{build}"], pt - dt.timedelta(days=2), multi))
+                    built = pt - dt.timedelta(days=2)
+                    pushes.append(PlannedPush([f"{version}-{build}"], built, multi))
         # Older majors keep getting patches while the next one is out.
         if major in (6, 7):
             last_minor = n_minor - 1
             for extra in range(1, 4):
                 version = f"{major}.{last_minor}.{10 + extra}"
-                pushes.append(Push([version], t + _days(rng, 60 * extra, 60 * extra + 20), multi))
+                when = t + _days(rng, 60 * extra, 60 * extra + 20)
+                pushes.append(PlannedPush([version], when, multi))
     return pushes
 
 
-def python_history(seed: int = 3) -> list[Push]:
+def python_history(seed: int = 3) -> list[PlannedPush]:
     """A python-like history with variants, floating tags, multi-arch images and rebuilds.
 
     Examples
@@ -122,14 +132,14 @@ def python_history(seed: int = 3) -> list[Push]:
     now = dt.datetime(2024, 11, 20, 6, 0, tzinfo=_UTC)
     variants = ["", "slim", "bookworm", "slim-bookworm", "alpine3.20"]
     platforms = ("linux/amd64", "linux/arm64/v8", "linux/arm/v7")
-    pushes: list[Push] = []
+    pushes: list[PlannedPush] = []
     newest_minor = max(lines)
     for minor, (first, n_patch) in lines.items():
         # Release candidates before each line's .0.
         for rc in (1, 2):
             when = first - dt.timedelta(days=30 * (3 - rc))
             pushes.append(
-                Push([f"3.{minor}.0rc{rc}", f"3.{minor}.0rc{rc}-slim"], when, platforms[:2])
+                PlannedPush([f"3.{minor}.0rc{rc}", f"3.{minor}.0rc{rc}-slim"], when, platforms[:2])
             )
         t = first
         for patch in range(n_patch):
@@ -155,15 +165,13 @@ def python_history(seed: int = 3) -> list[Push]:
                             tags.append(variant)
                 # arm/v7 only for the default variant keeps the demo's push count modest.
                 plats = platforms if not variant else platforms[:2]
-                pushes.append(Push(tags, built + dt.timedelta(minutes=len(variant)), plats))
+                pushes.append(PlannedPush(tags, built + dt.timedelta(minutes=len(variant)), plats))
     return pushes
 
 
-def seed(pusher: Pusher, repo: str, pushes: list[Push], *, workers: int = 8) -> int:
+def seed(pusher: Pusher, repo: str, pushes: list[PlannedPush], *, workers: int = 8) -> int:
     """Push a history into a sandbox registry; returns the number of tags written."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    def one(p: Push) -> None:
+    def one(p: PlannedPush) -> None:
         created = p.created.strftime("%Y-%m-%dT%H:%M:%SZ")
         labels = {"org.opencontainers.image.version": p.tags[0], **p.labels}
         if len(p.platforms) > 1:
@@ -181,9 +189,9 @@ def seed(pusher: Pusher, repo: str, pushes: list[Push], *, workers: int = 8) -> 
     return len({t for p in pushes for t in p.tags})
 
 
-def _batches(pushes: list[Push]) -> Iterator[list[Push]]:
+def _batches(pushes: list[PlannedPush]) -> Iterator[list[PlannedPush]]:
     """Consecutive groups in which no tag repeats, so parallel pushes cannot reorder a re-tag."""
-    batch: list[Push] = []
+    batch: list[PlannedPush] = []
     seen: set[str] = set()
     for p in sorted(pushes, key=lambda p: p.created):
         if seen.intersection(p.tags):

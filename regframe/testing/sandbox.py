@@ -13,19 +13,19 @@ storage directory, optionally behind
   that serves the storage root;
 * ``tls=True`` — https with a throw-away CA (``Sandbox.ca_path``).
 
-Everything binds loopback addresses only and lives as long as the
-:class:`Sandbox` context.  Images are pushed without docker by
-:class:`regframe.testing.push.Pusher` (``Sandbox.pusher``).
+Everything binds loopback addresses only and lives as long as the :class:`Sandbox` context.
+Images are pushed without docker by :class:`regframe.testing.pusher.Pusher`
+(``Sandbox.pusher``); TLS material comes from :mod:`regframe.testing.certs`, the CDN from
+:mod:`regframe.testing.cdn`.
 """
 
 from __future__ import annotations
 
 import atexit
 import base64
-import datetime as dt
 import importlib
-import ipaddress
 import json
+import logging
 import os
 import secrets
 import shutil
@@ -42,31 +42,24 @@ from types import TracebackType
 from typing import Any, Literal
 
 import requests
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from regframe.errors import RegframeError
-from regframe.testing.push import Child, Pusher
-from regframe.testing.token import (
-    RecordedRequest,
-    RecordingHTTPServer,
-    SigningMaterial,
-    TokenServer,
-    _QuietHandler,
-)
+from regframe.testing.cdn import CDN_HOST, CDNServer
+from regframe.testing.certs import write_tls_files
+from regframe.testing.pusher import Child, Pusher
+from regframe.testing.token import TOKEN_HOST, SigningMaterial, TokenServer
 
 __all__ = [
     "INSTALL_HINT",
-    "CDNServer",
-    "RecordedRequest",
+    "REGISTRY_HOST",
     "Sandbox",
     "SandboxError",
     "SandboxUnavailable",
-    "TokenServer",
+    "bcrypt_hash",
     "find_registry_binary",
 ]
+
+logger = logging.getLogger(__name__)
 
 Auth = Literal["none", "htpasswd", "token"]
 
@@ -77,8 +70,6 @@ INSTALL_HINT = (
 )
 
 REGISTRY_HOST = "127.0.0.1"
-TOKEN_HOST = "127.0.0.2"
-CDN_HOST = "127.0.0.3"
 SERVICE = "regframe-sandbox-registry"
 ISSUER = "regframe-sandbox-token-issuer"
 #: Lifetime of the push tokens the pusher mints for itself.
@@ -98,8 +89,8 @@ def find_registry_binary() -> str:
 
     ``$REGFRAME_REGISTRY_BIN`` wins; then ``docker-registry`` and ``registry`` on ``PATH``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> find_registry_binary()  # doctest: +SKIP
     '/usr/bin/docker-registry'
     """
@@ -126,8 +117,8 @@ def bcrypt_hash(password: str) -> str:
     Cost 4, the minimum: the registry checks it on every request and these
     are throw-away test credentials.
 
-    Example
-    -------
+    Examples
+    --------
     >>> bcrypt_hash("pw")[:4]  # doctest: +SKIP
     '$2b$'
     """
@@ -156,142 +147,6 @@ def _free_port(host: str) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
-
-
-def _write_tls(directory: Path) -> tuple[Path, Path, Path]:
-    """A throw-away CA and a server certificate for 127.0.0.1; returns (ca, cert, key) paths."""
-    now = dt.datetime.now(dt.timezone.utc)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "regframe sandbox test CA")])
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=2))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                crl_sign=True, encipher_only=False, decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(
-            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, REGISTRY_HOST)]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address(REGISTRY_HOST)), x509.DNSName("localhost")]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    ca_path = directory / "ca.pem"
-    cert_path = directory / "server.pem"
-    key_path = directory / "server.key"
-    ca_path.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return ca_path, cert_path, key_path
-
-
-class _CDNHandler(_QuietHandler):
-    server: _CDNHTTPServer
-
-    def do_GET(self) -> None:
-        path, _ = self.record()
-        root = self.server.root
-        target = (root / path.lstrip("/")).resolve()
-        if root not in target.parents or not target.is_file():
-            self.send_body(404, b"not found", "text/plain")
-            return
-        self.send_body(200, target.read_bytes(), "application/octet-stream")
-
-    do_HEAD = do_GET
-
-
-class _CDNHTTPServer(RecordingHTTPServer):
-    root: Path
-
-
-class CDNServer:
-    """Static server for the registry's storage root, standing in for a blob CDN (loopback only).
-
-    The registry's ``redirect`` middleware sends blob GETs to
-    ``http://127.0.0.3:PORT/docker/registry/v2/blobs/sha256/XX/HEX/data`` — the
-    path of the blob under the filesystem driver's root — so serving that root
-    returns the real bytes.  Every request is recorded (:attr:`requests`) so a
-    test can prove no ``Authorization`` header followed the redirect.
-
-    Example
-    -------
-    >>> cdn = CDNServer(Path("/tmp"))  # doctest: +SKIP
-    >>> cdn.start(); cdn.base_url  # doctest: +SKIP
-    'http://127.0.0.3:41234/'
-    """
-
-    def __init__(self, root: Path, host: str = CDN_HOST) -> None:
-        self.root = root.resolve()
-        self.host = host
-        self._server: _CDNHTTPServer | None = None
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """Requests seen so far (the live list)."""
-        return [] if self._server is None else self._server.requests
-
-    @property
-    def port(self) -> int:
-        """Listening port (after :meth:`start`)."""
-        if self._server is None:
-            raise SandboxError("CDN server is not running")
-        return self._server.port
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.3:PORT/``, the middleware's ``baseurl``."""
-        return f"http://{self.host}:{self.port}/"
-
-    def start(self) -> None:
-        """Bind a free port and serve in a daemon thread."""
-        server = _CDNHTTPServer(self.host, _CDNHandler)
-        server.root = self.root
-        server.start_background("regframe-sandbox-cdn")
-        self._server = server
-
-    def stop(self) -> None:
-        """Stop serving (idempotent)."""
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
 
 
 class Sandbox:
@@ -323,8 +178,8 @@ class Sandbox:
     ----------
     host, url, ca_path, users, token_server, cdn, pusher
 
-    Example
-    -------
+    Examples
+    --------
     >>> sb = Sandbox(auth="token", private=["private/"], users={"alice": "pw"})
     >>> with sb:  # doctest: +SKIP
     ...     sb.pusher.push_multiarch("demo/app", ["1.0", "latest"], created="2024-01-01T00:00:00Z")
@@ -388,8 +243,8 @@ class Sandbox:
     def ref(self, repo: str) -> str:
         """Image reference for ``repo`` on this registry.
 
-        Example
-        -------
+        Examples
+        --------
         >>> sb.ref("demo/app")  # doctest: +SKIP
         '127.0.0.1:40123/demo/app'
         """
@@ -426,7 +281,7 @@ class Sandbox:
 
     @property
     def pusher(self) -> Pusher:
-        """A :class:`~regframe.testing.push.Pusher` with push rights on every repository."""
+        """A :class:`~regframe.testing.pusher.Pusher` with push rights on every repository."""
         if self._pusher is None:
             raise SandboxError("sandbox is not started")
         return self._pusher
@@ -441,8 +296,8 @@ class Sandbox:
     def mint_token(self, repo: str, actions: Sequence[str] = ("pull",), lifetime: int = 300) -> str:
         """Sign a registry token directly (no token server request; ``auth="token"`` only).
 
-        Example
-        -------
+        Examples
+        --------
         >>> tok = sb.mint_token("private/app")  # doctest: +SKIP
         """
         if self._signing is None:
@@ -546,7 +401,8 @@ class Sandbox:
         assert self._dir is not None
         self.storage_root.mkdir()
         if self.tls:
-            self._ca_path, self._cert_path, self._key_path = _write_tls(self._dir)
+            tls = write_tls_files(self._dir, REGISTRY_HOST)
+            self._ca_path, self._cert_path, self._key_path = tls.ca, tls.cert, tls.key
         if self.auth == "htpasswd":
             # The pusher gets its own secret account so tests' users stay untouched.
             self._admin = ("regframe-sandbox-pusher", secrets.token_urlsafe(18))

@@ -1,15 +1,14 @@
-"""A Docker-style token server for the loopback sandbox registry (test/demo infrastructure).
+"""A Docker-style token server on loopback that signs tokens the sandbox registry accepts.
 
-This module is part of :mod:`regframe.testing.sandbox`: it plays the role of
-``auth.docker.io`` / ``docker-auth.elastic.co`` in front of a local CNCF
-distribution registry so that tests, ``regframe demo`` and the benchmark can
-exercise the real Bearer token dance without the network.  It only ever binds
-loopback addresses and is not meant to protect anything.
+It plays ``auth.docker.io`` / ``docker-auth.elastic.co`` in front of the local CNCF
+distribution registry (on another loopback address, 127.0.0.2, so the realm is on another
+host) so that tests, ``regframe demo`` and the benchmark exercise the real Bearer token dance
+without the network.  It is not meant to protect anything.
 
-The server issues ES256 JWTs in the format distribution's ``auth.token``
-backend verifies: the signing key's self-signed certificate goes into the
-registry's ``rootcertbundle`` and into the JWT ``x5c`` header; the claims are
-``iss, sub, aud, exp, nbf, iat, jti, access``.
+The server issues ES256 JWTs in the format distribution's ``auth.token`` backend verifies: the
+signing key's self-signed certificate goes into the registry's ``rootcertbundle`` and into the
+JWT ``x5c`` header; the claims are ``iss, sub, aud, exp, nbf, iat, jti, access``.  Requests
+are recorded (:mod:`regframe.testing.recording`) so tests can check what a client asked for.
 """
 
 from __future__ import annotations
@@ -19,118 +18,59 @@ import binascii
 import datetime as dt
 import hmac
 import json
+import logging
 import secrets
-import sys
-import threading
 import time
-import urllib.parse
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
 import jwt
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+
+from regframe.testing.certs import CertifiedKey, issue_certificate
+from regframe.testing.recording import QuietHandler, RecordingService
 
 __all__ = [
-    "RecordedRequest",
-    "RecordingHTTPServer",
+    "DEFAULT_TOKEN_LIFETIME",
+    "TOKEN_HOST",
     "SigningMaterial",
     "TokenServer",
     "is_private",
     "parse_scope",
 ]
 
+logger = logging.getLogger(__name__)
+
 TokenField = Literal["token", "access_token", "both"]
 Fault = Literal["garbage", "500", "oversized", "html"]
 
+#: The token server's loopback address: another host than the registry's 127.0.0.1.
+TOKEN_HOST = "127.0.0.2"
 #: Registries assume 60 s when a token answer carries no ``expires_in``.
 DEFAULT_TOKEN_LIFETIME = 60
 
 
-class RecordedRequest(NamedTuple):
-    """One request seen by a sandbox helper server (token server or CDN).
-
-    Attributes
-    ----------
-    path
-        URL path without the query, e.g. ``/token``.
-    query
-        Query parameters; a repeated key (``scope=a&scope=b``) is joined with a
-        space, the OAuth2 spelling of several scopes.
-    headers
-        Request headers exactly as the client named them.
-    """
-
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-
-    def header(self, name: str) -> str | None:
-        """Case-insensitive header lookup.
-
-        Example
-        -------
-        >>> RecordedRequest("/t", {}, {"authorization": "Basic x"}).header("Authorization")
-        'Basic x'
-        """
-        wanted = name.lower()
-        for key, value in self.headers.items():
-            if key.lower() == wanted:
-                return value
-        return None
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
 @dataclass(frozen=True)
-class SigningMaterial:
-    """An EC P-256 key and the self-signed certificate the registry trusts.
+class SigningMaterial(CertifiedKey):
+    """The token signer: an EC P-256 key and the self-signed certificate the registry trusts.
 
-    Example
-    -------
+    Examples
+    --------
     >>> m = SigningMaterial.generate()
     >>> m.cert_pem.startswith(b"-----BEGIN CERTIFICATE-----")
     True
     """
 
-    key: ec.EllipticCurvePrivateKey
-    cert: x509.Certificate
-
     @classmethod
     def generate(cls, common_name: str = "regframe sandbox token signer") -> SigningMaterial:
         """Create a fresh key and a one-day self-signed certificate for it."""
-        key = ec.generate_private_key(ec.SECP256R1())
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-        now = _utcnow()
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256())
-        )
-        return cls(key=key, cert=cert)
-
-    @property
-    def cert_pem(self) -> bytes:
-        """The certificate in PEM, for the registry's ``rootcertbundle``."""
-        return self.cert.public_bytes(serialization.Encoding.PEM)
+        made = issue_certificate(common_name, ca=True)
+        return cls(key=made.key, cert=made.cert)
 
     @property
     def x5c(self) -> list[str]:
         """The JWT ``x5c`` header value: base64 (not url-safe) DER of the certificate."""
-        der = self.cert.public_bytes(serialization.Encoding.DER)
-        return [base64.b64encode(der).decode("ascii")]
+        return [base64.b64encode(self.cert_der).decode("ascii")]
 
     def mint(
         self,
@@ -162,8 +102,8 @@ class SigningMaterial:
         str
             The compact JWS.
 
-        Example
-        -------
+        Examples
+        --------
         >>> m = SigningMaterial.generate()
         >>> tok = m.mint(issuer="i", audience="svc", access=[])
         >>> tok.count(".")
@@ -189,8 +129,8 @@ class SigningMaterial:
 def parse_scope(scope: str) -> tuple[str, str, list[str]] | None:
     """Split ``type:name:actions`` (the name may itself hold colons).
 
-    Example
-    -------
+    Examples
+    --------
     >>> parse_scope("repository:library/python:pull,push")
     ('repository', 'library/python', ['pull', 'push'])
     >>> parse_scope("nonsense") is None
@@ -206,87 +146,20 @@ def parse_scope(scope: str) -> tuple[str, str, list[str]] | None:
 def is_private(name: str, private: Collection[str]) -> bool:
     """Whether ``name`` is listed in ``private`` exactly or under a prefix ending in ``/``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> is_private("private/x", ["private/"]), is_private("public/x", ["private/", "a"])
     (True, False)
     """
     return any(name == p or (p.endswith("/") and name.startswith(p)) for p in private)
 
 
-class RecordingHTTPServer(ThreadingHTTPServer):
-    """A threaded loopback HTTP server that runs in a daemon thread and records requests."""
-
-    daemon_threads = True
-    # Many short-lived keep-alive connections from thread pools: avoid refused SYNs.
-    request_queue_size = 128
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that resets its connection (the fault tests do it on
-        # purpose) is not worth a traceback on stderr.
-        exc = sys.exc_info()[1]
-        if isinstance(exc, ConnectionError | TimeoutError):
-            return
-        super().handle_error(request, client_address)
-
-    def __init__(self, host: str, handler: type[BaseHTTPRequestHandler]) -> None:
-        super().__init__((host, 0), handler)
-        self.requests: list[RecordedRequest] = []
-        self._thread: threading.Thread | None = None
-
-    @property
-    def port(self) -> int:
-        """The TCP port the kernel picked."""
-        return int(self.server_address[1])
-
-    def start_background(self, name: str) -> None:
-        """Serve in a daemon thread until :meth:`stop`."""
-        self._thread = threading.Thread(target=self.serve_forever, name=name, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop serving and close the socket (idempotent)."""
-        if self._thread is not None:
-            self.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self.server_close()
-
-
-class _QuietHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: RecordingHTTPServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        # Test output stays readable; the recorded requests are the log.
-        return
-
-    def record(self) -> tuple[str, dict[str, str]]:
-        split = urllib.parse.urlsplit(self.path)
-        query: dict[str, str] = {}
-        for key, value in urllib.parse.parse_qsl(split.query, keep_blank_values=True):
-            query[key] = f"{query[key]} {value}" if key in query else value
-        headers = {k: v for k, v in self.headers.items()}
-        self.server.requests.append(RecordedRequest(split.path, query, headers))
-        return split.path, query
-
-    def send_body(self, status: int, body: bytes, content_type: str, **extra: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for key, value in extra.items():
-            self.send_header(key.replace("_", "-"), value)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-
-class _TokenHandler(_QuietHandler):
-    server: _TokenHTTPServer
+class _TokenHandler(QuietHandler):
 
     def do_GET(self) -> None:
         path, query = self.record()
         owner = self.server.owner
+        assert isinstance(owner, TokenServer)
         if path != "/token":
             self.send_body(404, b'{"details":"not found"}', "application/json")
             return
@@ -341,11 +214,7 @@ class _TokenHandler(_QuietHandler):
         return user
 
 
-class _TokenHTTPServer(RecordingHTTPServer):
-    owner: TokenServer
-
-
-class TokenServer:
+class TokenServer(RecordingService):
     """Docker Hub-like token endpoint for the sandbox registry (loopback only).
 
     Access policy: anonymous callers get ``pull`` on public repositories;
@@ -372,14 +241,17 @@ class TokenServer:
     requests
         Every request seen, as :class:`RecordedRequest`; ``requests.clear()`` resets.
 
-    Example
-    -------
+    Examples
+    --------
     >>> ts = TokenServer(SigningMaterial.generate(), service="svc", issuer="iss")
     >>> ts.start()
     >>> ts.realm.startswith("http://127.0.0.2:")
     True
     >>> ts.stop()
     """
+
+    handler = _TokenHandler
+    thread_name = "regframe-sandbox-token"
 
     def __init__(
         self,
@@ -389,57 +261,29 @@ class TokenServer:
         *,
         users: Mapping[str, str] | None = None,
         private: Collection[str] = (),
-        host: str = "127.0.0.2",
+        host: str = TOKEN_HOST,
     ) -> None:
         self.signing = signing
         self.service = service
         self.issuer = issuer
         self.users: dict[str, str] = dict(users or {})
         self.private: tuple[str, ...] = tuple(private)
-        self.host = host
+        super().__init__(host)
         self.field: TokenField = "token"
         self.expires_in: int | None = 300
         self.issued_at = True
         self.fault: Fault | None = None
-        self._server: _TokenHTTPServer | None = None
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """Requests recorded so far (the live list: ``clear()`` it between checks)."""
-        if self._server is None:
-            return []
-        return self._server.requests
-
-    @property
-    def port(self) -> int:
-        """The port the server listens on (after :meth:`start`)."""
-        if self._server is None:
-            raise RuntimeError("token server is not running")
-        return self._server.port
 
     @property
     def realm(self) -> str:
         """The URL to put in the registry's ``auth.token.realm``."""
         return f"http://{self.host}:{self.port}/token"
 
-    def start(self) -> None:
-        """Bind a free port on :attr:`host` and serve in a daemon thread."""
-        server = _TokenHTTPServer(self.host, _TokenHandler)
-        server.owner = self
-        server.start_background("regframe-sandbox-token")
-        self._server = server
-
-    def stop(self) -> None:
-        """Stop serving (idempotent)."""
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
     def grant(self, scopes: str, user: str) -> list[dict[str, Any]]:
         """The ``access`` claim for the space-separated ``scopes`` asked by ``user``.
 
-        Example
-        -------
+        Examples
+        --------
         >>> ts = TokenServer(SigningMaterial.generate(), "svc", "iss", private=["p/"])
         >>> ts.grant("repository:p/x:pull repository:o/x:pull,push", "")
         [{'type': 'repository', 'name': 'o/x', 'actions': ['pull']}]

@@ -1,309 +1,36 @@
-"""Loopback network proxies that make a local registry behave like a distant, flaky one.
+"""An HTTP/1.1 proxy that injects per-request faults (resets, stalls, 503, 429, truncation).
 
-Test and benchmark infrastructure only.  Loopback has no kernel latency
-shaping (``tc netem`` is missing on these machines), so latency and faults are
-injected in user space:
-
-* :class:`LatencyProxy` forwards TCP and delays every chunk by ``delay / 2`` in
-  each direction, so one request/response round trip costs about ``delay``
-  while throughput and concurrency are preserved.
-* :class:`FaultProxy` speaks just enough HTTP/1.1 to inject per-request faults:
-  connection resets, stalls, bursts of 503, 429 with ``Retry-After`` and
-  truncated bodies, drawn from a seeded RNG so that counts are reproducible.
-
-Both run an asyncio event loop in a background daemon thread and refuse to
-listen on or connect to anything outside 127.0.0.0/8 and ``::1``.
+:class:`FaultProxy` sits in front of a loopback registry and, for each request, draws from a
+seeded RNG whether to reset the connection, stall, answer 503 or 429 (with ``Retry-After``) or
+cut the body short, so fault counts are reproducible.  Everything else is relayed verbatim.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import email.utils
-import ipaddress
 import json
+import logging
 import random
 import re
-import socket
-import struct
 import threading
 import time
-from collections.abc import Coroutine
 from http import HTTPStatus
-from types import TracebackType
 from typing import Any, Literal
 
-__all__ = ["FaultProxy", "LatencyProxy"]
+from regframe.testing.loop_server import (
+    CHUNK,
+    HEAD_LIMIT,
+    LoopServer,
+    close_quietly,
+    reset_connection,
+)
 
-_CHUNK = 65536
-# Bounds the bytes a slow reader can make a pipe hold (64 KiB chunks); the
-# bandwidth-delay product of a loopback link at 50 ms fits comfortably.
-_QUEUE_CHUNKS = 1024
-_HEAD_LIMIT = 1 << 20
+__all__ = ["FaultProxy"]
+
+logger = logging.getLogger(__name__)
+
 _FAULT_KINDS = ("reset", "stall", "error503", "rate429", "truncate")
-
-
-def _require_loopback(host: str, what: str) -> None:
-    """Raise ``ValueError`` unless *host* is a loopback literal or ``localhost``.
-
-    Names other than ``localhost`` are refused rather than resolved, so no DNS
-    lookup can ever route test traffic off the machine.
-    """
-    if host == "localhost":
-        return
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        raise ValueError(f"{what} {host!r} is not a loopback IP address") from None
-    if not address.is_loopback:
-        raise ValueError(f"{what} {host!r} is outside 127.0.0.0/8 and ::1 (loopback only)")
-
-
-def _rst(writer: asyncio.StreamWriter) -> None:
-    """Close *writer*'s socket with an RST instead of a FIN (SO_LINGER 0)."""
-    sock = writer.get_extra_info("socket")
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    writer.transport.abort()
-
-
-def _close(writer: asyncio.StreamWriter | None) -> None:
-    if writer is not None:
-        with contextlib.suppress(Exception):
-            writer.close()
-
-
-class _LoopServer:
-    """A TCP server on its own asyncio loop in a daemon thread; subclasses handle clients."""
-
-    def __init__(self, upstream: tuple[str, int], listen_host: str) -> None:
-        _require_loopback(listen_host, "listen host")
-        _require_loopback(upstream[0], "upstream host")
-        self.upstream: tuple[str, int] = (upstream[0], int(upstream[1]))
-        self._listen_host = listen_host
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self.host = listen_host
-        self.port = 0
-
-    @property
-    def address(self) -> tuple[str, int]:
-        """``(host, port)`` the proxy listens on."""
-        return (self.host, self.port)
-
-    @property
-    def netloc(self) -> str:
-        """``host:port`` as it appears in a URL or an image reference."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
-
-    @property
-    def url(self) -> str:
-        """``http://host:port`` of the proxy."""
-        return f"http://{self.netloc}"
-
-    def start(self) -> None:
-        """Start listening on a free port (idempotent)."""
-        if self._loop is not None:
-            return
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        self._thread = threading.Thread(
-            target=self._run_loop, args=(loop,), name=type(self).__name__, daemon=True
-        )
-        self._thread.start()
-        self._call(self._start_server())
-
-    def close(self) -> None:
-        """Stop listening, drop every open connection and join the thread."""
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-        with contextlib.suppress(Exception):
-            self._call(self._shutdown())
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=10)
-        self._loop = self._thread = None
-
-    def __enter__(self) -> _LoopServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def _call(self, coro: Coroutine[Any, Any, None]) -> None:
-        assert self._loop is not None
-        asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=15)
-
-    @staticmethod
-    def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_forever()
-        finally:
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
-
-    async def _start_server(self) -> None:
-        # A deep backlog so hundreds of simultaneous connects are not refused.
-        self._server = await asyncio.start_server(
-            self._track, self._listen_host, 0, backlog=1024, limit=_HEAD_LIMIT
-        )
-        self.port = int(self._server.sockets[0].getsockname()[1])
-
-    async def _shutdown(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-    async def _track(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._tasks.add(task)
-        try:
-            await self._handle(reader, writer)
-        except (ConnectionError, OSError, asyncio.IncompleteReadError):
-            pass
-        except asyncio.CancelledError:
-            # Only close() cancels these; ending quietly keeps asyncio's stream
-            # callback from logging the cancellation as an error.
-            pass
-        finally:
-            if task is not None:
-                self._tasks.discard(task)
-            _close(writer)
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        raise NotImplementedError
-
-
-class LatencyProxy(_LoopServer):
-    """TCP proxy that adds ``delay / 2`` to every chunk in each direction.
-
-    A request/response round trip through it costs about ``delay`` more than
-    direct, like a link with that RTT.  Chunks are queued with release
-    timestamps, so reading continues while earlier data waits: throughput is
-    kept and hundreds of concurrent connections do not serialise.
-
-    Parameters
-    ----------
-    upstream : tuple of (str, int)
-        Loopback ``(host, port)`` to forward to.
-    delay : float
-        Added round-trip time in seconds (``0.050`` for 50 ms).
-    handshake : bool, default False
-        Also charge one extra round trip per new connection, as a TCP
-        handshake to a distant host would.
-    listen_host : str, default "127.0.0.1"
-        Loopback address to listen on.
-
-    Examples
-    --------
-    >>> with LatencyProxy(("127.0.0.1", 5000), delay=0.05) as proxy:  # doctest: +SKIP
-    ...     requests.get(f"{proxy.url}/v2/")
-    """
-
-    def __init__(
-        self,
-        upstream: tuple[str, int],
-        *,
-        delay: float,
-        handshake: bool = False,
-        listen_host: str = "127.0.0.1",
-    ) -> None:
-        super().__init__(upstream, listen_host)
-        if delay < 0:
-            raise ValueError("delay must be >= 0")
-        self.delay = float(delay)
-        self.handshake = handshake
-        self._stats = {"connections": 0, "active": 0, "bytes_to_upstream": 0, "bytes_to_client": 0}
-
-    def __enter__(self) -> LatencyProxy:
-        self.start()
-        return self
-
-    @property
-    def stats(self) -> dict[str, int]:
-        """Counts: ``connections`` accepted, ``active`` now, bytes each way."""
-        return dict(self._stats)
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        loop = asyncio.get_running_loop()
-        accepted = loop.time()
-        try:
-            up_reader, up_writer = await asyncio.open_connection(*self.upstream, limit=_CHUNK)
-        except OSError:
-            _rst(writer)
-            return
-        self._stats["connections"] += 1
-        self._stats["active"] += 1
-        # SYN and SYN-ACK each take delay/2 before the client can send its first byte.
-        first_release = accepted + (1.5 * self.delay if self.handshake else 0.0)
-        try:
-            await asyncio.gather(
-                self._pipe(reader, up_writer, "bytes_to_upstream", first_release),
-                self._pipe(up_reader, writer, "bytes_to_client", 0.0),
-            )
-        finally:
-            self._stats["active"] -= 1
-            _close(up_writer)
-
-    async def _pipe(
-        self,
-        src: asyncio.StreamReader,
-        dst: asyncio.StreamWriter,
-        counter: str,
-        not_before: float,
-    ) -> None:
-        loop = asyncio.get_running_loop()
-        # b"" is EOF, None is a reset/error on the reading side.
-        queue: asyncio.Queue[tuple[float, bytes | None]] = asyncio.Queue(_QUEUE_CHUNKS)
-
-        async def pump() -> None:
-            data: bytes | None
-            while True:
-                try:
-                    data = await src.read(_CHUNK)
-                except (ConnectionError, OSError):
-                    data = None
-                await queue.put((max(loop.time() + self.delay / 2, not_before), data))
-                if not data:
-                    return
-
-        pumper = asyncio.ensure_future(pump())
-        try:
-            while True:
-                release, data = await queue.get()
-                wait = release - loop.time()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                if data is None:
-                    _rst(dst)
-                    return
-                if not data:
-                    with contextlib.suppress(OSError, RuntimeError):
-                        if dst.can_write_eof():
-                            dst.write_eof()
-                    return
-                dst.write(data)
-                await dst.drain()
-                self._stats[counter] += len(data)
-        except (ConnectionError, OSError):
-            _rst(dst)
-        finally:
-            pumper.cancel()
 
 
 class _Request:
@@ -366,7 +93,7 @@ def _status_response(status: int, *, head_only: bool, extra: dict[str, str]) -> 
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (b"" if head_only else body)
 
 
-class FaultProxy(_LoopServer):
+class FaultProxy(LoopServer):
     """HTTP/1.1 proxy that injects faults per request, drawn from a seeded RNG.
 
     Each request whose target matches ``paths`` draws one uniform number; the
@@ -611,7 +338,7 @@ class FaultProxy(_LoopServer):
                 head_only = request.method == "HEAD"
                 if fault == "reset" and not after:
                     self._count("reset")
-                    _rst(writer)
+                    reset_connection(writer)
                     return
                 if fault == "stall":
                     self._count("stall")
@@ -634,10 +361,10 @@ class FaultProxy(_LoopServer):
                     return
         finally:
             if upstream is not None:
-                _close(upstream[1])
+                close_quietly(upstream[1])
 
     async def _open_upstream(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        connection = await asyncio.open_connection(*self.upstream, limit=_HEAD_LIMIT)
+        connection = await asyncio.open_connection(*self.upstream, limit=HEAD_LIMIT)
         self._count("upstream_connections")
         return connection
 
@@ -658,7 +385,7 @@ class FaultProxy(_LoopServer):
                 return (upstream, *await self._read_response_head(up_reader))
             except (ConnectionError, asyncio.IncompleteReadError):
                 # An idle keep-alive connection the upstream already closed.
-                _close(up_writer)
+                close_quietly(up_writer)
                 upstream = None
                 if not reused or attempt:
                     raise
@@ -691,15 +418,15 @@ class FaultProxy(_LoopServer):
                 status, headers, head = await self._read_response_head(up_reader)
         except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
             if upstream is not None:
-                _close(upstream[1])
+                close_quietly(upstream[1])
             writer.write(_status_response(502, head_only=request.method == "HEAD", extra={}))
             await writer.drain()
             return None, False
         self._count("forwarded")
         if fault == "reset" and reset_after:
             self._count("reset")
-            _rst(up_writer)
-            _rst(writer)
+            reset_connection(up_writer)
+            reset_connection(writer)
             return None, False
 
         no_body = request.method == "HEAD" or status in (204, 304) or 100 <= status < 200
@@ -722,10 +449,10 @@ class FaultProxy(_LoopServer):
         await writer.drain()
         if cut:
             self._count("truncate")
-            _close(up_writer)
+            close_quietly(up_writer)
             return None, False
         if upstream_close or to_eof:
-            _close(up_writer)
+            close_quietly(up_writer)
             return None, not to_eof
         return upstream, True
 
@@ -735,7 +462,7 @@ class FaultProxy(_LoopServer):
     ) -> None:
         remaining = length // 2 if cut else length
         while remaining > 0:
-            data = await reader.read(min(remaining, _CHUNK))
+            data = await reader.read(min(remaining, CHUNK))
             if not data:
                 raise asyncio.IncompleteReadError(b"", remaining)
             writer.write(data)
@@ -771,7 +498,7 @@ class FaultProxy(_LoopServer):
     ) -> bool:
         """Relay a body framed by connection close; with *cut*, send half the first read."""
         while True:
-            data = await reader.read(_CHUNK)
+            data = await reader.read(CHUNK)
             if not data:
                 return False
             writer.write(data[: max(1, len(data) // 2)] if cut else data)

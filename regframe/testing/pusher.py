@@ -1,138 +1,51 @@
-"""Push images, indexes and tags to the sandbox registry without docker (test/demo infrastructure).
+"""Upload blobs, manifests and indexes to a registry over the distribution push protocol.
 
-Part of :mod:`regframe.testing.sandbox`: seeds a loopback CNCF distribution registry
-with synthetic images for tests, ``regframe demo`` and the benchmark.  It
-speaks the distribution push protocol directly (``POST /v2/NAME/blobs/uploads/``
-then ``PUT ?digest=``, then ``PUT /v2/NAME/manifests/REF``) and never goes
-through the sandbox token server, so that server's recorded requests only
-show what the client under test did.
-
-Everything it builds is deterministic: equal inputs give equal bytes and so
-equal digests.
+:class:`Pusher` seeds a loopback CNCF distribution registry for tests, ``regframe demo`` and
+the benchmark without docker: ``POST /v2/NAME/blobs/uploads/``, ``PUT ?digest=``, then
+``PUT /v2/NAME/manifests/REF``.  The documents themselves come from
+:mod:`regframe.testing.documents`.  It never goes through the sandbox token server (the sandbox
+hands it a directly minted token), so that server's recorded requests only show what the
+client under test did.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import gzip
-import hashlib
-import io
-import json
-import tarfile
+import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
 
 from regframe.errors import RegistryError
+from regframe.testing.documents import (
+    DOCKER_LIST,
+    DOCKER_MANIFEST,
+    OCI_INDEX,
+    OCI_MANIFEST,
+    AttestationDocuments,
+    ImageDocuments,
+    Media,
+    PlatformSpec,
+    attestation_documents,
+    image_documents,
+    index_document,
+    platform_json,
+    sha256_digest,
+)
 
-__all__ = [
-    "DOCKER_CONFIG",
-    "DOCKER_LAYER",
-    "DOCKER_LIST",
-    "DOCKER_MANIFEST",
-    "OCI_CONFIG",
-    "OCI_INDEX",
-    "OCI_LAYER",
-    "OCI_MANIFEST",
-    "Pusher",
-    "canonical_json",
-    "parse_platform",
-    "sha256_digest",
-]
+__all__ = ["Child", "Pusher"]
 
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
-OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
-DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
-DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
-DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
-DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
-IN_TOTO = "application/vnd.in-toto+json"
+logger = logging.getLogger(__name__)
 
 _ACCEPT = ", ".join([OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST])
 
-Media = Literal["oci", "docker"]
 T = TypeVar("T")
 #: ``(digest, platform, size)`` or ``(digest, platform, size, media_type)``.
 Child = tuple[str, Mapping[str, str], int] | tuple[str, Mapping[str, str], int, str]
-
-
-def sha256_digest(data: bytes) -> str:
-    """``sha256:<hex>`` of ``data``.
-
-    Example
-    -------
-    >>> sha256_digest(b"")[:15]
-    'sha256:e3b0c442'
-    """
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-def canonical_json(obj: Any) -> bytes:
-    """Deterministic JSON bytes (sorted keys, no spaces) so equal inputs give equal digests.
-
-    Example
-    -------
-    >>> canonical_json({"b": 1, "a": [1, 2]})
-    b'{"a":[1,2],"b":1}'
-    """
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def parse_platform(platform: str | Mapping[str, str]) -> dict[str, str]:
-    """``"linux/arm64/v8"`` → ``{"os": "linux", "architecture": "arm64", "variant": "v8"}``.
-
-    Example
-    -------
-    >>> parse_platform("linux/amd64")
-    {'os': 'linux', 'architecture': 'amd64'}
-    """
-    if not isinstance(platform, str):
-        return dict(platform)
-    parts = platform.split("/")
-    if len(parts) not in (2, 3) or not all(parts):
-        raise ValueError(f"platform must look like os/arch[/variant], got {platform!r}")
-    out = {"os": parts[0], "architecture": parts[1]}
-    if len(parts) == 3:
-        out["variant"] = parts[2]
-    return out
-
-
-def _created_text(created: str | dt.datetime | None) -> str | None:
-    if created is None or isinstance(created, str):
-        return created
-    if created.tzinfo is None:
-        created = created.replace(tzinfo=dt.timezone.utc)
-    text = created.astimezone(dt.timezone.utc).isoformat()
-    return text.replace("+00:00", "Z")
-
-
-def _default_layer(platform: Mapping[str, str]) -> bytes:
-    """A tiny gzip'd tar, identical for identical platforms (mtime 0 everywhere)."""
-    payload = "/".join(
-        platform.get(k, "") for k in ("os", "architecture", "variant")
-    ).encode() + b"\n"
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w", format=tarfile.USTAR_FORMAT) as tar:
-        info = tarfile.TarInfo("etc/regframe-sandbox")
-        info.size = len(payload)
-        info.mtime = 0
-        tar.addfile(info, io.BytesIO(payload))
-    return gzip.compress(raw.getvalue(), mtime=0)
-
-
-def _diff_id(layer: bytes) -> str:
-    if layer[:2] == b"\x1f\x8b":
-        try:
-            return sha256_digest(gzip.decompress(layer))
-        except (OSError, EOFError):
-            pass
-    return sha256_digest(layer)
 
 
 class Pusher:
@@ -150,8 +63,8 @@ class Pusher:
     workers
         Default thread-pool size for :meth:`run_parallel`.
 
-    Example
-    -------
+    Examples
+    --------
     >>> with Sandbox() as sb:  # doctest: +SKIP
     ...     sb.pusher.push_image("demo/app", ["1.0.0"], created="2024-01-02T03:04:05Z")
     """
@@ -238,8 +151,8 @@ class Pusher:
         str
             The blob digest.
 
-        Example
-        -------
+        Examples
+        --------
         >>> sb.pusher.push_blob("demo/app", b"hello")  # doctest: +SKIP
         'sha256:2cf24dba...'
         """
@@ -280,8 +193,8 @@ class Pusher:
     def push_manifest(self, repo: str, reference: str, body: bytes, media_type: str) -> str:
         """PUT a manifest (or index) under ``reference`` (a tag or its digest).
 
-        Example
-        -------
+        Examples
+        --------
         >>> sb.pusher.push_manifest("demo/app", "1.0", body, OCI_MANIFEST)  # doctest: +SKIP
         """
         digest = sha256_digest(body)
@@ -319,8 +232,8 @@ class Pusher:
     def get_manifest(self, repo: str, reference: str) -> tuple[bytes, str]:
         """Fetch a manifest's exact bytes and media type.
 
-        Example
-        -------
+        Examples
+        --------
         >>> body, media_type = sb.pusher.get_manifest("demo/app", "1.0")  # doctest: +SKIP
         """
         resp = self._request(
@@ -336,8 +249,8 @@ class Pusher:
     def tag(self, repo: str, source: str, new_tags: str | Sequence[str]) -> str:
         """Point ``new_tags`` at the manifest ``source`` (tag or digest) by re-PUTting its bytes.
 
-        Example
-        -------
+        Examples
+        --------
         >>> sb.pusher.tag("demo/app", "1.0.0", ["1.0", "1", "latest"])  # doctest: +SKIP
         """
         body, media_type = self.get_manifest(repo, source)
@@ -345,38 +258,20 @@ class Pusher:
 
     # -- images -----------------------------------------------------------------------------
 
-    @staticmethod
-    def image_config(
-        *,
-        created: str | dt.datetime | None,
-        architecture: str = "amd64",
-        os: str = "linux",
-        variant: str | None = None,
-        labels: Mapping[str, str] | None = None,
-        diff_ids: Sequence[str] = (),
-        config_extra: Mapping[str, Any] | None = None,
-    ) -> bytes:
-        """The image config JSON (``created`` omitted when None), canonical bytes.
+    def push_documents(
+        self, repo: str, tags: str | Sequence[str], doc: ImageDocuments | AttestationDocuments
+    ) -> str:
+        """Upload ``doc``'s blobs, then its manifest under ``tags`` (by digest when empty).
 
-        Example
-        -------
-        >>> Pusher.image_config(created=None, architecture="arm64")[:30]
-        b'{"architecture":"arm64","confi'
+        Examples
+        --------
+        >>> doc = image_documents(created="2024-05-01T00:00:00Z")
+        >>> sb.pusher.push_documents("demo/app", "1.0", doc) == doc.digest  # doctest: +SKIP
+        True
         """
-        config: dict[str, Any] = {
-            "architecture": architecture,
-            "os": os,
-            "config": {"Labels": dict(labels or {})},
-            "rootfs": {"type": "layers", "diff_ids": list(diff_ids)},
-        }
-        if variant:
-            config["variant"] = variant
-        text = _created_text(created)
-        if text is not None:
-            config["created"] = text
-        for key, value in (config_extra or {}).items():
-            config[key] = value
-        return canonical_json(config)
+        for blob in doc.blobs:
+            self.push_blob(repo, blob)
+        return self._put_tags(repo, tags, doc.manifest, doc.media_type)
 
     def push_image(
         self,
@@ -401,114 +296,46 @@ class Pusher:
             Repository name, e.g. ``"demo/app"``.
         tags
             Tag or tags to PUT the manifest under; empty pushes by digest only.
-        created
-            Config ``created`` (datetime → RFC 3339 UTC; str used verbatim; None omits it).
+        created, labels, annotations, layers, media, config_extra
+            As in :func:`~regframe.testing.documents.image_documents`.
         architecture, os, variant
-            The config's platform.
-        labels
-            ``config.Labels``.
-        annotations
-            Manifest annotations (OCI only; Docker v2 manifests have none).
-        layers
-            Layer blobs (gzip'd tars or any bytes); default: one tiny tar per platform.
-        media
-            ``"oci"`` or ``"docker"`` media types.
-        config_extra
-            Extra top-level config members (override the built ones).
+            The image's platform.
 
         Returns
         -------
         str
             The manifest digest.
 
-        Example
-        -------
+        Examples
+        --------
         >>> sb.pusher.push_image(  # doctest: +SKIP
         ...     "demo/app", ["1.0.0", "1.0"], created="2024-05-01T00:00:00Z")
         """
         platform = {"os": os, "architecture": architecture}
         if variant:
             platform["variant"] = variant
-        blobs = list(layers) if layers is not None else [_default_layer(platform)]
-        config = self.image_config(
+        doc = image_documents(
             created=created,
-            architecture=architecture,
-            os=os,
-            variant=variant,
+            platform=platform,
             labels=labels,
-            diff_ids=[_diff_id(b) for b in blobs],
+            annotations=annotations,
+            layers=layers,
+            media=media,
             config_extra=config_extra,
         )
-        layer_type = OCI_LAYER if media == "oci" else DOCKER_LAYER
-        config_type = OCI_CONFIG if media == "oci" else DOCKER_CONFIG
-        manifest: dict[str, Any] = {
-            "schemaVersion": 2,
-            "mediaType": OCI_MANIFEST if media == "oci" else DOCKER_MANIFEST,
-            "config": {
-                "mediaType": config_type,
-                "digest": self.push_blob(repo, config),
-                "size": len(config),
-            },
-            "layers": [
-                {"mediaType": layer_type, "digest": self.push_blob(repo, b), "size": len(b)}
-                for b in blobs
-            ],
-        }
-        if annotations and media == "oci":
-            manifest["annotations"] = dict(annotations)
-        return self._put_tags(repo, tags, canonical_json(manifest), manifest["mediaType"])
+        return self.push_documents(repo, tags, doc)
 
     def push_attestation(self, repo: str, subject: str) -> tuple[str, int]:
         """Push a BuildKit-style attestation manifest for ``subject``; returns (digest, size).
 
-        The in-toto statement and config blobs are the same for every subject
-        (so a repository uploads them once: seeding stays fast); the manifest
-        names its subject in an annotation, so each child gets its own
-        attestation digest as with BuildKit.
+        See :func:`~regframe.testing.documents.attestation_documents`.
 
-        Example
-        -------
+        Examples
+        --------
         >>> sb.pusher.push_attestation("demo/app", child_digest)  # doctest: +SKIP
         """
-        statement = canonical_json(
-            {
-                "_type": "https://in-toto.io/Statement/v0.1",
-                "predicateType": "https://spdx.dev/Document",
-                "subject": [{"name": f"pkg:docker/{repo}"}],
-                "predicate": {"spdxVersion": "SPDX-2.3", "name": "regframe-sandbox"},
-            }
-        )
-        config = canonical_json(
-            {
-                "architecture": "unknown",
-                "os": "unknown",
-                "config": {},
-                "rootfs": {"type": "layers", "diff_ids": [sha256_digest(statement)]},
-            }
-        )
-        manifest = {
-            "schemaVersion": 2,
-            "mediaType": OCI_MANIFEST,
-            "config": {
-                "mediaType": OCI_CONFIG,
-                "digest": self.push_blob(repo, config),
-                "size": len(config),
-            },
-            "layers": [
-                {
-                    "mediaType": IN_TOTO,
-                    "digest": self.push_blob(repo, statement),
-                    "size": len(statement),
-                    "annotations": {"in-toto.io/predicate-type": "https://spdx.dev/Document"},
-                }
-            ],
-            "annotations": {
-                "vnd.docker.reference.digest": subject,
-                "vnd.docker.reference.type": "attestation-manifest",
-            },
-        }
-        body = canonical_json(manifest)
-        return self.push_manifest(repo, sha256_digest(body), body, OCI_MANIFEST), len(body)
+        doc = attestation_documents(repo, subject)
+        return self.push_documents(repo, [], doc), len(doc.manifest)
 
     def push_index(
         self,
@@ -540,8 +367,8 @@ class Pusher:
         str
             The index digest.
 
-        Example
-        -------
+        Examples
+        --------
         >>> d = sb.pusher.push_image(  # doctest: +SKIP
         ...     "demo/app", [], created=None, architecture="arm64")
         >>> arm = {"os": "linux", "architecture": "arm64"}
@@ -564,27 +391,11 @@ class Pusher:
             )
         if attestations:
             for child in children:
-                att_digest, att_size = self.push_attestation(repo, child[0])
-                entries.append(
-                    {
-                        "mediaType": OCI_MANIFEST,
-                        "digest": att_digest,
-                        "size": att_size,
-                        "platform": {"architecture": "unknown", "os": "unknown"},
-                        "annotations": {
-                            "vnd.docker.reference.digest": child[0],
-                            "vnd.docker.reference.type": "attestation-manifest",
-                        },
-                    }
-                )
-        index: dict[str, Any] = {
-            "schemaVersion": 2,
-            "mediaType": OCI_INDEX if media == "oci" else DOCKER_LIST,
-            "manifests": entries,
-        }
-        if annotations and media == "oci":
-            index["annotations"] = dict(annotations)
-        return self._put_tags(repo, tags, canonical_json(index), index["mediaType"])
+                att = attestation_documents(repo, child[0])
+                self.push_documents(repo, [], att)
+                entries.append(att.index_entry())
+        body, media_type = index_document(entries, media=media, annotations=annotations)
+        return self._put_tags(repo, tags, body, media_type)
 
     def push_multiarch(
         self,
@@ -592,7 +403,7 @@ class Pusher:
         tags: str | Sequence[str],
         *,
         created: str | dt.datetime | None,
-        platforms: Sequence[str | Mapping[str, str]] = ("linux/amd64", "linux/arm64/v8"),
+        platforms: Sequence[PlatformSpec] = ("linux/amd64", "linux/arm64/v8"),
         attestations: bool = True,
         media: Media = "oci",
         labels: Mapping[str, str] | None = None,
@@ -607,28 +418,24 @@ class Pusher:
         str
             The index digest.
 
-        Example
-        -------
+        Examples
+        --------
         >>> sb.pusher.push_multiarch(  # doctest: +SKIP
         ...     "demo/app", ["2.0.0", "latest"], created="2024-06-01T00:00:00Z")
         """
         children: list[Child] = []
         for spec in platforms:
-            plat = parse_platform(spec)
-            digest = self.push_image(
-                repo,
-                [],
+            plat = platform_json(spec)
+            doc = image_documents(
                 created=created,
-                architecture=plat["architecture"],
-                os=plat["os"],
-                variant=plat.get("variant"),
+                platform=plat,
                 labels=labels,
                 annotations=annotations,
                 media=media,
                 config_extra=config_extra,
             )
-            media_type, size = self.manifests[digest]
-            children.append((digest, plat, size, media_type))
+            digest = self.push_documents(repo, [], doc)
+            children.append((digest, plat, len(doc.manifest), doc.media_type))
         return self.push_index(
             repo,
             tags,
@@ -647,8 +454,8 @@ class Pusher:
 
         The first exception is re-raised after the pool drains.
 
-        Example
-        -------
+        Examples
+        --------
         >>> sb.pusher.run_parallel(  # doctest: +SKIP
         ...     [lambda i=i: sb.pusher.push_image("r", f"1.{i}", created=None) for i in range(9)])
         """

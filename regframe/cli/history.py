@@ -1,0 +1,48 @@
+"""``regframe history IMAGE``: the recorded intervals of each tag, printed or exported."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from regframe.cli.output import add_output_options, write_requested
+
+NAME = "history"
+HELP = "show when each tag pointed at which digest (from the history store)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("image", help="image reference, e.g. python or quay.io/org/app")
+    p.add_argument(
+        "--tag", action="append", metavar="T", help="only this tag (repeat for several)"
+    )
+    p.add_argument("--since", metavar="DATE", help="only intervals still running at DATE or later")
+    p.add_argument("--platform", default="linux/amd64", help="platform the reads were made for")
+    p.add_argument("--store", metavar="PATH", help="history store file (default: user data dir)")
+    add_output_options(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from regframe.frame.history import history
+
+    hist = history(
+        args.image, tags=args.tag, since=args.since, store=args.store, platform=args.platform
+    )
+    if write_requested(hist, args, noun="intervals"):
+        return 0
+    if hist.empty:
+        print(f"{args.image}: no history recorded", file=sys.stderr)
+        return 0
+    shown = hist.loc[:, ["tag", "digest", "first_seen", "last_seen", "current", "source"]].copy()
+    shown["digest"] = shown["digest"].str.slice(0, 19)
+    for col in ("first_seen", "last_seen"):
+        shown[col] = shown[col].dt.strftime("%Y-%m-%d %H:%M:%S")
+    shown["current"] = shown["current"].map({True: "*", False: ""})
+    shown["source"] = shown["source"].astype(object)
+    shown["version"] = hist["resolves_to"].astype(object)
+    with pd.option_context("display.width", 200, "display.max_colwidth", 40):
+        print(shown.fillna("").to_string(index=False))
+    print(f"{len(hist)} intervals, {hist['tag'].nunique()} tags", file=sys.stderr)
+    return 0

@@ -1,0 +1,113 @@
+"""Options every image command shares (reference, auth, transport, cache) and reading the frame.
+
+Bad input is checked here before any network traffic and raised as
+:class:`UsageError`, which the command line turns into exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import sys
+
+import pandas as pd
+
+__all__ = ["UsageError", "add_image_options", "credentials", "read_frame"]
+
+log = logging.getLogger(__name__)
+
+
+class UsageError(Exception):
+    """The command line itself is wrong (exit status 2); the message says how."""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+    return value
+
+
+def add_image_options(p: argparse.ArgumentParser) -> None:
+    """Add the image reference and the options that shape how it is read."""
+    p.add_argument("image", help="image reference, e.g. python or ghcr.io/org/app")
+    p.add_argument("--match", metavar="REGEX", help="keep tags matching this regex")
+    p.add_argument("--insecure", action="store_true", help="allow plain http")
+    p.add_argument("--platform", default="linux/amd64", help="platform for dates")
+    p.add_argument("--username", help="registry user (password from --password-stdin)")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p.add_argument(
+        "--timeout", type=_positive_float, default=30.0, metavar="S", help="seconds per request"
+    )
+    p.add_argument(
+        "--max-workers",
+        type=_positive_int,
+        default=16,
+        metavar="N",
+        help="concurrent requests per host (default 16)",
+    )
+    p.add_argument(
+        "--no-cache", action="store_true", help="do not read or write the on-disk digest cache"
+    )
+
+
+def credentials(args: argparse.Namespace) -> tuple[str, str] | None:
+    """``(user, password)`` from ``--username`` and one line of stdin, or ``None``."""
+    if not args.username:
+        if args.password_stdin:
+            raise UsageError("--password-stdin needs --username")
+        return None
+    if not args.password_stdin:
+        raise UsageError("--username needs --password-stdin")
+    password = sys.stdin.readline().rstrip("\r\n")
+    return (args.username, password)
+
+
+def compile_match(pattern: str | None) -> re.Pattern[str] | None:
+    """The ``--match`` regular expression, compiled (bad ones are a :class:`UsageError`)."""
+    if not pattern:
+        return None
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise UsageError(f"--match: bad regular expression: {exc}") from None
+
+
+def read_frame(args: argparse.Namespace, *, dates: bool) -> pd.DataFrame:
+    """Read ``args.image`` as the options say; ``--match`` filters before manifest requests."""
+    from regframe.client.platforms import parse_platform
+    from regframe.frame.read import read_tags
+    from regframe.parsing.reference import parse_reference
+
+    # Bad input fails before any network traffic, whatever the command needs.
+    parse_reference(args.image)
+    regex = compile_match(args.match)
+    parse_platform(args.platform)
+    auth = credentials(args)
+    log.debug("reading %s (dates=%s, max_workers=%d)", args.image, dates, args.max_workers)
+    df = read_tags(
+        args.image,
+        dates=dates,
+        platform=args.platform,
+        auth=auth,
+        insecure=args.insecure,
+        timeout=args.timeout,
+        max_workers=args.max_workers,
+        cache=not args.no_cache,
+        match=regex,
+    )
+    return df

@@ -1,0 +1,44 @@
+"""``regframe tags IMAGE``: tags with parsed versions (and build dates), printed or exported."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from regframe.cli.options import add_image_options, read_frame
+from regframe.cli.output import add_output_options, write_requested
+
+NAME = "tags"
+HELP = "list tags with parsed versions"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_image_options(p)
+    p.add_argument("--dates", action="store_true", help="also read digests and build dates")
+    add_output_options(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    df = read_frame(args, dates=args.dates)
+    if write_requested(df, args, noun="tags"):
+        return 0
+    if df.empty:
+        print(f"{df.attrs.get('reference', args.image)}: no tags", file=sys.stderr)
+        return 0
+    cols = ["tag", "release", "prerelease", "variant", "scheme"]
+    if args.dates:
+        cols += ["created", "platforms", "resolves_to", "error"]
+    shown = df.loc[:, cols].copy()
+    if "created" in shown:
+        shown["created"] = shown["created"].dt.strftime("%Y-%m-%d %H:%M")
+    for col in shown.columns:
+        # A categorical column cannot take "" as a fill value (pandas refuses new
+        # categories), so blanks for missing values need plain objects.
+        if isinstance(shown[col].dtype, pd.CategoricalDtype):
+            shown[col] = shown[col].astype(object)
+    with pd.option_context("display.width", 200, "display.max_colwidth", 40):
+        print(shown.fillna("").to_string(index=False))
+    print(f"{len(df)} tags", file=sys.stderr)
+    return 0

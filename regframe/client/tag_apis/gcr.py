@@ -1,0 +1,88 @@
+"""GCR and Artifact Registry: per-tag facts from the ``manifest`` map of an ordinary tag list.
+
+Their ``tags/list`` answer carries ``{digest: {imageSizeBytes, layerId, mediaType, tag: [...],
+timeCreatedMs, timeUploadedMs}}`` beside the tags, so these rows cost no request of their own
+(:meth:`regframe.client.registry.RegistryClient.list_tags` returns the map).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from regframe.client.manifests import INDEX_MEDIA_TYPES
+from regframe.client.platforms import Platform
+from regframe.client.tag_apis.shared import media_type, metadata, positive_int, text
+from regframe.client.tag_metadata import TagMetadata
+from regframe.parsing.timestamps import epoch_ns
+
+__all__ = ["gcr_rows"]
+
+log = logging.getLogger(__name__)
+
+
+def gcr_rows(
+    manifest_map: Mapping[str, Any], *, platform: Platform | None = None
+) -> dict[str, TagMetadata]:
+    """Per-tag facts from a GCR / Artifact Registry ``tags/list`` ``manifest`` map.
+
+    ``created`` is ``timeCreatedMs`` (GCR: the build time) when it is set, else
+    ``timeUploadedMs`` (Artifact Registry always reports ``"0"`` for created, so there it
+    is the push time); ``created_source`` is ``"gcr"`` either way.  ``size`` is
+    ``imageSizeBytes`` (compressed layers), ``None`` when ``"0"``.  Entries of the wrong
+    type are skipped.
+
+    Tags on a manifest list (OCI index / Docker manifest list) get **no** row: the map
+    does not say which child belongs to which list, and a list's own times are its push
+    times, not a platform's build.  Those tags stay for the registry path, which reads the
+    chosen ``platform``'s image; so do tags missing from the map.  Rows carry no
+    ``platforms`` (the map has none).
+
+    Parameters
+    ----------
+    manifest_map
+        The ``manifest`` object of one or more ``tags/list`` pages, merged.
+    platform
+        The platform being described.  It does not change any row (single images have no
+        choice to make); it is part of the signature so every fast path is called alike.
+
+    Returns
+    -------
+    dict[str, TagMetadata]
+        ``tag → TagMetadata`` as for ``add_metadata(..., prefetched=...)``.
+
+    Examples
+    --------
+    >>> rows = gcr_rows({"sha256:" + "a" * 64: {
+    ...     "imageSizeBytes": "2803255", "mediaType": "application/vnd.oci.image.manifest.v1+json",
+    ...     "tag": ["1.0"], "timeCreatedMs": "0", "timeUploadedMs": "1723120496123"}})
+    >>> rows["1.0"].created_ns, rows["1.0"].size
+    (1723120496123000000, 2803255)
+    """
+    rows: dict[str, TagMetadata] = {}
+    if not isinstance(manifest_map, Mapping):
+        return rows
+    for digest, entry in manifest_map.items():
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("tag"), list):
+            continue
+        kind = media_type(entry.get("mediaType"))
+        if kind in INDEX_MEDIA_TYPES:
+            continue
+        created = epoch_ns(entry.get("timeCreatedMs"), "ms")
+        if created is None:
+            created = epoch_ns(entry.get("timeUploadedMs"), "ms")
+        row = metadata(
+            digest=digest,
+            media_type=kind,
+            platforms=None,
+            created_ns=created,
+            source="gcr",
+            size=positive_int(entry.get("imageSizeBytes")),
+        )
+        for tag in entry["tag"]:
+            name = text(tag)
+            if name is not None and name not in rows:
+                rows[name] = replace(row)
+    return rows

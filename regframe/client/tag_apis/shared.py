@@ -1,0 +1,157 @@
+"""What the registry tag APIs share: the listing record, bounded JSON pages, lenient readers.
+
+A fast path never raises to its caller: every problem becomes
+:class:`~regframe.errors.TagApiUnusable`, which :func:`regframe.client.tag_apis.fetch_listing`
+logs and turns into "fall back to the registry".
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from regframe.client.digests import is_digest
+from regframe.client.tag_metadata import TagMetadata
+from regframe.client.transport import Transport
+from regframe.errors import TagApiUnusable
+from regframe.parsing.reference import Reference
+
+__all__ = [
+    "MAX_PAGES",
+    "MAX_PAGE_BYTES",
+    "PAGE_SIZE",
+    "ApiListing",
+    "get_json",
+    "media_type",
+    "metadata",
+    "no_query",
+    "positive_int",
+    "split_repository",
+    "text",
+]
+
+log = logging.getLogger(__name__)
+
+#: Both APIs cap a page at 100 entries.
+PAGE_SIZE = 100
+#: A page of 100 Hub tags with a dozen images each is ~200 KiB; 8 MiB leaves
+#: ample room while still bounding a hostile or broken answer.
+MAX_PAGE_BYTES = 8 * 1024 * 1024
+#: 200,000 tags — beyond any real repository, but a stop for endless pagination.
+MAX_PAGES = 2_000
+
+_MEDIA_TYPE_RE = re.compile(r"[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*")
+
+
+@dataclass
+class ApiListing:
+    """Every tag of a repository with its ``dates=True`` facts, from one registry's tag API.
+
+    Attributes
+    ----------
+    source
+        ``"hub"`` or ``"quay"``.
+    tags
+        Tag names in the order the API listed them, without duplicates.
+    rows
+        ``tag → TagMetadata``, ready for ``add_metadata(..., prefetched=rows)``.
+    requests
+        HTTP requests the listing took (one per page of 100 tags).
+
+    Examples
+    --------
+    >>> ApiListing("hub").requests
+    0
+    """
+
+    source: str
+    tags: list[str] = field(default_factory=list)
+    rows: dict[str, TagMetadata] = field(default_factory=dict)
+    requests: int = 0
+
+    def add(self, name: str, row: TagMetadata) -> None:
+        """Record a tag unless it was listed already (pages may repeat a boundary tag)."""
+        if name not in self.rows:
+            self.tags.append(name)
+            self.rows[name] = row
+
+
+def split_repository(ref: Reference) -> tuple[str, str]:
+    """Split ``namespace/name``; both APIs address repositories as exactly that."""
+    parts = ref.repository.split("/")
+    if len(parts) != 2:
+        raise TagApiUnusable(f"repository {ref.repository!r} is not namespace/name")
+    return parts[0], parts[1]
+
+
+def get_json(url: str, transport: Transport) -> dict[str, Any]:
+    """GET one bounded page and return its JSON object; anything else is :class:`TagApiUnusable`."""
+    reply = transport.request(
+        "GET", url, headers={"Accept": "application/json"}, limit=MAX_PAGE_BYTES
+    )
+    where = no_query(url)
+    if reply.status != 200:
+        raise TagApiUnusable(f"HTTP {reply.status} from {where}")
+    try:
+        doc = json.loads(reply.body)
+    except (ValueError, RecursionError):
+        raise TagApiUnusable(f"{where} did not answer JSON") from None
+    if not isinstance(doc, dict):
+        raise TagApiUnusable(f"{where} answered a JSON {type(doc).__name__}, not an object")
+    return doc
+
+
+def no_query(url: str) -> str:
+    """The URL without userinfo and query, safe for a log line."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
+
+
+def text(value: object) -> str | None:
+    """A non-blank string as sent, else None."""
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def media_type(*candidates: object) -> str | None:
+    """The first candidate shaped like a media type (Hub's ``content_type`` is a word, "image")."""
+    for value in candidates:
+        if isinstance(value, str) and _MEDIA_TYPE_RE.fullmatch(value.strip()):
+            return value.strip()
+    return None
+
+
+def positive_int(value: object) -> int | None:
+    """Sizes arrive as ints (Hub, Quay) or digit strings (GCR); 0 means unknown."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, int) and value > 0:
+        return value
+    return None
+
+
+def metadata(
+    *,
+    digest: object,
+    media_type: str | None,
+    platforms: str | None,
+    created_ns: int | None,
+    source: str,
+    size: int | None,
+    error: str | None = None,
+) -> TagMetadata:
+    """Build one tag's record; a digest of the wrong grammar is dropped, not trusted."""
+    return TagMetadata(
+        digest=digest if isinstance(digest, str) and is_digest(digest) else None,
+        media_type=media_type,
+        platforms=platforms,
+        created_ns=created_ns,
+        created_source=source if created_ns is not None else None,
+        size=size,
+        error=error,
+    )

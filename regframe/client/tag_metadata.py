@@ -1,0 +1,101 @@
+"""One tag's ``dates=True`` facts as a typed record, shared by the bulk tag APIs and the resolver.
+
+A :class:`TagMetadata` is what the frame layer turns into one row of the ``digest,
+media_type, platforms, created, created_source, size, error`` columns.  It is filled either
+by a registry's own tag API (:mod:`regframe.client.tag_apis`) or by following the manifest
+chain (:mod:`regframe.frame.resolve`); the same record, keyed by digest and platform, is
+what the digest cache keeps between runs.  Times are integer nanoseconds since the epoch
+(UTC) so this layer needs no pandas.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+__all__ = ["CREATED_SOURCES", "TagMetadata"]
+
+log = logging.getLogger(__name__)
+
+#: Where a ``created`` value came from, in the order of the ``created_source`` categories:
+#: the image config, an OCI annotation, a config label, or a registry's own tag API.
+CREATED_SOURCES: Final = ("config", "annotation", "label", "hub", "quay", "gcr")
+
+
+def _opt_int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _opt_str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+@dataclass
+class TagMetadata:
+    """The ``dates=True`` facts of one tag (or of one manifest digest for one platform).
+
+    Attributes
+    ----------
+    digest
+        The tag's top-level manifest digest.
+    media_type
+        Media type of that manifest.
+    platforms
+        Comma-joined image platforms of an index (or the one image's platform).
+    created_ns
+        Build (or, from a registry API, push) time in nanoseconds since the epoch, UTC.
+    created_source
+        One of :data:`CREATED_SOURCES`; ``None`` exactly when ``created_ns`` is.
+    size
+        Compressed size in bytes (config plus layers).
+    error
+        Why the facts are incomplete, or ``None``.
+
+    Examples
+    --------
+    >>> TagMetadata(digest="sha256:" + "a" * 64, created_ns=1, created_source="hub").size is None
+    True
+    """
+
+    digest: str | None = None
+    media_type: str | None = None
+    platforms: str | None = None
+    created_ns: int | None = None
+    created_source: str | None = None
+    size: int | None = None
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The cacheable facts (everything but ``digest`` and ``error``) as a JSON object.
+
+        Examples
+        --------
+        >>> TagMetadata(media_type="x/y", size=3).to_json()["size"]
+        3
+        """
+        return {
+            "media_type": self.media_type,
+            "platforms": self.platforms,
+            "created_ns": self.created_ns,
+            "created_source": self.created_source,
+            "size": self.size,
+        }
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> TagMetadata:
+        """Read :meth:`to_json`'s output back; values of the wrong type become ``None``.
+
+        Examples
+        --------
+        >>> TagMetadata.from_json({"size": "3", "created_ns": 5}).size is None
+        True
+        """
+        return cls(
+            media_type=_opt_str(doc.get("media_type")),
+            platforms=_opt_str(doc.get("platforms")),
+            created_ns=_opt_int(doc.get("created_ns")),
+            created_source=_opt_str(doc.get("created_source")),
+            size=_opt_int(doc.get("size")),
+        )

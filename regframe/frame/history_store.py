@@ -1,0 +1,610 @@
+"""The tag-history store: one SQLite file of intervals "tag → digest, from first_seen to last_seen".
+
+Layout (schema version :data:`SCHEMA_VERSION`, kept in ``PRAGMA user_version``)::
+
+    series     (id, registry, repository, platform)             one per thing observed
+    intervals  (series, tag, digest, first_seen, last_seen, current, source,
+                media_type, platforms, created, created_source, size, resolves_to)
+    snapshots  (series, taken_at, tags, moved, complete)         one per recorded read
+
+Times are integer nanoseconds since the Unix epoch, UTC.  ``source`` is
+``"observed"`` (regframe saw the tag point there; ``first_seen`` is the first
+time *regframe* saw it) or ``"quay"`` (Quay's own push history:
+``first_seen``/``last_seen`` are the registry's ``start_ts``/``end_ts``).
+
+Concurrency: WAL mode (readers never block the writer), a busy timeout, and
+every write is one short ``BEGIN IMMEDIATE`` transaction that re-reads what it
+changes, so several processes recording the same repository serialise instead
+of losing or duplicating intervals.  A lock that outlasts the busy timeout is
+retried a few times and then reported as :class:`~regframe.errors.HistoryStoreError`,
+never as a bare ``sqlite3.OperationalError``.
+
+Safety: a file that is not a regframe store, is corrupt, is read-only or has a
+newer schema raises :class:`~regframe.errors.HistoryStoreError` and is left
+exactly as it was (no repair, no migration, no journal-mode change).  The
+store holds registry host names, repository names, tags and digests only —
+never credentials, tokens or URLs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from regframe.errors import HistoryStoreError
+
+__all__ = [
+    "APPLICATION_ID",
+    "HISTORY_ENV",
+    "SCHEMA_VERSION",
+    "HistoryStore",
+    "Observation",
+    "RecordResult",
+    "Revision",
+    "resolve_store_path",
+]
+
+log = logging.getLogger(__name__)
+
+#: Environment variable overriding the default store file used for ``history=True``.
+HISTORY_ENV = "REGFRAME_HISTORY"
+#: ``PRAGMA application_id`` of a regframe store ("rfH1"): tells it from other SQLite files.
+APPLICATION_ID = 0x72664831
+#: Seconds a writer waits for another process's transaction before SQLite reports "locked".
+BUSY_TIMEOUT = 15.0
+#: Attempts of one write transaction when the lock outlasts the busy timeout.
+LOCK_ATTEMPTS = 4
+
+# One entry per schema version: MIGRATIONS[n] upgrades a store from version n to n + 1.
+# Never edit a released entry; append a new one and bump SCHEMA_VERSION.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE series (
+            id INTEGER PRIMARY KEY,
+            registry TEXT NOT NULL,
+            repository TEXT NOT NULL,
+            platform TEXT NOT NULL,
+            UNIQUE (registry, repository, platform))""",
+        """CREATE TABLE intervals (
+            id INTEGER PRIMARY KEY,
+            series INTEGER NOT NULL REFERENCES series(id),
+            tag TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            first_seen INTEGER NOT NULL,
+            last_seen INTEGER NOT NULL,
+            current INTEGER NOT NULL DEFAULT 0,
+            source TEXT NOT NULL,
+            media_type TEXT,
+            platforms TEXT,
+            created INTEGER,
+            created_source TEXT,
+            size INTEGER,
+            resolves_to TEXT,
+            UNIQUE (series, tag, source, first_seen, digest))""",
+        "CREATE INDEX intervals_current ON intervals (series, current)",
+        """CREATE TABLE snapshots (
+            id INTEGER PRIMARY KEY,
+            series INTEGER NOT NULL REFERENCES series(id),
+            taken_at INTEGER NOT NULL,
+            tags INTEGER NOT NULL,
+            moved INTEGER NOT NULL,
+            complete INTEGER NOT NULL)""",
+        "CREATE INDEX snapshots_series ON snapshots (series, taken_at)",
+    ),
+)
+#: The schema this regframe writes; a store with a higher ``user_version`` is left alone.
+SCHEMA_VERSION = len(MIGRATIONS)
+
+FACT_COLUMNS = ("media_type", "platforms", "created", "created_source", "size", "resolves_to")
+INTERVAL_COLUMNS = (
+    "tag",
+    "digest",
+    "first_seen",
+    "last_seen",
+    "current",
+    "source",
+    *FACT_COLUMNS,
+)
+
+_INSERT_INTERVAL = (
+    "INSERT INTO intervals (series, tag, digest, first_seen, last_seen, current, source, "  # noqa: S608
+    + ", ".join(FACT_COLUMNS)
+    + ") VALUES (?, ?, ?, ?, ?, ?, ?"
+    + ", ?" * len(FACT_COLUMNS)
+    + ") ON CONFLICT (series, tag, source, first_seen, digest) DO UPDATE SET"
+    " last_seen = max(last_seen, excluded.last_seen), current = excluded.current"
+)
+
+
+def resolve_store_path(history: bool | str | os.PathLike[str] | None) -> Path | None:
+    """Turn the ``history=`` argument of :func:`regframe.read_tags` into a file path.
+
+    Parameters
+    ----------
+    history
+        ``True``: ``$REGFRAME_HISTORY`` if set, else
+        ``platformdirs.user_data_dir("regframe")/history.sqlite``; a path: that
+        file (``~`` expanded); ``False`` or ``None``: no store.
+
+    Returns
+    -------
+    pathlib.Path or None
+
+    Examples
+    --------
+    >>> resolve_store_path(False) is None
+    True
+    >>> resolve_store_path("/tmp/h.sqlite").name
+    'h.sqlite'
+    """
+    if history is None or history is False:
+        return None
+    if history is True:
+        override = os.environ.get(HISTORY_ENV)
+        if override:
+            return Path(override).expanduser()
+        return Path(platformdirs.user_data_dir("regframe")) / "history.sqlite"
+    if isinstance(history, str | os.PathLike):
+        return Path(history).expanduser()
+    raise TypeError(f"history must be a bool or a path, got {type(history).__name__}")
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One tag seen pointing at a digest (a row of a ``dates=True`` frame).
+
+    ``since`` is set when the registry itself says when the tag started
+    pointing there (Quay's ``start_ts``); the interval then starts there and
+    its ``source`` is ``source``.
+    """
+
+    tag: str
+    digest: str
+    facts: tuple[Any, ...] = (None,) * len(FACT_COLUMNS)
+    since: int | None = None
+    source: str = "observed"
+
+
+@dataclass(frozen=True)
+class Revision:
+    """A past interval a registry reported (Quay: ``start_ts`` → ``end_ts``)."""
+
+    tag: str
+    digest: str
+    start: int
+    end: int
+    source: str = "quay"
+
+
+@dataclass
+class RecordResult:
+    """What one :meth:`HistoryStore.record` changed."""
+
+    tags: int = 0
+    new: list[str] = field(default_factory=list)
+    moved: list[str] = field(default_factory=list)
+    gone: list[str] = field(default_factory=list)
+    previous_snapshot: int | None = None
+
+
+def _describe(exc: sqlite3.Error, path: Path) -> str:
+    text = str(exc)
+    low = text.lower()
+    if "not a database" in low or "malformed" in low or "corrupt" in low:
+        return f"{path} is not a usable SQLite database ({text}); it was left untouched"
+    if "readonly" in low or "read-only" in low or "unable to open" in low:
+        return f"{path} cannot be written ({text})"
+    if "locked" in low or "busy" in low:
+        return f"{path} stayed locked by another process ({text})"
+    return f"{path}: {text}"
+
+
+def _read_only(path: Path) -> bool:
+    # Mode bits too: root may write anything, but a file marked read-only means "do not".
+    return not (path.stat().st_mode & 0o222) or not os.access(path, os.W_OK)
+
+
+def _is_lock(exc: sqlite3.Error) -> bool:
+    low = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in low or "busy" in low)
+
+
+class HistoryStore:
+    """An open tag-history store (see the module docstring for the layout).
+
+    Use :meth:`open` (it checks the file and migrates it) and close it again,
+    or use it as a context manager.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "h.sqlite"
+    >>> with HistoryStore.open(path) as store:
+    ...     res = store.record("localhost:5000", "app", "linux/amd64",
+    ...                        [Observation("1.0", "sha256:" + "a" * 64)], seen=10**18)
+    ...     res.new
+    ['1.0']
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, *, readonly: bool) -> None:
+        self._conn = conn
+        self.path = path
+        self.readonly = readonly
+
+    # -- opening -------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, readonly: bool = False) -> HistoryStore:
+        """Open (creating when missing and not ``readonly``) and migrate the store at ``path``.
+
+        Raises
+        ------
+        HistoryStoreError
+            The file is not a regframe store, is corrupt, cannot be written
+            (unless ``readonly``), or has a newer schema.  The file is unchanged.
+        """
+        path = Path(path)
+        if readonly and not path.exists():
+            raise HistoryStoreError(f"no history store at {path}")
+        if path.exists() and not path.is_file():
+            raise HistoryStoreError(f"{path} is not a file")
+        if not readonly and path.exists() and _read_only(path):
+            raise HistoryStoreError(f"{path} is read-only; history is not recorded")
+        conn: sqlite3.Connection | None = None
+        try:
+            if not readonly:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            uri = f"{path.resolve().as_uri()}?mode={'ro' if readonly else 'rwc'}"
+            if readonly and _read_only(path):
+                # Nobody may write a read-only file, so there is no WAL to share: reading it
+                # as immutable leaves no -wal/-shm files behind.
+                uri += "&immutable=1"
+            conn = sqlite3.connect(
+                uri, uri=True, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
+            )
+            store = cls(conn, path, readonly=readonly)
+            store._check_and_migrate()
+            return store
+        except sqlite3.Error as exc:
+            if conn is not None:
+                conn.close()
+            raise HistoryStoreError(_describe(exc, path)) from None
+        except OSError as exc:
+            if conn is not None:
+                conn.close()
+            raise HistoryStoreError(f"{path}: {exc.strerror or exc}") from None
+        except HistoryStoreError:
+            if conn is not None:
+                conn.close()
+            raise
+
+    def _versions(self) -> tuple[int, int, int]:
+        app = int(self._conn.execute("PRAGMA application_id").fetchone()[0])
+        version = int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+        tables = int(self._conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0])
+        return app, version, tables
+
+    def _check(self, app: int, version: int, tables: int) -> None:
+        if app not in (0, APPLICATION_ID) or (app == 0 and tables):
+            raise HistoryStoreError(
+                f"{self.path} is a SQLite database but not a regframe history store; "
+                "it was left untouched (pass history=PATH to use another file)"
+            )
+        if version > SCHEMA_VERSION:
+            raise HistoryStoreError(
+                f"{self.path} was written by a newer regframe (schema {version}; this one "
+                f"knows up to {SCHEMA_VERSION}); it was left untouched — upgrade regframe "
+                "or pass history=PATH to use another file"
+            )
+
+    def _check_and_migrate(self) -> None:
+        # Reading the header is what detects a file that is not a database at all.
+        app, version, tables = self._versions()
+        self._check(app, version, tables)
+        if self.readonly:
+            if version < SCHEMA_VERSION:
+                raise HistoryStoreError(f"{self.path} is empty or has an older schema")
+            return
+        if version == SCHEMA_VERSION:
+            self._use_wal()
+            return
+        with self._write() as conn:
+            # Another process may have migrated while this one waited for the lock.
+            app, version, tables = self._versions()
+            self._check(app, version, tables)
+            for step in range(version, SCHEMA_VERSION):
+                for statement in MIGRATIONS[step]:
+                    conn.execute(statement)
+                log.debug("history store %s migrated to schema %d", self.path, step + 1)
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        # Outside the transaction: journal_mode cannot change inside one.
+        self._use_wal()
+
+    def _use_wal(self) -> None:
+        """Switch to WAL once; it is persistent, so later opens only read the mode."""
+        mode = str(self._conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+        for attempt in range(LOCK_ATTEMPTS):
+            if mode == "wal":
+                return
+            try:
+                mode = str(self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]).lower()
+            except sqlite3.OperationalError as exc:
+                if not _is_lock(exc) or attempt == LOCK_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * 2**attempt)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._conn.close()
+
+    def __enter__(self) -> HistoryStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- transactions -------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One short write transaction, taking the write lock up front (``BEGIN IMMEDIATE``)."""
+        for attempt in range(LOCK_ATTEMPTS):
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError as exc:
+                if not _is_lock(exc) or attempt == LOCK_ATTEMPTS - 1:
+                    raise
+                log.debug("history store %s locked, retrying (%s)", self.path, exc)
+                time.sleep(0.05 * 2**attempt)
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    def _guard(self, what: str) -> contextlib.AbstractContextManager[None]:
+        path = self.path
+
+        @contextlib.contextmanager
+        def guard() -> Iterator[None]:
+            try:
+                yield
+            except sqlite3.Error as exc:
+                raise HistoryStoreError(f"{what}: {_describe(exc, path)}") from None
+
+        return guard()
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def _series_id(
+        self, registry: str, repository: str, platform: str, *, create: bool
+    ) -> int | None:
+        row = self._conn.execute(
+            "SELECT id FROM series WHERE registry = ? AND repository = ? AND platform = ?",
+            (registry, repository, platform),
+        ).fetchone()
+        if row is not None:
+            return int(row[0])
+        if not create:
+            return None
+        cur = self._conn.execute(
+            "INSERT INTO series (registry, repository, platform) VALUES (?, ?, ?)",
+            (registry, repository, platform),
+        )
+        return int(cur.lastrowid or 0)
+
+    def record(
+        self,
+        registry: str,
+        repository: str,
+        platform: str,
+        observations: Sequence[Observation],
+        *,
+        seen: int,
+        complete: bool = True,
+        revisions: Iterable[Revision] = (),
+    ) -> RecordResult:
+        """Record one read of a repository: each tag's digest at ``seen`` (ns since the epoch).
+
+        A tag whose digest is unchanged moves its interval's ``last_seen``
+        forward; a changed digest closes the old interval and opens a new one.
+        With ``complete`` (the observations are every tag the registry listed,
+        none failed) tags missing from them are closed as gone.  Observations
+        older than what the store already knows (another process recorded a
+        later read first) extend the matching earlier interval instead of
+        re-opening a stale one.  ``revisions`` are past intervals a registry
+        reported; recording them again changes nothing.
+
+        Returns
+        -------
+        RecordResult
+            New, moved and gone tags, and when this series was last recorded.
+        """
+        if self.readonly:
+            raise HistoryStoreError(f"{self.path} was opened read-only")
+        with self._guard("recording history"), self._write() as conn:
+            sid = self._series_id(registry, repository, platform, create=True)
+            assert sid is not None
+            return self._record(conn, sid, observations, seen, complete, revisions)
+
+    def _record(
+        self,
+        conn: sqlite3.Connection,
+        sid: int,
+        observations: Sequence[Observation],
+        seen: int,
+        complete: bool,
+        revisions: Iterable[Revision],
+    ) -> RecordResult:
+        result = RecordResult(tags=len(observations))
+        prev = conn.execute(
+            "SELECT max(taken_at) FROM snapshots WHERE series = ?", (sid,)
+        ).fetchone()[0]
+        result.previous_snapshot = None if prev is None else int(prev)
+
+        for rev in revisions:
+            conn.execute(
+                "INSERT INTO intervals"
+                " (series, tag, digest, first_seen, last_seen, current, source)"
+                " VALUES (?, ?, ?, ?, ?, 0, ?)"
+                " ON CONFLICT (series, tag, source, first_seen, digest) DO UPDATE SET"
+                " last_seen = max(last_seen, excluded.last_seen), current = 0",
+                (sid, rev.tag, rev.digest, rev.start, rev.end, rev.source),
+            )
+
+        # Every interval of the series, oldest first per tag (the last one is the tag's latest).
+        by_tag: dict[str, list[tuple[Any, ...]]] = {}
+        for row in conn.execute(
+            "SELECT id, tag, digest, first_seen, last_seen, current, source FROM intervals"
+            " WHERE series = ? ORDER BY tag, first_seen, id",
+            (sid,),
+        ):
+            by_tag.setdefault(row[1], []).append(row)
+
+        inserts: list[tuple[Any, ...]] = []
+        extend: list[tuple[int, int, int]] = []  # (last_seen, current, id)
+        close: list[int] = []
+        earlier_start: list[tuple[int, int]] = []  # (first_seen, id)
+        for obs in observations:
+            history = by_tag.get(obs.tag, [])
+            latest = history[-1] if history else None
+            if obs.since is not None:
+                # The registry says when this revision started: that is the interval's key.
+                same = latest is not None and latest[2] == obs.digest and latest[3] == obs.since
+                if latest is None:
+                    result.new.append(obs.tag)
+                elif not same and latest[2] != obs.digest:
+                    result.moved.append(obs.tag)
+                key = (obs.since, obs.digest)
+                close.extend(r[0] for r in history if r[5] and (r[3], r[2]) != key)
+                last = max(seen, obs.since)
+                inserts.append(
+                    (sid, obs.tag, obs.digest, obs.since, last, 1, obs.source, *obs.facts)
+                )
+                continue
+            if latest is None:
+                result.new.append(obs.tag)
+                inserts.append((sid, obs.tag, obs.digest, seen, seen, 1, obs.source, *obs.facts))
+                continue
+            lid, _, ldigest, lfirst, llast, lcurrent, _ = latest
+            if seen >= llast:
+                if ldigest == obs.digest and lcurrent:
+                    extend.append((seen, 1, lid))
+                else:
+                    if ldigest != obs.digest:
+                        result.moved.append(obs.tag)
+                    if lcurrent:
+                        close.append(lid)
+                    inserts.append(
+                        (sid, obs.tag, obs.digest, seen, seen, 1, obs.source, *obs.facts)
+                    )
+            elif seen < lfirst:
+                # A read older than one already recorded (its commit waited for the lock):
+                # it can only widen the intervals around it, or add a closed one between.
+                before = [r for r in history if r[3] <= seen]
+                after = next(r for r in history if r[3] > seen)
+                prev = before[-1] if before else None
+                if prev is not None and prev[2] == obs.digest:
+                    extend.append((seen, 0, prev[0]))
+                elif after[2] == obs.digest and (prev is None or prev[4] < seen):
+                    earlier_start.append((seen, after[0]))
+                elif prev is None or prev[4] < seen:
+                    inserts.append(
+                        (sid, obs.tag, obs.digest, seen, seen, 0, obs.source, *obs.facts)
+                    )
+            # else: inside the latest interval's span already — nothing new to say.
+
+        if complete:
+            present = {o.tag for o in observations}
+            for tag, history in by_tag.items():
+                latest = history[-1]
+                if tag not in present and latest[5] and latest[4] < seen:
+                    close.append(latest[0])
+                    result.gone.append(tag)
+
+        conn.executemany("UPDATE intervals SET current = 0 WHERE id = ?", [(i,) for i in close])
+        conn.executemany(
+            "UPDATE intervals SET last_seen = max(last_seen, ?), current = max(current, ?)"
+            " WHERE id = ?",
+            extend,
+        )
+        conn.executemany(
+            "UPDATE intervals SET first_seen = min(first_seen, ?) WHERE id = ?", earlier_start
+        )
+        conn.executemany(_INSERT_INTERVAL, inserts)
+        conn.execute(
+            "INSERT INTO snapshots (series, taken_at, tags, moved, complete)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (sid, seen, len(observations), len(result.moved), int(complete)),
+        )
+        return result
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def series(self, registry: str, repository: str) -> list[tuple[int, str]]:
+        """``(id, platform)`` of every series recorded for a repository."""
+        with self._guard("reading history"):
+            return [
+                (int(r[0]), str(r[1]))
+                for r in self._conn.execute(
+                    "SELECT id, platform FROM series WHERE registry = ? AND repository = ?",
+                    (registry, repository),
+                )
+            ]
+
+    def intervals(
+        self, registry: str, repository: str, platform: str, *, current_only: bool = False
+    ) -> list[tuple[Any, ...]]:
+        """Rows of :data:`INTERVAL_COLUMNS` for one series, by tag then ``first_seen``."""
+        with self._guard("reading history"):
+            sid = self._series_id(registry, repository, platform, create=False)
+            if sid is None:
+                return []
+            where = " AND current = 1" if current_only else ""
+            return list(
+                self._conn.execute(
+                    f"SELECT {', '.join(INTERVAL_COLUMNS)} FROM intervals"  # noqa: S608 (constants)
+                    f" WHERE series = ?{where} ORDER BY tag, first_seen, id",
+                    (sid,),
+                )
+            )
+
+    def last_complete_snapshot(self, registry: str, repository: str, platform: str) -> int | None:
+        """When every tag of the series was last recorded (ns), or ``None``."""
+        with self._guard("reading history"):
+            sid = self._series_id(registry, repository, platform, create=False)
+            if sid is None:
+                return None
+            row = self._conn.execute(
+                "SELECT max(taken_at) FROM snapshots WHERE series = ? AND complete = 1", (sid,)
+            ).fetchone()
+            return None if row[0] is None else int(row[0])
+
+    def snapshots(
+        self, registry: str, repository: str, platform: str
+    ) -> list[tuple[int, int, int, bool]]:
+        """``(taken_at, tags, moved, complete)`` of every recorded read of the series."""
+        with self._guard("reading history"):
+            sid = self._series_id(registry, repository, platform, create=False)
+            if sid is None:
+                return []
+            return [
+                (int(r[0]), int(r[1]), int(r[2]), bool(r[3]))
+                for r in self._conn.execute(
+                    "SELECT taken_at, tags, moved, complete FROM snapshots WHERE series = ?"
+                    " ORDER BY taken_at, id",
+                    (sid,),
+                )
+            ]
