@@ -21,11 +21,15 @@ __all__ = [
     "InvalidArgumentTypeError",
     "InvalidReferenceError",
     "ManifestError",
+    "NetworkError",
     "NotFoundError",
     "NotFoundOrUnauthorizedError",
     "RateLimitError",
     "RegframeError",
     "RegistryError",
+    "SandboxError",
+    "SandboxExtraMissingError",
+    "SandboxUnavailable",
     "TagApiUnusable",
 ]
 
@@ -132,6 +136,26 @@ class RateLimitError(RegistryError):
     """The registry kept answering 429 after the retries regframe allows itself."""
 
 
+class NetworkError(RegistryError):
+    """The registry could not be reached or did not answer; the message says why in plain words.
+
+    Parameters
+    ----------
+    message
+        ``"could not resolve host X"``, ``"connection refused by X"``, ``"TLS certificate
+        of X is not trusted"``, ``"X did not answer within N s"`` or another plain sentence.
+    reason
+        The same as a keyword: ``"resolve"``, ``"refused"``, ``"tls"`` (certificate not
+        trusted), ``"handshake"`` (TLS failed otherwise), ``"timeout"`` or ``"other"``.
+    url
+        The URL that failed, without query credentials or userinfo.
+    """
+
+    def __init__(self, message: str, *, reason: str = "other", url: str | None = None) -> None:
+        super().__init__(message, url=url)
+        self.reason = reason
+
+
 class ManifestError(RegframeError):
     """A manifest or config could not be used: too large, unparsable, wrong digest, bad shape."""
 
@@ -155,3 +179,22 @@ class HistoryStoreError(RegframeError):
 
 class HistoryWarning(UserWarning):
     """Tag history was not recorded (or not read) for this call; the message says why."""
+
+
+# --------------------------------------------------------------------------- test infrastructure
+# Raised by :mod:`regframe.testing` only; the library never raises them.
+
+
+class SandboxExtraMissingError(RegframeError, ImportError):
+    """:mod:`regframe.testing` was imported without the ``sandbox`` extra installed.
+
+    The message is one line naming the ``pip install`` to run.
+    """
+
+
+class SandboxError(RegframeError):
+    """The sandbox registry (or one of its helper servers) could not be started or used."""
+
+
+class SandboxUnavailable(SandboxError):
+    """The ``docker-registry`` binary (or another prerequisite) is missing on this machine."""

@@ -2,7 +2,7 @@
 
 Docker Hub and Quay are NOT reachable from this machine, so their APIs are
 played by SCRIPTED servers (``tests/scripted.py``) that speak the documented
-JSON shapes (DESIGN §3 "Fast paths") and record every request.  Passing tests
+JSON shapes and record every request.  Passing tests
 prove regframe's behaviour against these scripts, not against the live
 services.  ``$REGFRAME_DOCKERHUB_API`` / ``$REGFRAME_QUAY_API`` point the
 client at the scripts.

@@ -289,7 +289,7 @@ def test_stalled_registry_hits_the_timeout_and_is_typed(
             rf.read_tags(f"{proxy.netloc}/{unique_repo}", timeout=timeout, session=no_tls_session())
         elapsed = time.monotonic() - start
         stalls = proxy.stats["stall"]
-    assert "timed out" in str(info.value).lower() or "could not reach" in str(info.value)
+    assert str(info.value) == f"{proxy.netloc} did not answer within 0.3 s"
     assert stalls == 7  # one try and six read retries (transport.default_retry)
     assert elapsed < 7 * timeout + 2
 
@@ -319,10 +319,7 @@ def test_stalled_manifests_become_row_errors_not_a_lost_frame(
     row = df.set_index("tag")
     assert pd.isna(row.loc["1.0", "error"])
     assert row.loc["1.0", "created"] == pd.Timestamp("2024-01-01T00:00:00Z")
-    assert (
-        "timed out" in row.loc["2.0", "error"].lower()
-        or "could not reach" in row.loc["2.0", "error"]
-    )
+    assert "did not answer within 0.3 s" in row.loc["2.0", "error"]
 
 
 @pytest.mark.timeout(60)

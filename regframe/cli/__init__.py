@@ -8,21 +8,24 @@ heavy dependencies inside ``run`` so ``regframe --help`` stays fast.
 Exit statuses: 0 success, 1 registry or network failure, 2 bad input (usage,
 malformed reference, regular expression or platform), 130 interrupted.  Every
 failure regframe can name ends as one line on stderr, never a traceback (set
-``REGFRAME_DEBUG=1`` to see one).
+``REGFRAME_DEBUG=1`` to see one).  SIGTERM and SIGHUP stop a command as Ctrl-C
+does, so whatever it started (a registry, a server) is stopped with it.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from types import ModuleType
 
 from regframe._version import __version__
 from regframe.cli.options import UsageError
+from regframe.cli.signals import stop_like_ctrl_c
 from regframe.errors import (
     InvalidArgumentError,
     InvalidArgumentTypeError,
@@ -78,14 +81,27 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
     return parser, commands
 
 
-def _configure_logging(verbose: bool) -> None:
+@contextlib.contextmanager
+def _debug_logs(verbose: bool) -> Iterator[None]:
+    """With ``-v``, regframe's own loggers print DEBUG lines on stderr for the command's run.
+
+    Only the ``regframe`` loggers: urllib3's would print token-request URLs, whose
+    query names the account.
+    """
     if not verbose:
+        yield
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
     root = logging.getLogger("regframe")
+    level = root.level
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
 
 
 def _fail(message: str, code: int) -> int:
@@ -106,10 +122,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 for --help/--version
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    _configure_logging(getattr(args, "verbose", False))
     debug = bool(os.environ.get("REGFRAME_DEBUG"))
     try:
-        code: int = commands[args.command].run(args)
+        with _debug_logs(args.verbose), stop_like_ctrl_c():
+            code: int = commands[args.command].run(args)
         return code
     except KeyboardInterrupt:
         print("regframe: interrupted", file=sys.stderr)

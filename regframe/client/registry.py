@@ -18,7 +18,7 @@ from regframe.client.auth import Authenticator
 from regframe.client.credentials import Credentials, coerce_auth, find_credentials
 from regframe.client.headers import parse_link_next
 from regframe.client.transport import Reply, Transport, json_errors, origin_of
-from regframe.errors import NotFoundError, RateLimitError, RegistryError
+from regframe.errors import NetworkError, NotFoundError, RateLimitError, RegistryError
 from regframe.parsing.reference import Reference
 
 __all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGES", "RegistryClient", "TagList"]
@@ -110,6 +110,10 @@ class RegistryClient:
                     ping = transport.request("GET", f"{base}/v2/")
             except RegistryError as exc:
                 first_error = first_error or exc
+                if isinstance(exc, NetworkError) and exc.reason in ("resolve", "refused", "tls"):
+                    # Plain http cannot help: the same host:port has no address, takes
+                    # no connections, or speaks TLS (its answer would be a 400).
+                    break
                 continue
             authenticator = Authenticator(
                 transport,

@@ -18,13 +18,16 @@ that must hold for *every* request, so no caller can forget them:
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
 import random
+import socket
+import ssl
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -32,12 +35,14 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import requests.adapters
 from requests.structures import CaseInsensitiveDict
+from urllib3.exceptions import MaxRetryError, NameResolutionError
+from urllib3.exceptions import TimeoutError as Urllib3Timeout
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from regframe._version import __version__
 from regframe.client.headers import parse_retry_after
-from regframe.errors import RegistryError
+from regframe.errors import NetworkError, RegistryError
 
 __all__ = [
     "USER_AGENT",
@@ -46,6 +51,7 @@ __all__ = [
     "Transport",
     "build_session",
     "json_errors",
+    "network_error",
     "origin_of",
 ]
 
@@ -56,6 +62,10 @@ RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 30.0
 MAX_REDIRECTS = 5
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+# Resolver answers that mean "no such name" rather than "try again later".
+_FINAL_DNS = frozenset(
+    getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA") if hasattr(socket, name)
+)
 
 
 class ResponseTooLarge(RegistryError):
@@ -73,6 +83,16 @@ class CappedRetry(Retry):
 
     def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
         return parse_retry_after(response.headers.get("Retry-After"), cap=MAX_RETRY_AFTER)
+
+    def increment(self, *args: Any, **kwargs: Any) -> CappedRetry:
+        error = kwargs.get("error", args[3] if len(args) > 3 else None)
+        if isinstance(error, NameResolutionError) and _name_unknown(error):
+            # A name the resolver says does not exist will not exist a second
+            # later; retrying it only makes a typo cost seconds.
+            pool = kwargs.get("_pool", args[4] if len(args) > 4 else None)
+            url = kwargs.get("url", args[1] if len(args) > 1 else None)
+            raise MaxRetryError(pool, url, error) from error  # type: ignore[arg-type]
+        return super().increment(*args, **kwargs)
 
 
 def default_retry() -> Retry:
@@ -408,29 +428,27 @@ class Transport:
                         verify=self.verify if self.verify is not None else self.session.verify,
                         proxies=self._proxies_for(url),
                     )
-                except requests.exceptions.SSLError as exc:
-                    raise RegistryError(
-                        f"TLS error talking to {urlsplit(url).netloc}: {_short(exc)}",
-                        url=_safe_url(url),
-                    ) from None
                 except requests.exceptions.RetryError as exc:
                     raise RegistryError(
                         f"{urlsplit(url).netloc} kept failing after retries: {_short(exc)}",
                         url=_safe_url(url),
                     ) from None
-                except (
-                    requests.exceptions.ConnectionError,
-                    requests.exceptions.Timeout,
-                ) as exc:
-                    raise RegistryError(
-                        f"could not reach {urlsplit(url).netloc}: {_short(exc)}",
-                        url=_safe_url(url),
-                    ) from None
+                except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+                    # SSLError and ProxyError are ConnectionErrors too.
+                    raise network_error(exc, url, self.timeout) from None
                 except requests.exceptions.RequestException as exc:
                     raise RegistryError(
                         f"request to {urlsplit(url).netloc} failed: {_short(exc)}",
                         url=_safe_url(url),
                     ) from None
+                if log.isEnabledFor(logging.DEBUG):
+                    log.debug(
+                        "%s %s -> %d (%.0f ms)",
+                        method,
+                        _safe_url(url),
+                        resp.status_code,
+                        resp.elapsed.total_seconds() * 1000,
+                    )
                 history = getattr(getattr(resp.raw, "retries", None), "history", ()) or ()
                 if history:
                     self._count("retries", len(history))
@@ -503,9 +521,97 @@ class _BodyInterrupted(Exception):
 
 def _short(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
-    # urllib3 wraps the root cause several levels deep; the last part is the
-    # useful one and the whole repr can run to several hundred characters.
-    return text if len(text) <= 200 else text[:197] + "..."
+    # urllib3 wraps the root cause several levels deep and the whole repr can
+    # run to several hundred characters; cut at a word, never inside one.
+    if len(text) <= 200:
+        return text
+    return text[:200].rsplit(" ", 1)[0].rstrip(" ,;:(") + " ..."
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and everything it wraps: causes, contexts, urllib3 reasons, exception args."""
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        wrapped = [current.__cause__, current.__context__, getattr(current, "reason", None)]
+        wrapped += list(current.args)
+        todo.extend(w for w in wrapped if isinstance(w, BaseException))
+
+
+def _name_unknown(exc: BaseException) -> bool:
+    return any(isinstance(e, socket.gaierror) and e.errno in _FINAL_DNS for e in _causes(exc))
+
+
+def network_error(exc: BaseException, url: str, timeout: float) -> NetworkError:
+    """Say in plain words why ``url`` could not be reached: no library class names, no reprs.
+
+    Parameters
+    ----------
+    exc
+        What requests raised (its causes are searched for the root).
+    url
+        The URL that failed; only its ``host:port`` is named.
+    timeout
+        The timeout that was in force, for the "did not answer" message.
+
+    Returns
+    -------
+    NetworkError
+        With ``reason`` ``"resolve"``, ``"refused"``, ``"tls"`` (untrusted certificate),
+        ``"handshake"``, ``"timeout"`` or ``"other"``.
+
+    Examples
+    --------
+    >>> refused = ConnectionRefusedError(111, "Connection refused")
+    >>> str(network_error(refused, "https://r:5000/v2/", 5))
+    'connection refused by r:5000'
+    >>> str(network_error(TimeoutError(), "https://r/v2/", 2.5))
+    'r did not answer within 2.5 s'
+    """
+    host = urlsplit(url).netloc.rsplit("@", 1)[-1]
+    safe = _safe_url(url)
+    causes = list(_causes(exc))
+
+    def found(*kinds: type[BaseException]) -> BaseException | None:
+        return next((e for e in causes if isinstance(e, kinds)), None)
+
+    if found(NameResolutionError, socket.gaierror):
+        name = urlsplit(url).hostname
+        return NetworkError(f"could not resolve host {name}", reason="resolve", url=safe)
+    cert = found(ssl.SSLCertVerificationError)
+    if cert is not None:
+        detail = getattr(cert, "verify_message", "") or ""
+        suffix = f" ({detail})" if detail else ""
+        return NetworkError(
+            f"TLS certificate of {host} is not trusted{suffix}", reason="tls", url=safe
+        )
+    refused = found(ConnectionRefusedError)
+    if refused is not None or any(
+        isinstance(e, OSError) and e.errno == errno.ECONNREFUSED for e in causes
+    ):
+        return NetworkError(f"connection refused by {host}", reason="refused", url=safe)
+    if found(requests.exceptions.Timeout, Urllib3Timeout, TimeoutError) is not None:
+        return NetworkError(
+            f"{host} did not answer within {timeout:g} s", reason="timeout", url=safe
+        )
+    tls = found(ssl.SSLError)
+    if tls is not None:
+        detail = getattr(tls, "reason", None) or ""
+        suffix = f" ({str(detail).lower().replace('_', ' ')})" if detail else ""
+        return NetworkError(
+            f"TLS handshake with {host} failed{suffix}", reason="handshake", url=safe
+        )
+    reset = found(ConnectionResetError, ConnectionAbortedError, BrokenPipeError)
+    if reset is not None:
+        return NetworkError(f"{host} closed the connection", reason="other", url=safe)
+    oserror = next((e for e in causes if isinstance(e, OSError) and e.strerror), None)
+    detail = f": {oserror.strerror}" if isinstance(oserror, OSError) and oserror.strerror else ""
+    return NetworkError(f"could not reach {host}{detail}", reason="other", url=safe)
 
 
 def _safe_url(url: str) -> str:
