@@ -40,10 +40,12 @@ from regframe.errors import RegframeError
 from regframe.parsing.versions import RELEASE_SCHEMES
 
 __all__ = [
+    "PLOT_KINDS",
     "RELEASE_SCHEMES",
     "MissingDatesError",
     "NoReleasesError",
     "as_releases",
+    "dated_releases",
     "intervals",
     "is_releases_frame",
     "lines",
@@ -52,6 +54,10 @@ __all__ = [
     "summary",
 ]
 
+
+#: The charts of :mod:`regframe.plot`, one function each.  Named here, not there, so the
+#: command line and the explorer can offer them without importing matplotlib.
+PLOT_KINDS: tuple[str, ...] = ("timeline", "cadence", "intervals", "lines")
 
 #: Columns a tags frame must have for :func:`releases`.
 _TAG_COLUMNS: tuple[str, ...] = (
@@ -365,8 +371,39 @@ def as_releases(df: pd.DataFrame, *, prereleases: bool = False) -> pd.DataFrame:
 # --------------------------------------------------------------------------- periods
 
 
-def _dated(rel: pd.DataFrame, what: str) -> pd.DataFrame:
-    """Rows with a ``created`` date; :class:`MissingDatesError` if there are none."""
+def dated_releases(rel: pd.DataFrame, what: str) -> pd.DataFrame:
+    """The releases that have a ``created`` date, for anything that needs dates.
+
+    The one place the "needs build dates" rule is written: the cadence tables and every
+    chart of :mod:`regframe.plot` go through it, so all say the same thing.
+
+    Parameters
+    ----------
+    rel
+        A releases frame (:func:`releases`).
+    what
+        The caller's name for the messages, e.g. ``"intervals()"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The dated rows (index kept), ``created`` as ``datetime64[ns, UTC]``.
+
+    Raises
+    ------
+    NoReleasesError
+        The frame has no release at all.
+    MissingDatesError
+        None of its releases has a date (the tags were read without ``dates=True``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rel = pd.DataFrame({"release": ["1.0", "1.1"],
+    ...                     "created": pd.to_datetime(["2024-01-01", None], utc=True)})
+    >>> dated_releases(rel, "example").release.tolist()
+    ['1.0']
+    """
     _check_releases_frame(rel, ["release", "created"])
     if rel.empty:
         raise NoReleasesError(
@@ -432,7 +469,7 @@ def per_period(
     """
     if by == "image" and "image" not in rel.columns:
         raise ValueError("by='image' needs a several-images frame (an 'image' column)")
-    dated = _dated(rel, "per_period()")
+    dated = dated_releases(rel, "per_period()")
     stamps = pd.DatetimeIndex(dated["created"])
     if by is None:
         indicators = pd.DataFrame({"releases": np.ones(len(dated), dtype=np.int64)}, index=stamps)
@@ -476,9 +513,9 @@ def intervals(rel: pd.DataFrame, by: Literal["major", "line"] | None = None) -> 
         raise ValueError(f"by must be 'major', 'line' or None, not {by!r}")
     images = _images(rel)
     if images is not None:
-        _dated(rel, "intervals()")
+        dated_releases(rel, "intervals()")
         return _per_image(rel, images, lambda part: _intervals_or_empty(part, by))
-    dated = _dated(rel, "intervals()")
+    dated = dated_releases(rel, "intervals()")
     # version order breaks ties between releases built at the same instant
     dated = dated.iloc[_version_order(dated["release"], dated["prerelease"])]
     dated = dated.sort_values("created", kind="stable")
@@ -603,7 +640,7 @@ def summary(rel: pd.DataFrame) -> pd.DataFrame:
     """
     images = _images(rel)
     if images is not None:
-        dated_all = _dated(rel, "summary()")
+        dated_all = dated_releases(rel, "summary()")
         blocks: dict[Any, pd.DataFrame] = {}
         for image in images:
             part = dated_all[dated_all["image"] == image].drop(columns="image")
@@ -613,7 +650,7 @@ def summary(rel: pd.DataFrame) -> pd.DataFrame:
         out_all: pd.DataFrame = pd.concat(blocks, names=["image"])
         out_all.attrs = dict(rel.attrs)
         return out_all
-    dated = _dated(rel, "summary()")
+    dated = dated_releases(rel, "summary()")
     dated = dated[dated["major"].notna()]
     by_line = intervals(dated, by="line")
     line_major = dated.drop_duplicates("line").set_index("line")["major"]

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 __all__ = [
+    "AppError",
     "AuthenticationError",
     "CatalogUnavailableError",
     "ExecutorError",
@@ -179,6 +180,10 @@ class HistoryStoreError(RegframeError):
 
 class HistoryWarning(UserWarning):
     """Tag history was not recorded (or not read) for this call; the message says why."""
+
+
+class AppError(RegframeError):
+    """``regframe app`` cannot start: the ``app`` extra is missing or the port is taken."""
 
 
 # --------------------------------------------------------------------------- test infrastructure

@@ -479,23 +479,28 @@ def assemble_metadata(df: pd.DataFrame, rows: Sequence[TagMetadata]) -> pd.DataF
     (Timestamp('2024-08-08 10:34:56+0000', tz='UTC'), '1.0')
     """
 
+    from regframe.frame.read import DATE_COLUMNS
+
     def strings(values: list[str | None]) -> pd.Series:
         return pd.Series(values, index=df.index, dtype="string")
 
     ns = np.array([_NAT if r.created_ns is None else r.created_ns for r in rows], dtype=np.int64)
-    created = pd.DatetimeIndex(ns.view("datetime64[ns]")).tz_localize("UTC")
+    sources = pd.Categorical([r.created_source for r in rows], categories=list(CREATED_SOURCES))
+    columns = {
+        "digest": strings([r.digest for r in rows]),
+        "media_type": strings([r.media_type for r in rows]),
+        "platforms": strings([r.platforms for r in rows]),
+        "created": pd.Series(
+            pd.DatetimeIndex(ns.view("datetime64[ns]")).tz_localize("UTC"), index=df.index
+        ),
+        "created_source": pd.Series(sources, index=df.index),
+        "size": pd.Series(pd.array([r.size for r in rows], dtype="Int64"), index=df.index),
+        "error": strings([r.error for r in rows]),
+    }
+    columns["resolves_to"] = resolve_aliases(df.assign(digest=columns["digest"]))
     out = df.copy()
-    out["digest"] = strings([r.digest for r in rows])
-    out["media_type"] = strings([r.media_type for r in rows])
-    out["platforms"] = strings([r.platforms for r in rows])
-    out["created"] = pd.Series(created, index=df.index)
-    out["created_source"] = pd.Series(
-        pd.Categorical([r.created_source for r in rows], categories=list(CREATED_SOURCES)),
-        index=df.index,
-    )
-    out["size"] = pd.Series(pd.array([r.size for r in rows], dtype="Int64"), index=df.index)
-    out["resolves_to"] = resolve_aliases(out)
-    out["error"] = strings([r.error for r in rows])
+    for name in DATE_COLUMNS:  # the one list of these columns, in their documented order
+        out[name] = columns[name]
     return out
 
 

@@ -12,9 +12,9 @@ import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from regframe.client.digests import is_digest
+from regframe.client.redact import redact_url
 from regframe.client.tag_metadata import TagMetadata
 from regframe.client.transport import Transport
 from regframe.errors import TagApiUnusable
@@ -28,7 +28,6 @@ __all__ = [
     "get_json",
     "media_type",
     "metadata",
-    "no_query",
     "positive_int",
     "split_repository",
     "text",
@@ -93,7 +92,7 @@ def get_json(url: str, transport: Transport) -> dict[str, Any]:
     reply = transport.request(
         "GET", url, headers={"Accept": "application/json"}, limit=MAX_PAGE_BYTES
     )
-    where = no_query(url)
+    where = redact_url(url)
     if reply.status != 200:
         raise TagApiUnusable(f"HTTP {reply.status} from {where}")
     try:
@@ -103,12 +102,6 @@ def get_json(url: str, transport: Transport) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise TagApiUnusable(f"{where} answered a JSON {type(doc).__name__}, not an object")
     return doc
-
-
-def no_query(url: str) -> str:
-    """The URL without userinfo and query, safe for a log line."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
 
 
 def text(value: object) -> str | None:
