@@ -29,6 +29,7 @@ from regframe.parsing.versions import COLUMNS as VERSION_COLUMNS
 from regframe.parsing.versions import parse_tags, sort_tags
 
 if TYPE_CHECKING:
+    from regframe.client.tag_apis import ApiListing
     from regframe.frame.many import Options
 
 __all__ = [
@@ -292,8 +293,22 @@ def read_one(
             seen=fetched_at,
             # A filtered read saw only some tags: the others are not gone.
             complete=options.match is None,
+            # Registries that keep history (Quay) say since when each tag points where.
+            **(_registry_history(listing) if listing is not None else {}),
         )
     return df
+
+
+def _registry_history(listing: ApiListing) -> dict[str, Any]:
+    """``record_frame`` arguments for a tag API that reports start times and past revisions."""
+    if not listing.started and not listing.history:
+        return {}
+    from regframe.frame.history_store import Revision
+
+    revisions = [
+        Revision(r.tag, r.digest, r.start, r.end, source=listing.source) for r in listing.history
+    ]
+    return {"since": dict(listing.started), "revisions": revisions, "source": listing.source}
 
 
 def _from_store(ref: Reference, options: Options) -> pd.DataFrame | None:
