@@ -144,3 +144,17 @@ def test_tag_api_dates_stay_and_labels_come_from_each_digest_once(seeded, regist
     assert by_tag == []
     # one index, one image manifest, one config: each digest once
     assert len(sent) == 3, sent
+
+
+def test_cli_labels_csv(seeded, tmp_path, capsys):
+    from regframe.cli import main
+
+    out = tmp_path / "l.csv"
+    assert main(["tags", seeded, "--labels", "--match", "^2\\.0\\.0$", "--csv", str(out)]) == 0
+    df = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert list(df.tag) == ["2.0.0"]
+    assert df.loc[0, "revision"] == REV and df.loc[0, "attested"] == "True"
+    assert json.loads(df.loc[0, "labels"])["maintainer"] == "team@example.com"
+    assert main(["tags", seeded, "--labels", "--match", "^1\\.9"]) == 0
+    shown = capsys.readouterr().out
+    assert "feedface" in shown
