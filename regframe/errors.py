@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 __all__ = [
+    "AppError",
     "AuthenticationError",
     "CatalogUnavailableError",
     "ExecutorError",
@@ -27,6 +28,9 @@ __all__ = [
     "RateLimitError",
     "RegframeError",
     "RegistryError",
+    "SandboxError",
+    "SandboxExtraMissingError",
+    "SandboxUnavailable",
     "TagApiUnusable",
 ]
 
@@ -176,3 +180,26 @@ class HistoryStoreError(RegframeError):
 
 class HistoryWarning(UserWarning):
     """Tag history was not recorded (or not read) for this call; the message says why."""
+
+
+class AppError(RegframeError):
+    """``regframe app`` cannot start: the ``app`` extra is missing or the port is taken."""
+
+
+# --------------------------------------------------------------------------- test infrastructure
+# Raised by :mod:`regframe.testing` only; the library never raises them.
+
+
+class SandboxExtraMissingError(RegframeError, ImportError):
+    """:mod:`regframe.testing` was imported without the ``sandbox`` extra installed.
+
+    The message is one line naming the ``pip install`` to run.
+    """
+
+
+class SandboxError(RegframeError):
+    """The sandbox registry (or one of its helper servers) could not be started or used."""
+
+
+class SandboxUnavailable(SandboxError):
+    """The ``docker-registry`` binary (or another prerequisite) is missing on this machine."""

@@ -47,7 +47,7 @@ ALL_VARIANTS = "(all)"
 NO_VARIANT = "(no variant)"
 ALL_PREFIXES = "(all)"
 NO_PREFIX = "(no prefix)"
-KINDS = ("timeline", "cadence", "intervals", "lines")
+KINDS = _cad.PLOT_KINDS
 _TABLE_ROWS = 500
 _TABLE_HEIGHT = 400
 _TABLE_COLUMNS = ["image", "prefix", "release", "prerelease", "line", "created", "variants", "tags"]
@@ -587,7 +587,8 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
         if len(written) <= _DOWNLOAD_LIMIT:
             encoded = base64.b64encode(written).decode("ascii")
             link = (
-                f' · <a class="regframe-download" download="{html.escape(target.name)}" '
+                f' · <a class="regframe-download" style="color:#1565c0;text-decoration:underline" '
+                f'download="{html.escape(target.name)}" '
                 f'href="data:text/csv;base64,{encoded}">download</a>'
             )
         self.export_message.value = (

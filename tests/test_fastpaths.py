@@ -2,7 +2,7 @@
 
 Docker Hub and Quay are NOT reachable from this machine, so their APIs are
 played by SCRIPTED servers (``tests/scripted.py``) that speak the documented
-JSON shapes (DESIGN §3 "Fast paths") and record every request.  Passing tests
+JSON shapes and record every request.  Passing tests
 prove regframe's behaviour against these scripts, not against the live
 services.  ``$REGFRAME_DOCKERHUB_API`` / ``$REGFRAME_QUAY_API`` point the
 client at the scripts.
@@ -399,7 +399,7 @@ def test_quay_pages_until_has_additional_is_false(
     by_page = sorted(quay.requests, key=lambda r: int(r.query.get("page", "0")))
     for page, req in enumerate(by_page, start=1):
         assert req.path == "/api/v1/repository/prometheus/prometheus/tag/"
-        assert req.query == {"limit": "100", "page": str(page), "onlyActiveTags": "true"}
+        assert req.query == {"limit": "100", "page": str(page), "onlyActiveTags": "false"}
         assert "Authorization" not in req.headers
     row = listing.rows["v2.7.0"]
     assert set(asdict(row)) == ROW_KEYS

@@ -15,11 +15,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from regframe.client.digests import is_digest
 from regframe.client.jobs import JobRunner
 from regframe.client.manifests import Descriptor, Index
+from regframe.client.paging import Pager
 from regframe.client.platforms import Platform, index_platforms, select_child
 from regframe.client.progress import Progress
 from regframe.client.tag_apis.shared import (
@@ -30,13 +31,12 @@ from regframe.client.tag_apis.shared import (
     get_pages,
     media_type,
     metadata,
-    no_query,
     positive_int,
     split_repository,
     text,
 )
 from regframe.client.tag_metadata import TagMetadata
-from regframe.client.transport import Transport, origin_of
+from regframe.client.transport import Transport
 from regframe.errors import RegframeError, TagApiUnusable
 from regframe.parsing.reference import Reference
 from regframe.parsing.timestamps import rfc3339_ns
@@ -97,13 +97,13 @@ def hub_listing(
         f"/tags?page_size={PAGE_SIZE}"
     )
     listing = ApiListing("hub")
-    seen: set[str] = {url}
+    pager = Pager("Docker Hub", "tags")
     page = _read_page(get_json(url, transport), want)
     listing.requests += 1
     if progress is not None:
         progress.step()
     listing.extend(page.rows)
-    nxt = _next_url(page.next, url, base, seen, listing)
+    nxt = _next_url(pager, url, page.next, listing)
     rest = _page_urls(nxt, page.count)
     if nxt is not None and rest:
         runner = JobRunner(transport.max_workers, progress=progress, cancel=transport.cancelled)
@@ -114,7 +114,8 @@ def hub_listing(
 
         pages = get_pages(rest, transport, runner, read)
         listing.requests += len(rest)
-        seen.update(rest)
+        for page_url in rest:
+            pager.follow(page_url, None)  # fetched: a next link back to it is a loop
         for page_url, result in zip(rest, pages, strict=True):
             if result is None:  # the listing shrank while we read it: nothing after this
                 return listing
@@ -122,20 +123,19 @@ def hub_listing(
                 raise result
             listing.extend(result.rows)
             page, url = result, page_url
-        nxt = _next_url(page.next, url, base, seen, listing)
+        nxt = _next_url(pager, url, page.next, listing)
     # One page after another: the repository grew while it was listed, or page 1 named
     # no count or a next link without a page number.
     for _page in range(MAX_PAGES):
         if nxt is None:
             return listing
         url = nxt
-        seen.add(url)
         page = _read_page(get_json(url, transport), want)
         listing.requests += 1
         if progress is not None:
             progress.step()
         listing.extend(page.rows)
-        nxt = _next_url(page.next, url, base, seen, listing)
+        nxt = _next_url(pager, url, page.next, listing)
     raise TagApiUnusable(f"Docker Hub returned more than {MAX_PAGES} pages")
 
 
@@ -160,20 +160,11 @@ def _read_page(doc: Mapping[str, Any], want: Platform | None) -> _HubPage:
     return _HubPage(rows, doc.get("next"), doc.get("count"))
 
 
-def _next_url(nxt: object, url: str, base: str, seen: set[str], listing: ApiListing) -> str | None:
-    """The absolute next-page URL after ``url``, or ``None`` at the end; checks origin and loops."""
-    if nxt is None or nxt == "":
-        return None
-    if not isinstance(nxt, str):
-        raise TagApiUnusable(f"Docker Hub sent 'next' as {type(nxt).__name__}")
-    nxt = urljoin(url, nxt)
-    if origin_of(nxt) != origin_of(base):
-        raise TagApiUnusable(
-            f"Docker Hub's next page is on another host or scheme ({no_query(nxt)})"
-        )
-    if nxt in seen:
-        raise TagApiUnusable(f"Docker Hub pagination loops after {len(listing.tags)} tags")
-    return nxt
+def _next_url(pager: Pager, url: str, link: object, listing: ApiListing) -> str | None:
+    """The page after ``url`` from its ``next`` field (checked for origin and loops), or None."""
+    if link is not None and not isinstance(link, str):
+        raise TagApiUnusable(f"Docker Hub sent 'next' as {type(link).__name__}")
+    return pager.follow(url, link, count=len(listing.tags))
 
 
 def _page_urls(nxt: str | None, count: object) -> list[str]:
