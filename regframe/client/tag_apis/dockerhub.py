@@ -10,6 +10,7 @@ last changed on Hub.  ``$REGFRAME_DOCKERHUB_API`` overrides the base URL (tests,
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Mapping
@@ -191,38 +192,55 @@ def _page_urls(nxt: str | None, count: object) -> list[str]:
 def _hub_row(item: Mapping[str, Any], want: Platform | None) -> TagMetadata:
     raw_images = item.get("images")
     images = [i for i in raw_images if isinstance(i, dict)] if isinstance(raw_images, list) else []
-    # Hub images become index descriptors so the platform choice is exactly the
-    # registry path's (select_child: arm64 ≡ arm64/v8, attestations skipped).
-    children: list[Descriptor] = []
-    for image in images:
-        os_, arch = text(image.get("os")), text(image.get("architecture"))
-        plat = Platform(os_, arch, text(image.get("variant"))) if os_ and arch else None
-        digest = image.get("digest")
-        children.append(Descriptor("", digest if isinstance(digest, str) else "", 0, plat))
-    index = Index("", tuple(children))
-    platforms = index_platforms(index) or None
     kind = media_type(item.get("media_type"), item.get("content_type"))
     tag_digest = item.get("digest")
-    tag_pushed = rfc3339_ns(item.get("tag_last_pushed")) or rfc3339_ns(item.get("last_updated"))
-    if not children:
+    if not images:
         # No per-platform entries (very old tags): only the tag's own facts are known.
         return metadata(
             digest=tag_digest, media_type=kind, platforms=None,
-            created_ns=tag_pushed, source="hub", size=None,
+            created_ns=_tag_pushed(item), source="hub", size=None,
         )  # fmt: skip
-    chosen = select_child(index, want)
-    if chosen is None:
+    platforms_of = tuple(
+        (text(i.get("os")), text(i.get("architecture")), text(i.get("variant"))) for i in images
+    )
+    position, platforms = _choose(platforms_of, want)
+    if position is None:
         return metadata(
             digest=tag_digest, media_type=kind, platforms=platforms, created_ns=None,
             source="hub", size=None,
             error=f"no image for platform {want or 'any'} (has: {platforms or 'none'})",
         )  # fmt: skip
-    image = next(img for img, child in zip(images, children, strict=True) if child is chosen)
+    image = images[position]
+    image_digest = image.get("digest")
     return metadata(
-        digest=tag_digest if is_digest(tag_digest) else chosen.digest,
+        digest=tag_digest if is_digest(tag_digest) else image_digest,
         media_type=kind,
         platforms=platforms,
-        created_ns=rfc3339_ns(image.get("last_pushed")) or tag_pushed,
+        created_ns=rfc3339_ns(image.get("last_pushed")) or _tag_pushed(item),
         source="hub",
         size=positive_int(image.get("size")),
     )
+
+
+def _tag_pushed(item: Mapping[str, Any]) -> int | None:
+    return rfc3339_ns(item.get("tag_last_pushed")) or rfc3339_ns(item.get("last_updated"))
+
+
+@functools.lru_cache(maxsize=1024)
+def _choose(
+    platforms_of: tuple[tuple[str | None, str | None, str | None], ...], want: Platform | None
+) -> tuple[int | None, str | None]:
+    """Which image of a tag to describe, and the tag's platforms, decided once per platform set.
+
+    Hub images become index descriptors so the choice is exactly the registry path's
+    (select_child: arm64 ≡ arm64/v8, attestations skipped).  A repository's tags
+    mostly share one set of platforms, so this runs a handful of times per listing.
+    """
+    children = tuple(
+        Descriptor("", "", 0, Platform(os_, arch, variant) if os_ and arch else None)
+        for os_, arch, variant in platforms_of
+    )
+    index = Index("", children)
+    chosen = select_child(index, want)
+    position = next((i for i, c in enumerate(children) if c is chosen), None)
+    return position, index_platforms(index) or None
