@@ -86,7 +86,7 @@ def run_demo(
         to_csv(es, folder / "tags.csv")
         to_csv(rel, folder / "releases.csv")
         to_csv(frames[PYTHON_REPO], folder / "python-tags.csv")
-        for kind in ("timeline", "cadence", "intervals", "lines"):
+        for kind in plot.KINDS:
             ax = getattr(plot, kind)(es)
             ax.figure.savefig(folder / f"{kind}.png", dpi=110, bbox_inches="tight")
             plt.close(ax.figure)

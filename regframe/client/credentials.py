@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from regframe.errors import AuthenticationError
+from regframe.parsing.reference import DOCKER_HUB_HOSTS
 
 __all__ = [
     "DOCKER_HUB_AUTH_KEY",
@@ -49,7 +50,6 @@ logger = logging.getLogger(__name__)
 
 #: Key docker uses for Docker Hub in ``config.json`` and credential stores.
 DOCKER_HUB_AUTH_KEY = "https://index.docker.io/v1/"
-_DOCKER_HUB_HOSTS = ("index.docker.io", "docker.io", "registry-1.docker.io")
 # Marker username for identity tokens, not a password.
 _IDENTITY_TOKEN_USERNAME = "<token>"  # noqa: S105
 _HELPER_TIMEOUT = 30.0
@@ -136,8 +136,8 @@ def coerce_auth(auth: tuple[str, str] | Credentials | None) -> Credentials | Non
 
 
 def _hub_aliases(host: str) -> tuple[str, ...] | None:
-    if host in _DOCKER_HUB_HOSTS or host == DOCKER_HUB_AUTH_KEY:
-        return (DOCKER_HUB_AUTH_KEY, *_DOCKER_HUB_HOSTS)
+    if host in DOCKER_HUB_HOSTS or host == DOCKER_HUB_AUTH_KEY:
+        return (DOCKER_HUB_AUTH_KEY, *DOCKER_HUB_HOSTS)
     return None
 
 

@@ -42,6 +42,7 @@ from urllib3.util.retry import Retry
 
 from regframe._version import __version__
 from regframe.client.headers import parse_retry_after
+from regframe.client.redact import redact_host, redact_url
 from regframe.errors import NetworkError, RegistryError
 
 __all__ = [
@@ -55,7 +56,7 @@ __all__ = [
     "origin_of",
 ]
 
-log = logging.getLogger("regframe")
+log = logging.getLogger(__name__)
 
 USER_AGENT = f"regframe/{__version__} (+https://pypi.org/project/regframe/)"
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -376,17 +377,17 @@ class Transport:
                 raise RegistryError(
                     f"refusing redirect to a non-HTTP URL scheme {scheme!r}",
                     status_code=reply.status,
-                    url=_safe_url(url),
+                    url=redact_url(url),
                 )
             if urlsplit(url).scheme == "https" and scheme == "http":
                 raise RegistryError(
                     "refusing redirect from https to plain http",
                     status_code=reply.status,
-                    url=_safe_url(url),
+                    url=redact_url(url),
                 )
             if target in seen:
                 raise RegistryError(
-                    "redirect loop", status_code=reply.status, url=_safe_url(target)
+                    "redirect loop", status_code=reply.status, url=redact_url(target)
                 )
             seen.add(target)
             if origin_of(target) != first_origin:
@@ -397,7 +398,7 @@ class Transport:
             if reply.status == 303:
                 method = "GET"
             url = target
-        raise RegistryError(f"more than {MAX_REDIRECTS} redirects", url=_safe_url(url))
+        raise RegistryError(f"more than {MAX_REDIRECTS} redirects", url=redact_url(url))
 
     def _send_once(
         self,
@@ -430,22 +431,22 @@ class Transport:
                     )
                 except requests.exceptions.RetryError as exc:
                     raise RegistryError(
-                        f"{urlsplit(url).netloc} kept failing after retries: {_short(exc)}",
-                        url=_safe_url(url),
+                        f"{redact_host(url)} kept failing after retries: {_short(exc)}",
+                        url=redact_url(url),
                     ) from None
                 except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
                     # SSLError and ProxyError are ConnectionErrors too.
                     raise network_error(exc, url, self.timeout) from None
                 except requests.exceptions.RequestException as exc:
                     raise RegistryError(
-                        f"request to {urlsplit(url).netloc} failed: {_short(exc)}",
-                        url=_safe_url(url),
+                        f"request to {redact_host(url)} failed: {_short(exc)}",
+                        url=redact_url(url),
                     ) from None
                 if log.isEnabledFor(logging.DEBUG):
                     log.debug(
                         "%s %s -> %d (%.0f ms)",
                         method,
-                        _safe_url(url),
+                        redact_url(url),
                         resp.status_code,
                         resp.elapsed.total_seconds() * 1000,
                     )
@@ -469,8 +470,8 @@ class Transport:
                 except _BodyInterrupted as exc:
                     if attempt + 1 >= body_attempts:
                         raise RegistryError(
-                            f"{urlsplit(url).netloc} kept breaking off the answer: {exc}",
-                            url=_safe_url(url),
+                            f"{redact_host(url)} kept breaking off the answer: {exc}",
+                            url=redact_url(url),
                         ) from None
                     self._count("retries")
                     time.sleep(0.1 * (2**attempt) + random.uniform(0, 0.1))  # noqa: S311
@@ -488,7 +489,7 @@ class Transport:
             raise ResponseTooLarge(
                 f"answer of {int(declared)} bytes exceeds the {limit}-byte limit",
                 status_code=resp.status_code,
-                url=_safe_url(url),
+                url=redact_url(url),
             )
         deadline = time.monotonic() + 4 * self.timeout
         chunks: list[bytes] = []
@@ -500,7 +501,7 @@ class Transport:
                     raise ResponseTooLarge(
                         f"answer exceeds the {limit}-byte limit",
                         status_code=resp.status_code,
-                        url=_safe_url(url),
+                        url=redact_url(url),
                     )
                 if time.monotonic() > deadline:
                     raise _BodyInterrupted("body did not arrive in time")
@@ -573,8 +574,8 @@ def network_error(exc: BaseException, url: str, timeout: float) -> NetworkError:
     >>> str(network_error(TimeoutError(), "https://r/v2/", 2.5))
     'r did not answer within 2.5 s'
     """
-    host = urlsplit(url).netloc.rsplit("@", 1)[-1]
-    safe = _safe_url(url)
+    host = redact_host(url)
+    safe = redact_url(url)
     causes = list(_causes(exc))
 
     def found(*kinds: type[BaseException]) -> BaseException | None:
@@ -612,15 +613,6 @@ def network_error(exc: BaseException, url: str, timeout: float) -> NetworkError:
     oserror = next((e for e in causes if isinstance(e, OSError) and e.strerror), None)
     detail = f": {oserror.strerror}" if isinstance(oserror, OSError) and oserror.strerror else ""
     return NetworkError(f"could not reach {host}{detail}", reason="other", url=safe)
-
-
-def _safe_url(url: str) -> str:
-    """The URL without userinfo or query string (a query may carry a cursor or token)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return f"{parts.scheme}://{host}{parts.path}"
 
 
 def json_errors(body: bytes) -> list[dict[str, Any]]:

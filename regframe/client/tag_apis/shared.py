@@ -12,9 +12,9 @@ import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from regframe.client.digests import is_digest
+from regframe.client.redact import redact_url
 from regframe.client.tag_metadata import TagMetadata
 from regframe.client.transport import Transport
 from regframe.errors import TagApiUnusable
@@ -25,10 +25,10 @@ __all__ = [
     "MAX_PAGE_BYTES",
     "PAGE_SIZE",
     "ApiListing",
+    "TagRevision",
     "get_json",
     "media_type",
     "metadata",
-    "no_query",
     "positive_int",
     "split_repository",
     "text",
@@ -48,6 +48,24 @@ _MEDIA_TYPE_RE = re.compile(r"[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*")
 
 
 @dataclass
+class TagRevision:
+    """A past interval of a tag as the registry reports it: ``digest`` from ``start`` to ``end``.
+
+    Times are nanoseconds since the epoch, UTC.
+
+    Examples
+    --------
+    >>> TagRevision("latest", "sha256:" + "a" * 64, 1, 2).end
+    2
+    """
+
+    tag: str
+    digest: str
+    start: int
+    end: int
+
+
+@dataclass
 class ApiListing:
     """Every tag of a repository with its ``dates=True`` facts, from one registry's tag API.
 
@@ -61,6 +79,11 @@ class ApiListing:
         ``tag → TagMetadata``, ready for ``add_metadata(..., prefetched=rows)``.
     requests
         HTTP requests the listing took (one per page of 100 tags).
+    started
+        ``tag → start`` (ns since the epoch) for registries that say since when each tag
+        points at its digest (Quay's ``start_ts``).
+    history
+        Past revisions the registry reported (Quay with ``onlyActiveTags=false``).
 
     Examples
     --------
@@ -72,6 +95,8 @@ class ApiListing:
     tags: list[str] = field(default_factory=list)
     rows: dict[str, TagMetadata] = field(default_factory=dict)
     requests: int = 0
+    started: dict[str, int] = field(default_factory=dict)
+    history: list[TagRevision] = field(default_factory=list)
 
     def add(self, name: str, row: TagMetadata) -> None:
         """Record a tag unless it was listed already (pages may repeat a boundary tag)."""
@@ -93,7 +118,7 @@ def get_json(url: str, transport: Transport) -> dict[str, Any]:
     reply = transport.request(
         "GET", url, headers={"Accept": "application/json"}, limit=MAX_PAGE_BYTES
     )
-    where = no_query(url)
+    where = redact_url(url)
     if reply.status != 200:
         raise TagApiUnusable(f"HTTP {reply.status} from {where}")
     try:
@@ -103,12 +128,6 @@ def get_json(url: str, transport: Transport) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise TagApiUnusable(f"{where} answered a JSON {type(doc).__name__}, not an object")
     return doc
-
-
-def no_query(url: str) -> str:
-    """The URL without userinfo and query, safe for a log line."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
 
 
 def text(value: object) -> str | None:
