@@ -26,7 +26,8 @@ from regframe.client.platforms import parse_platform
 from regframe.client.registry import RegistryClient
 from regframe.client.tag_apis import ApiListing, fetch_listing, gcr_rows
 from regframe.client.transport import Transport, build_session, default_retry
-from regframe.frame.resolve import MetadataWarning, add_metadata
+from regframe.errors import MetadataWarning
+from regframe.frame.resolve import add_metadata
 from regframe.parsing.reference import Reference, parse_reference
 from tests.scripted import Request, Response, ScriptedServer, json_response
 

@@ -59,18 +59,19 @@ from regframe.client.manifests import (
 from regframe.client.platforms import index_platforms, parse_platform, select_child
 from regframe.client.registry import RegistryClient
 from regframe.client.tag_metadata import CREATED_SOURCES, TagMetadata
-from regframe.client.transport import ResponseTooLarge
 from regframe.errors import (
     AuthenticationError,
+    MetadataWarning,
     NotFoundError,
     RateLimitError,
     RegframeError,
+    ResponseTooLarge,
 )
 from regframe.parsing.reference import validate_tag
 from regframe.parsing.timestamps import rfc3339_ns
 from regframe.parsing.versions import RELEASE_SCHEMES
 
-__all__ = ["MetadataWarning", "Resolver", "add_metadata", "assemble_metadata", "resolve_aliases"]
+__all__ = ["Resolver", "add_metadata", "assemble_metadata", "resolve_aliases"]
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +79,6 @@ T = TypeVar("T")
 # A bar for a handful of requests is noise; 64 is about a second of work.
 PROGRESS_THRESHOLD = 64
 _NAT = np.iinfo(np.int64).min
-
-
-class MetadataWarning(UserWarning):
-    """Some tags' metadata could not be read; their ``error`` column says why."""
 
 
 @dataclass
@@ -220,6 +217,8 @@ class Resolver:
                     walk.facts, walk.done = known, True
                 self.walks[digest] = walk
             pending = [w for w in self.walks.values() if not w.done]
+            log.debug("%d tags, %d digests, %d not in the facts cache", len(tags),
+                      len(self.walks), len(pending))  # fmt: skip
             runner.grow(len(pending))
             runner.run(pending, self.read_top_manifest)
             needs_config = [w for w in pending if not w.done]
