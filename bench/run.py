@@ -182,7 +182,14 @@ def _regframe_run(ref: str, cache: str, registry: str, workers: int) -> dict[str
             warnings.simplefilter("always")
             t0 = time.perf_counter()
             df = read_tags(
-                ref, dates=True, cache=cache, max_workers=workers, progress=False, session=session
+                ref,
+                dates=True,
+                cache=cache,
+                max_workers=workers,
+                progress=False,
+                session=session,
+                # Recorded as any read is, but next to the cache: never in the user's store.
+                history=Path(cache) / "history.sqlite",
             )
             seconds = time.perf_counter() - t0
     finally:

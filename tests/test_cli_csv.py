@@ -61,6 +61,7 @@ def test_tags_with_dates_csv_has_iso_utc(seeded, tmp_path):
         "size",
         "resolves_to",
         "error",
+        "attested",
     ]
     created = dict(zip(df.tag, df.created, strict=True))
     assert created["1.0.0"] == "2024-01-02T03:04:05Z"

@@ -398,7 +398,7 @@ def test_quay_pages_until_has_additional_is_false(
     assert len(quay.requests) == 3 == listing.requests
     for page, req in enumerate(quay.requests, start=1):
         assert req.path == "/api/v1/repository/prometheus/prometheus/tag/"
-        assert req.query == {"limit": "100", "page": str(page), "onlyActiveTags": "true"}
+        assert req.query == {"limit": "100", "page": str(page), "onlyActiveTags": "false"}
         assert "Authorization" not in req.headers
     row = listing.rows["v2.7.0"]
     assert set(asdict(row)) == ROW_KEYS

@@ -85,7 +85,7 @@ def compile_match(pattern: str | None) -> re.Pattern[str] | None:
         raise UsageError(f"--match: bad regular expression: {exc}") from None
 
 
-def read_frame(args: argparse.Namespace, *, dates: bool) -> pd.DataFrame:
+def read_frame(args: argparse.Namespace, *, dates: bool, labels: bool = False) -> pd.DataFrame:
     """Read ``args.image`` as the options say; ``--match`` filters before manifest requests."""
     from regframe.client.platforms import parse_platform
     from regframe.frame.read import read_tags
@@ -100,6 +100,7 @@ def read_frame(args: argparse.Namespace, *, dates: bool) -> pd.DataFrame:
     df = read_tags(
         args.image,
         dates=dates,
+        labels=labels,
         platform=args.platform,
         auth=auth,
         insecure=args.insecure,

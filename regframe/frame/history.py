@@ -282,30 +282,28 @@ def frame_from_store(
         if "no history store" not in str(exc):
             warnings.warn(f"tag history not read: {exc}", HistoryWarning, stacklevel=3)
         return None
-    from regframe.client.tag_metadata import TagMetadata
-    from regframe.frame.resolve import assemble_metadata
+    from regframe.client.tag_metadata import CREATED_SOURCES
     from regframe.parsing.versions import parse_tags, sort_tags
 
-    cols = {name: i for i, name in enumerate(INTERVAL_COLUMNS)}
     latest: dict[str, tuple[Any, ...]] = {}
     for row in rows:
-        latest[row[cols["tag"]]] = row  # rows come by tag then first_seen: keep the newest
+        latest[row[0]] = row  # rows come by tag then first_seen: the last is the newest
     df = parse_tags(pd.Series(list(latest), dtype="string"))
     df = sort_tags(df).reset_index(drop=True)
-    meta = []
-    for tag in df["tag"]:
-        row = latest[str(tag)]
-        meta.append(
-            TagMetadata(
-                digest=row[cols["digest"]],
-                media_type=row[cols["media_type"]],
-                platforms=row[cols["platforms"]],
-                created_ns=row[cols["created"]],
-                created_source=row[cols["created_source"]],
-                size=row[cols["size"]],
-            )
-        )
-    out = assemble_metadata(df, meta)
+    # The facts were stored as read_tags computed them (resolves_to included): no re-derivation.
+    stored = pd.DataFrame.from_records(
+        [latest[str(t)] for t in df["tag"]], columns=list(INTERVAL_COLUMNS)
+    )
+    out = df.copy()
+    out["digest"] = stored["digest"].astype("string")
+    out["media_type"] = stored["media_type"].astype("string")
+    out["platforms"] = stored["platforms"].astype("string")
+    out["created"] = pd.to_datetime(stored["created"].astype("Int64"), unit="ns", utc=True)
+    sources = list(CREATED_SOURCES)
+    out["created_source"] = pd.Categorical(stored["created_source"], categories=sources)
+    out["size"] = stored["size"].astype("Int64")
+    out["resolves_to"] = stored["resolves_to"].astype("string")
+    out["error"] = pd.Series(pd.NA, index=out.index, dtype="string")
     out.attrs["history_snapshot"] = pd.Timestamp(taken, tz="UTC")
     return out
 

@@ -459,8 +459,9 @@ class HistoryStore:
                 "INSERT INTO intervals"
                 " (series, tag, digest, first_seen, last_seen, current, source)"
                 " VALUES (?, ?, ?, ?, ?, 0, ?)"
+                # The registry's end time is the truth, even over a later read of ours.
                 " ON CONFLICT (series, tag, source, first_seen, digest) DO UPDATE SET"
-                " last_seen = max(last_seen, excluded.last_seen), current = 0",
+                " last_seen = excluded.last_seen, current = 0",
                 (sid, rev.tag, rev.digest, rev.start, rev.end, rev.source),
             )
 

@@ -30,6 +30,7 @@ from regframe.parsing.versions import COLUMNS as VERSION_COLUMNS
 from regframe.parsing.versions import parse_tags, sort_tags
 
 if TYPE_CHECKING:
+    from regframe.client.tag_apis import ApiListing
     from regframe.frame.many import Options
 
 __all__ = [
@@ -55,6 +56,7 @@ DATE_COLUMNS = [
     "size",
     "resolves_to",
     "error",
+    "attested",
 ]
 #: With ``labels=True``: OCI keys from the config labels (else annotations), and all labels.
 LABEL_COLUMNS = ["revision", "source", "image_version", "labels"]
@@ -66,6 +68,7 @@ def read_tags(
     *,
     dates: bool = False,
     match: Match | None = None,
+    labels: bool = False,
     platform: str | None = "linux/amd64",
     auth: tuple[str, str] | Credentials | None = None,
     insecure: bool = False,
@@ -98,6 +101,13 @@ def read_tags(
         (``r"^3\\.1[23]\\."``), a collection of tags, or a callable taking the
         parsed tags frame and returning a boolean mask
         (``lambda f: f.major.eq(3) & f.minor.ge(12)``).
+    labels
+        Also read each image's config labels (implies ``dates``): ``revision``,
+        ``source``, ``image_version`` (the OCI keys, from the labels, else the
+        manifest or index annotations) and ``labels`` (a dict per row).
+        Configs are read once per digest and cached; with a registry tag API
+        (Docker Hub, Quay) the dates still come from it and only each image's
+        manifest and config are read.
     platform
         With ``dates=True``: which image of a multi-arch index to describe,
         e.g. ``"linux/arm64/v8"``; ``None`` takes the first real image.
@@ -152,7 +162,8 @@ def read_tags(
         One row per tag, in version order, with the columns ``tag, release,
         major, minor, patch, prerelease, variant, scheme, is_prerelease``
         (and with ``dates=True`` also ``digest, media_type, platforms,
-        created, created_source, size, resolves_to, error``).  For one image
+        created, created_source, size, resolves_to, error, attested``; with
+        ``labels=True`` also ``revision, source, image_version, labels``).  For one image
         ``df.attrs`` holds ``registry``, ``repository``, ``reference`` and
         ``fetched_at`` (a recorded read also ``history``: ``store``, and the
         ``new``, ``moved`` and ``gone`` tags since ``previous_snapshot``); for
@@ -187,6 +198,7 @@ def read_tags(
 
     options = many.Options.validated(
         dates=dates,
+        labels=labels,
         match=match,
         platform=platform,
         auth=auth,
@@ -238,7 +250,7 @@ def read_one(
             # Docker Hub and Quay describe 100 tags per request in their own APIs;
             # None (not applicable, private, API down) falls back to the registry.
             listing = fetch_listing(ref, platform=want, transport=transport)
-        if listing is not None:
+        if listing is not None and not options.labels:
             # Every tag is prefetched, so add_metadata sends nothing: the client
             # only names the repository and needs no ping (nor credentials).
             client = RegistryClient.offline(ref, transport)
@@ -278,6 +290,7 @@ def read_one(
                 progress=progress,
                 max_workers=options.max_workers,
                 prefetched=prefetched or None,
+                labels=options.labels,
             )
     finally:
         client.close()
@@ -298,13 +311,29 @@ def read_one(
             seen=fetched_at,
             # A filtered read saw only some tags: the others are not gone.
             complete=options.match is None,
+            # Registries that keep history (Quay) say since when each tag points where.
+            **(_registry_history(listing) if listing is not None else {}),
         )
     return df
+
+
+def _registry_history(listing: ApiListing) -> dict[str, Any]:
+    """``record_frame`` arguments for a tag API that reports start times and past revisions."""
+    if not listing.started and not listing.history:
+        return {}
+    from regframe.frame.history_store import Revision
+
+    revisions = [
+        Revision(r.tag, r.digest, r.start, r.end, source=listing.source) for r in listing.history
+    ]
+    return {"since": dict(listing.started), "revisions": revisions, "source": listing.source}
 
 
 def _from_store(ref: Reference, options: Options) -> pd.DataFrame | None:
     """The frame as recorded less than ``max_age`` ago, filtered as asked, or ``None``."""
     assert options.max_age is not None
+    if options.labels:
+        return None  # the store keeps digests and dates, not labels: read them
     stored = frame_from_store(
         registry=ref.domain,
         repository=ref.repository,
@@ -328,19 +357,19 @@ def _from_store(ref: Reference, options: Options) -> pd.DataFrame | None:
     return out
 
 
-def empty_tags_frame(*, dates: bool = False) -> pd.DataFrame:
+def empty_tags_frame(*, dates: bool = False, labels: bool = False) -> pd.DataFrame:
     """A tags frame with every column and no rows (what a repository without tags gives).
 
     Examples
     --------
     >>> list(empty_tags_frame(dates=True).columns[-3:])
-    ['size', 'resolves_to', 'error']
+    ['resolves_to', 'error', 'attested']
     """
     df = parse_tags(pd.Series([], dtype="string"))
     if dates:
         from regframe.frame.resolve import assemble_metadata
 
-        df = assemble_metadata(df, [])
+        df = assemble_metadata(df, [], labels=labels)
     return df
 
 

@@ -56,7 +56,12 @@ from regframe.client.manifests import (
     parse_config,
     parse_manifest,
 )
-from regframe.client.platforms import index_platforms, parse_platform, select_child
+from regframe.client.platforms import (
+    has_attestation,
+    index_platforms,
+    parse_platform,
+    select_child,
+)
 from regframe.client.registry import RegistryClient
 from regframe.client.tag_metadata import CREATED_SOURCES, TagMetadata
 from regframe.errors import (
@@ -71,7 +76,13 @@ from regframe.parsing.reference import validate_tag
 from regframe.parsing.timestamps import rfc3339_ns
 from regframe.parsing.versions import RELEASE_SCHEMES
 
-__all__ = ["Resolver", "add_metadata", "assemble_metadata", "resolve_aliases"]
+__all__ = [
+    "LABEL_KEYS",
+    "Resolver",
+    "add_metadata",
+    "assemble_metadata",
+    "resolve_aliases",
+]
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +90,14 @@ T = TypeVar("T")
 # A bar for a handful of requests is noise; 64 is about a second of work.
 PROGRESS_THRESHOLD = 64
 _NAT = np.iinfo(np.int64).min
+
+
+#: ``labels=True`` columns and the OCI key each one reads.
+LABEL_KEYS = {
+    "revision": "org.opencontainers.image.revision",
+    "source": "org.opencontainers.image.source",
+    "image_version": "org.opencontainers.image.version",
+}
 
 
 @dataclass
@@ -100,6 +119,17 @@ class _DigestWalk:
     manifest: ImageManifest | None = None
     index_annotations: dict[str, str] = field(default_factory=dict)
     done: bool = False
+
+
+def _oci_values(
+    labels: dict[str, str], manifest: dict[str, str], index: dict[str, str]
+) -> dict[str, str | None]:
+    """``revision``/``source``/``image_version``: config label, else manifest, else index."""
+    out: dict[str, str | None] = {}
+    for column, key in LABEL_KEYS.items():
+        value = next((w[key] for w in (labels, manifest, index) if w.get(key)), None)
+        out[column] = value
+    return out
 
 
 def _describe(exc: BaseException) -> str:
@@ -167,6 +197,8 @@ class Resolver:
         The platform to describe, e.g. ``"linux/amd64"``; ``None`` for an index's first image.
     store
         The digest cache (possibly disabled).
+    labels
+        Also read each image's config labels and the OCI revision/source/version.
 
     Examples
     --------
@@ -177,8 +209,16 @@ class Resolver:
     >>> resolver.metadata_for("latest").created_ns  # doctest: +SKIP
     """
 
-    def __init__(self, client: RegistryClient, *, platform: str | None, store: DigestCache) -> None:
+    def __init__(
+        self,
+        client: RegistryClient,
+        *,
+        platform: str | None,
+        store: DigestCache,
+        labels: bool = False,
+    ) -> None:
         self.client = client
+        self.labels = labels
         self.store = store
         self.want = parse_platform(platform)
         self.platform_key = str(self.want) if self.want is not None else None
@@ -202,13 +242,35 @@ class Resolver:
 
     def resolve(self, tags: Sequence[str], *, max_workers: int, progress: bool | None) -> None:
         """Run the three phases for *tags* on a pool of *max_workers* threads."""
-        runner = _Runner(max_workers, _want_progress(progress, len(tags)), total=len(tags))
+        self._run(tags, [], max_workers=max_workers, progress=progress)
+
+    def walk_digests(
+        self, digests: Sequence[str], *, max_workers: int, progress: bool | None
+    ) -> None:
+        """Phases 2 and 3 only, for digests known without asking per tag (a tag API's)."""
+        self._run([], digests, max_workers=max_workers, progress=progress)
+
+    def walk_for(self, digest: str) -> TagMetadata | None:
+        """The facts a :meth:`walk_digests` walk found for *digest*."""
+        walk = self.walks.get(digest)
+        return walk.facts if walk is not None else None
+
+    def _run(
+        self,
+        tags: Sequence[str],
+        digests: Sequence[str],
+        *,
+        max_workers: int,
+        progress: bool | None,
+    ) -> None:
+        work = len(tags) + len(digests)
+        runner = _Runner(max_workers, _want_progress(progress, work), total=len(tags))
         pending: list[_DigestWalk] = []
         try:
             runner.run(tags, self.lookup_tag)
             # Which digests still need work?  (Cached facts finish a walk at once.)
-            for tag in tags:
-                digest = self.lookups[tag].digest
+            found = [self.lookups[tag].digest for tag in tags]
+            for digest in [*found, *digests]:
                 if digest is None or digest in self.walks:
                     continue
                 walk = _DigestWalk(digest)
@@ -308,6 +370,7 @@ class Resolver:
                     walk.done = True
                     return
                 walk.index_annotations = dict(doc.annotations)
+                f.attested = has_attestation(doc, child)
                 child_doc = self._parse(child.digest)
                 if not isinstance(child_doc, ImageManifest):
                     f.error = "index entry is not an image manifest"
@@ -316,9 +379,14 @@ class Resolver:
                 walk.manifest = child_doc
             elif isinstance(doc, ImageManifest):
                 f.media_type = doc.media_type
+                f.attested = False
                 walk.manifest = doc
             elif isinstance(doc, Schema1):
                 f.media_type = DOCKER_SCHEMA1_SIGNED
+                f.attested = False
+                if self.labels:
+                    f.labels = {}
+                    f.revision = f.source = f.image_version = None
                 f.platforms = (
                     f"{doc.os}/{doc.architecture}" if doc.os and doc.architecture else None
                 )
@@ -344,6 +412,11 @@ class Resolver:
             f.created_ns, f.created_source = created_from(
                 config, dict(m.annotations), walk.index_annotations
             )
+            if self.labels:
+                f.labels = dict(config.labels)
+                oci = _oci_values(f.labels, dict(m.annotations), walk.index_annotations)
+                f.revision, f.source = oci["revision"], oci["source"]
+                f.image_version = oci["image_version"]
         except RegframeError as exc:
             f.error = _describe(exc)
         walk.done = True
@@ -354,6 +427,12 @@ class Resolver:
         """The cached facts of *digest* for this platform, read at most once per run."""
         if digest not in self._facts_seen:
             doc = self.store.facts_get(facts_key(digest, self.platform_key))
+            if doc is not None and (
+                "attested" not in doc or (self.labels and not isinstance(doc.get("labels"), dict))
+            ):
+                # Written before these facts existed, or without labels: walk again (the
+                # manifests and config come from the digest cache, not the network).
+                doc = None
             self._facts_seen[digest] = TagMetadata.from_json(doc) if doc is not None else None
         return self._facts_seen[digest]
 
@@ -405,8 +484,9 @@ def add_metadata(
     progress: bool | None = None,
     max_workers: int = 16,
     prefetched: dict[str, TagMetadata] | None = None,
+    labels: bool = False,
 ) -> pd.DataFrame:
-    """Add the ``dates=True`` columns to a tags frame.
+    """Add the ``dates=True`` columns (and with ``labels`` the label columns) to a tags frame.
 
     Parameters
     ----------
@@ -418,13 +498,16 @@ def add_metadata(
         As in :func:`regframe.read_tags`.
     prefetched
         Per-tag facts already known from a registry's own tag API; those tags are not
-        requested again.
+        requested again (with ``labels``, only their images' manifests and configs are
+        read, each digest once).
+    labels
+        Also add ``revision, source, image_version, labels``.
 
     Returns
     -------
     pandas.DataFrame
         ``df`` with ``digest, media_type, platforms, created, created_source,
-        size, resolves_to, error`` appended.
+        size, resolves_to, error, attested`` appended.
 
     Examples
     --------
@@ -432,14 +515,18 @@ def add_metadata(
     >>> df = rf.read_tags("localhost:5000/app", dates=True)  # doctest: +SKIP
     >>> df[["tag", "created", "resolves_to"]]  # doctest: +SKIP
     """
-    resolver = Resolver(client, platform=platform, store=DigestCache.from_option(cache))
+    resolver = Resolver(
+        client, platform=platform, store=DigestCache.from_option(cache), labels=labels
+    )
     tags = [str(t) for t in df["tag"].tolist()]
-    prefetched = prefetched or {}
+    prefetched = {t: m for t, m in (prefetched or {}).items() if t in set(tags)}
     resolver.resolve(
         [t for t in tags if t not in prefetched], max_workers=max_workers, progress=progress
     )
+    if labels and prefetched:
+        prefetched = _with_labels(resolver, prefetched, max_workers, progress)
     rows = [prefetched[t] if t in prefetched else resolver.metadata_for(t) for t in tags]
-    out = assemble_metadata(df, rows)
+    out = assemble_metadata(df, rows, labels=labels)
     _raise_if_all_failed(out, resolver.lookups)
     failed = int(out["error"].notna().sum())
     if failed:
@@ -451,7 +538,38 @@ def add_metadata(
     return out
 
 
-def assemble_metadata(df: pd.DataFrame, rows: Sequence[TagMetadata]) -> pd.DataFrame:
+def _with_labels(
+    resolver: Resolver,
+    prefetched: dict[str, TagMetadata],
+    max_workers: int,
+    progress: bool | None,
+) -> dict[str, TagMetadata]:
+    """Tag-API facts completed with labels read from each unique digest's image config."""
+    digests = list(dict.fromkeys(m.digest for m in prefetched.values() if m.digest))
+    resolver.walk_digests(digests, max_workers=max_workers, progress=progress)
+    out: dict[str, TagMetadata] = {}
+    for tag, meta in prefetched.items():
+        walked = resolver.walk_for(meta.digest) if meta.digest else None
+        if walked is None:
+            out[tag] = meta
+            continue
+        # The tag API's dates stay (they say where they came from); the walk adds
+        # what only the image itself knows.
+        out[tag] = replace(
+            meta,
+            attested=walked.attested,
+            labels=walked.labels,
+            revision=walked.revision,
+            source=walked.source,
+            image_version=walked.image_version,
+            error=meta.error or walked.error,
+        )
+    return out
+
+
+def assemble_metadata(
+    df: pd.DataFrame, rows: Sequence[TagMetadata], *, labels: bool = False
+) -> pd.DataFrame:
     """Append the ``dates=True`` columns, typed and in order, from one record per row of *df*.
 
     Parameters
@@ -460,12 +578,14 @@ def assemble_metadata(df: pd.DataFrame, rows: Sequence[TagMetadata]) -> pd.DataF
         A tags frame (``tag`` and the version columns).
     rows
         One :class:`TagMetadata` per row of ``df``, in row order.
+    labels
+        Also add ``revision, source, image_version`` (string) and ``labels`` (dict per row).
 
     Returns
     -------
     pandas.DataFrame
         A copy of ``df`` with ``digest, media_type, platforms, created, created_source,
-        size, resolves_to, error``.
+        size, resolves_to, error, attested``.
 
     Examples
     --------
@@ -478,7 +598,7 @@ def assemble_metadata(df: pd.DataFrame, rows: Sequence[TagMetadata]) -> pd.DataF
     (Timestamp('2024-08-08 10:34:56+0000', tz='UTC'), '1.0')
     """
 
-    from regframe.frame.read import DATE_COLUMNS
+    from regframe.frame.read import DATE_COLUMNS, LABEL_COLUMNS
 
     def strings(values: list[str | None]) -> pd.Series:
         return pd.Series(values, index=df.index, dtype="string")
@@ -495,10 +615,23 @@ def assemble_metadata(df: pd.DataFrame, rows: Sequence[TagMetadata]) -> pd.DataF
         "created_source": pd.Series(sources, index=df.index),
         "size": pd.Series(pd.array([r.size for r in rows], dtype="Int64"), index=df.index),
         "error": strings([r.error for r in rows]),
+        "attested": pd.Series(
+            pd.array([r.attested for r in rows], dtype="boolean"), index=df.index
+        ),
     }
+    if labels:
+        columns["revision"] = strings([r.revision for r in rows])
+        columns["source"] = strings([r.source for r in rows])
+        columns["image_version"] = strings([r.image_version for r in rows])
+        columns["labels"] = pd.Series(
+            [dict(r.labels) if r.labels is not None else None for r in rows],
+            index=df.index,
+            dtype=object,
+        )
     columns["resolves_to"] = resolve_aliases(df.assign(digest=columns["digest"]))
     out = df.copy()
-    for name in DATE_COLUMNS:  # the one list of these columns, in their documented order
+    # the one list of these columns, in their documented order
+    for name in [*DATE_COLUMNS, *(LABEL_COLUMNS if labels else [])]:
         out[name] = columns[name]
     return out
 

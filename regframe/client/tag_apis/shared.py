@@ -25,6 +25,7 @@ __all__ = [
     "MAX_PAGE_BYTES",
     "PAGE_SIZE",
     "ApiListing",
+    "TagRevision",
     "get_json",
     "media_type",
     "metadata",
@@ -47,6 +48,24 @@ _MEDIA_TYPE_RE = re.compile(r"[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*")
 
 
 @dataclass
+class TagRevision:
+    """A past interval of a tag as the registry reports it: ``digest`` from ``start`` to ``end``.
+
+    Times are nanoseconds since the epoch, UTC.
+
+    Examples
+    --------
+    >>> TagRevision("latest", "sha256:" + "a" * 64, 1, 2).end
+    2
+    """
+
+    tag: str
+    digest: str
+    start: int
+    end: int
+
+
+@dataclass
 class ApiListing:
     """Every tag of a repository with its ``dates=True`` facts, from one registry's tag API.
 
@@ -60,6 +79,11 @@ class ApiListing:
         ``tag → TagMetadata``, ready for ``add_metadata(..., prefetched=rows)``.
     requests
         HTTP requests the listing took (one per page of 100 tags).
+    started
+        ``tag → start`` (ns since the epoch) for registries that say since when each tag
+        points at its digest (Quay's ``start_ts``).
+    history
+        Past revisions the registry reported (Quay with ``onlyActiveTags=false``).
 
     Examples
     --------
@@ -71,6 +95,8 @@ class ApiListing:
     tags: list[str] = field(default_factory=list)
     rows: dict[str, TagMetadata] = field(default_factory=dict)
     requests: int = 0
+    started: dict[str, int] = field(default_factory=dict)
+    history: list[TagRevision] = field(default_factory=list)
 
     def add(self, name: str, row: TagMetadata) -> None:
         """Record a tag unless it was listed already (pages may repeat a boundary tag)."""
