@@ -87,8 +87,13 @@ def _numbers(release: object) -> tuple[int, ...]:
     return tuple(int(n) for n in _NUMBERS.findall(release))
 
 
-def _version_order(release: pd.Series, prerelease: pd.Series) -> np.ndarray:
-    """Positions that sort rows by version, exactly as :func:`regframe.sort_tags` orders tags."""
+def _version_order(
+    release: pd.Series, prerelease: pd.Series, prefix: pd.Series | None = None
+) -> np.ndarray:
+    """Positions that sort rows by version, exactly as :func:`regframe.sort_tags` orders tags.
+
+    With ``prefix``, each prefix is a line of its own (no prefix first).
+    """
     from regframe.parsing.versions import version_key
 
     frame = pd.DataFrame(
@@ -98,11 +103,19 @@ def _version_order(release: pd.Series, prerelease: pd.Series) -> np.ndarray:
             "prerelease": prerelease.to_numpy(),
             "variant": pd.NA,
             "scheme": "semver",
+            "prefix": pd.NA if prefix is None else prefix.to_numpy(),
         }
     )
     keys = version_key(frame)
     ordered = keys.sort_values(list(keys.columns), kind="stable")
     return ordered.index.to_numpy(dtype=np.intp)
+
+
+def _prefix_keys(df: pd.DataFrame) -> pd.Series:
+    """Each row's ``prefix`` as a plain string, ``""`` for none (or a frame without the column)."""
+    if "prefix" not in df.columns:
+        return pd.Series("", index=df.index, dtype=object)
+    return df["prefix"].astype("string").fillna("").astype(object)
 
 
 def _na_to_none(value: object) -> object:
@@ -233,24 +246,39 @@ def releases(df: pd.DataFrame, *, prereleases: bool = False) -> pd.DataFrame:
     scheme = df["scheme"].astype("string")
     versioned = df[scheme.isin(RELEASE_SCHEMES).fillna(False) & df["release"].notna()]
 
-    # Floating detection looks at every versioned tag, prereleases included.
-    all_numbers = {_numbers(r) for r in versioned["release"].unique().tolist()}
-    prefixes = {n[:k] for n in all_numbers for k in range(1, len(n))}
-    floating = versioned["release"].map(lambda r: _numbers(r) in prefixes).astype(bool)
+    # A prefix is part of a release's identity (``jammy-20240808`` and
+    # ``noble-20240808`` are two releases); NA prefix as "" keeps keys plain strings.
+    prefix_of = _prefix_keys(versioned)
+    # Floating detection looks at every versioned tag, prereleases included,
+    # and compares versions within one prefix only.
+    numbers = [
+        (p, _numbers(r))
+        for p, r in zip(prefix_of.tolist(), versioned["release"].tolist(), strict=True)
+    ]
+    leading = {(p, n[:k]) for p, n in set(numbers) for k in range(1, len(n))}
+    floating = np.array([key in leading for key in numbers], dtype=bool)
     kept = versioned[~floating]
+    prefix_of = prefix_of[~floating]
 
     is_pre = kept["prerelease"].notna()
     if not prereleases:
         kept = kept[~is_pre]
+        prefix_of = prefix_of[~is_pre]
 
     created = _utc(kept["created"]) if "created" in kept.columns else _empty_created(kept.index)
     variant = kept["variant"] if "variant" in kept.columns else pd.Series(pd.NA, index=kept.index)
 
     release = kept["release"].astype("string")
     tag = kept["tag"].astype("string")
+    # the plain tag (``8.15.0``, ``v8.15.0``, ``jammy-20240808``) sorts before its variants
+    bare = [
+        t[len(p) + 1 :] if p else t for t, p in zip(tag.tolist(), prefix_of.tolist(), strict=True)
+    ]
+    plain = [b in (r, "v" + r) for b, r in zip(bare, release.tolist(), strict=True)]
     work = pd.DataFrame(
         {
             "tag": tag,
+            "prefix": prefix_of,
             "release": release,
             # a sentinel instead of NA keeps group keys plain strings on pandas 2.2 and 3
             "pre_key": kept["prerelease"].astype("string").fillna(_FINAL),
@@ -260,11 +288,11 @@ def releases(df: pd.DataFrame, *, prereleases: bool = False) -> pd.DataFrame:
             "minor": kept["minor"].astype("Int64"),
             "patch": kept["patch"].astype("Int64"),
             "scheme": kept["scheme"].astype("string"),
-            # the plain tag (``8.15.0`` or ``v8.15.0``) sorts before its variants
-            "plain_last": ~((tag == release) | (tag == "v" + release)).fillna(False),
-        }
+            "plain_last": ~np.array(plain, dtype=bool),
+        },
+        index=kept.index,
     ).sort_values(["plain_last", "tag"], kind="stable")
-    keys = ["release", "pre_key"]
+    keys = ["prefix", "release", "pre_key"]
     grouped = work.groupby(keys, sort=False)
     out = grouped.agg(
         major=("major", "first"),
@@ -285,9 +313,11 @@ def releases(df: pd.DataFrame, *, prereleases: bool = False) -> pd.DataFrame:
     out = out.join(variants.rename("variants")).reset_index()
     pre_key = out["pre_key"].astype("string")
     prerelease = pre_key.mask(pre_key == _FINAL)
+    prefix = out["prefix"].astype("string")
     result = pd.DataFrame(
         {
             "release": out["release"].astype("string"),
+            "prefix": prefix.mask(prefix == ""),
             "major": out["major"].astype("Int64"),
             "minor": out["minor"].astype("Int64"),
             "patch": out["patch"].astype("Int64"),
@@ -303,7 +333,9 @@ def releases(df: pd.DataFrame, *, prereleases: bool = False) -> pd.DataFrame:
             "variants": out["variants"].astype("string"),
         }
     )
-    result = result.iloc[_version_order(result["release"], result["prerelease"])]
+    result = result.iloc[
+        _version_order(result["release"], result["prerelease"], result["prefix"])
+    ]
     result = result.reset_index(drop=True)
     result.attrs = dict(df.attrs)
     return result

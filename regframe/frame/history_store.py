@@ -100,11 +100,21 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             complete INTEGER NOT NULL)""",
         "CREATE INDEX snapshots_series ON snapshots (series, taken_at)",
     ),
+    # 2: the frame's ``attested`` column (NULL for intervals recorded before it existed).
+    ("ALTER TABLE intervals ADD COLUMN attested INTEGER",),
 )
 #: The schema this regframe writes; a store with a higher ``user_version`` is left alone.
 SCHEMA_VERSION = len(MIGRATIONS)
 
-FACT_COLUMNS = ("media_type", "platforms", "created", "created_source", "size", "resolves_to")
+FACT_COLUMNS = (
+    "media_type",
+    "platforms",
+    "created",
+    "created_source",
+    "size",
+    "resolves_to",
+    "attested",
+)
 INTERVAL_COLUMNS = (
     "tag",
     "digest",
@@ -239,6 +249,8 @@ class HistoryStore:
         self._conn = conn
         self.path = path
         self.readonly = readonly
+        #: Opened read-only before any writer created the schema: every query finds nothing.
+        self.empty = False
 
     # -- opening -------------------------------------------------------------------------------
 
@@ -311,8 +323,13 @@ class HistoryStore:
         app, version, tables = self._versions()
         self._check(app, version, tables)
         if self.readonly:
-            if version < SCHEMA_VERSION:
-                raise HistoryStoreError(f"{self.path} is empty or has an older schema")
+            if version == 0 and tables == 0:
+                self.empty = True  # a writer is creating it right now, or never got that far
+            elif version < SCHEMA_VERSION:
+                raise HistoryStoreError(
+                    f"{self.path} has an older schema ({version}); open it once with "
+                    "history recording on to upgrade it"
+                )
             return
         if version == SCHEMA_VERSION:
             self._use_wal()
@@ -391,6 +408,8 @@ class HistoryStore:
     def _series_id(
         self, registry: str, repository: str, platform: str, *, create: bool
     ) -> int | None:
+        if self.empty:
+            return None
         row = self._conn.execute(
             "SELECT id FROM series WHERE registry = ? AND repository = ? AND platform = ?",
             (registry, repository, platform),
@@ -556,6 +575,8 @@ class HistoryStore:
 
     def series(self, registry: str, repository: str) -> list[tuple[int, str]]:
         """``(id, platform)`` of every series recorded for a repository."""
+        if self.empty:
+            return []
         with self._guard("reading history"):
             return [
                 (int(r[0]), str(r[1]))

@@ -160,8 +160,8 @@ def read_tags(
     -------
     pandas.DataFrame
         One row per tag, in version order, with the columns ``tag, release,
-        major, minor, patch, prerelease, variant, scheme, is_prerelease``
-        (and with ``dates=True`` also ``digest, media_type, platforms,
+        major, minor, patch, prerelease, variant, scheme, is_prerelease, prefix,
+        build`` (and with ``dates=True`` also ``digest, media_type, platforms,
         created, created_source, size, resolves_to, error, attested``; with
         ``labels=True`` also ``revision, source, image_version, labels``).  For one image
         ``df.attrs`` holds ``registry``, ``repository``, ``reference`` and
@@ -419,13 +419,13 @@ def to_csv(
     """Write a tags or releases frame as CSV with stable columns and ISO-8601 UTC dates.
 
     Columns come in the documented order (``tag, release, major, minor, patch,
-    prerelease, variant, scheme, is_prerelease, digest, media_type, platforms,
-    created, created_source, size, resolves_to, error``), then any others in
-    the frame's order; a several-images frame starts with ``image``.
-    Timestamps are written as ``2024-08-08T10:34:56Z`` (with a fraction only
-    when there is one); list values are comma-joined; ``labels`` (a dict per
-    row) is compact JSON with sorted keys; missing values are empty.  The
-    index is not written unless ``index=True``.
+    prerelease, variant, scheme, is_prerelease, prefix, build, digest,
+    media_type, platforms, created, created_source, size, resolves_to,
+    error``), then any others in the frame's order; a several-images frame
+    starts with ``image``.  Timestamps are written as ``2024-08-08T10:34:56Z``
+    (with a fraction only when there is one); list values are comma-joined;
+    ``labels`` (a dict per row) is compact JSON with sorted keys; missing
+    values are empty.  The index is not written unless ``index=True``.
 
     Parameters
     ----------
@@ -445,8 +445,8 @@ def to_csv(
     --------
     >>> import regframe as rf
     >>> print(rf.to_csv(rf.parse_tags(["1.2.3-alpine"])), end="")
-    tag,release,major,minor,patch,prerelease,variant,scheme,is_prerelease
-    1.2.3-alpine,1.2.3,1,2,3,,alpine,semver,False
+    tag,release,major,minor,patch,prerelease,variant,scheme,is_prerelease,prefix,build
+    1.2.3-alpine,1.2.3,1,2,3,,alpine,semver,False,,
     """
     kwargs.setdefault("index", False)
     kwargs.setdefault("lineterminator", "\n")

@@ -658,8 +658,11 @@ def resolve_aliases(df: pd.DataFrame) -> pd.Series:
     Among the tags of one digest that have a version (scheme semver, multipart
     or calver), prefer the most release components, then no variant (then the
     shortest variant), then a final over a prerelease, then the highest
-    version.  Rows without a digest, or whose digest has no versioned tag, get
-    NA.
+    version.  This works within a prefix: a row resolves to a tag with its own
+    prefix (none for ``latest``) when the digest has one, else to the best tag
+    of any prefix (ubuntu's ``jammy-20240808`` stays itself while ``22.04`` and
+    ``jammy`` share its digest).  Rows without a digest, or whose digest has
+    no versioned tag, get NA.
 
     Examples
     --------
@@ -678,6 +681,12 @@ def resolve_aliases(df: pd.DataFrame) -> pd.Series:
     cand = df.loc[versioned, ["tag", "release", "variant", "is_prerelease", "digest"]].copy()
     if cand.empty:
         return result
+    row_prefix = (
+        df["prefix"].astype("string").fillna("")
+        if "prefix" in df.columns
+        else pd.Series("", index=df.index, dtype="string")
+    )
+    cand["_prefix"] = row_prefix[cand.index]
     cand["_parts"] = cand["release"].str.count(r"\.") + 1
     cand["_vlen"] = cand["variant"].str.len().fillna(0)
     cand["_pre"] = cand["is_prerelease"].fillna(False).astype(bool)
@@ -686,7 +695,9 @@ def resolve_aliases(df: pd.DataFrame) -> pd.Series:
     cand = pd.concat([cand, keys], axis=1)
     order = ["digest", "_parts", "_vlen", "_pre", *key_cols]
     asc = [True, False, True, True, *[False] * len(key_cols)]
-    best = cand.sort_values(order, ascending=asc, kind="stable").drop_duplicates("digest")
-    winner = best.set_index("digest")["tag"]
-    mapped = df["digest"].map(winner)
-    return mapped.astype("string")
+    ranked = cand.sort_values(order, ascending=asc, kind="stable")
+    overall = ranked.drop_duplicates("digest").set_index("digest")["tag"]
+    within = ranked.drop_duplicates(["digest", "_prefix"]).set_index(["digest", "_prefix"])["tag"]
+    pairs = pd.MultiIndex.from_arrays([df["digest"].astype(object), row_prefix.astype(object)])
+    mapped = pd.Series(within.reindex(pairs).to_numpy(), index=df.index, dtype="string")
+    return mapped.fillna(df["digest"].map(overall).astype("string"))
