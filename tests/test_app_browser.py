@@ -115,6 +115,10 @@ def test_the_app_loads_an_image_from_the_registry(page, image, expected, tmp_pat
     expect(first).to_have_text(newest)
     assert "<NA>" not in table.inner_text()
     page.screenshot(path=tmp_path / "app-loaded.png", full_page=True)
+    # the page alone, cropped to its content: the README's docs/app.png is this file
+    page.locator(".widget-vbox", has=page.locator(".regframe-explorer")).first.screenshot(
+        path=tmp_path / "app.png"
+    )
 
 
 def test_selecting_a_major_changes_the_chart_and_the_table(page, image, expected, tmp_path):

@@ -44,7 +44,7 @@ from urllib3.util.retry import Retry
 from regframe._version import __version__
 from regframe.client.headers import parse_retry_after
 from regframe.client.redact import redact_host, redact_url
-from regframe.errors import NetworkError, RegistryError
+from regframe.errors import BodyInterrupted, NetworkError, RegistryError, ResponseTooLarge
 
 __all__ = [
     "USER_AGENT",
@@ -68,10 +68,6 @@ _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _FINAL_DNS = frozenset(
     getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA") if hasattr(socket, name)
 )
-
-
-class ResponseTooLarge(RegistryError):
-    """A body exceeded the byte limit its caller set (callers re-raise as a fitting type)."""
 
 
 class CappedRetry(Retry):
@@ -199,14 +195,16 @@ class _AdaptiveLimit:
         self._cond = threading.Condition()
         self._last_cut = 0.0
 
-    def acquire(self) -> None:
+    def acquire(self) -> bool:
+        """Take a slot; ``False`` (no slot taken) once the read is cancelled."""
         with self._cond:
             while self.in_flight >= int(self.current):
                 if self.cancelled.is_set():
-                    raise _Cancelled
+                    return False
                 # Bounded waits: a cancelled read must not leave threads queued here.
                 self._cond.wait(0.25)
             self.in_flight += 1
+            return True
 
     def release(self, throttled: bool) -> None:
         with self._cond:
@@ -221,7 +219,12 @@ class _AdaptiveLimit:
                     log.debug("throttled: concurrency now %d", int(self.current))
             elif self.current < self.maximum:
                 self.current = min(float(self.maximum), self.current + 1.0 / self.current)
-            self._cond.notify_all()
+            # Wake only as many waiters as there are free slots: with several images
+            # sharing a host, a hundred threads may wait here, and waking them all on
+            # every reply costs more CPU than the requests themselves.
+            free = int(self.current) - self.in_flight
+            if free > 0:
+                self._cond.notify(free)
 
 
 class Transport:
@@ -419,14 +422,10 @@ class Transport:
         body_attempts = 3
         limiter = self._limit_for(url)
         for attempt in range(body_attempts):
-            try:
-                if self.cancelled.is_set():
-                    raise _Cancelled
-                limiter.acquire()
-            except _Cancelled:
+            if self.cancelled.is_set() or not limiter.acquire():
                 raise RegistryError(
                     "request cancelled: the read was interrupted", url=redact_url(url)
-                ) from None
+                )
             throttled = False
             try:
                 self._count("requests")
@@ -470,7 +469,7 @@ class Transport:
                         body = b""
                     else:
                         body = self._read_body(resp, limit, url)
-                except _BodyInterrupted as exc:
+                except BodyInterrupted as exc:
                     if attempt + 1 >= body_attempts:
                         raise RegistryError(
                             f"{redact_host(url)} kept breaking off the answer: {exc}",
@@ -556,7 +555,7 @@ class Transport:
                         url=redact_url(url),
                     )
                 if time.monotonic() > deadline:
-                    raise _BodyInterrupted("body did not arrive in time")
+                    raise BodyInterrupted("body did not arrive in time")
                 chunks.append(chunk)
         except (
             requests.exceptions.ChunkedEncodingError,
@@ -564,7 +563,7 @@ class Transport:
             requests.exceptions.ContentDecodingError,
             requests.exceptions.Timeout,
         ) as exc:
-            raise _BodyInterrupted(_short(exc)) from None
+            raise BodyInterrupted(_short(exc)) from None
         return b"".join(chunks)
 
 
@@ -584,14 +583,6 @@ def _is_plain(session: requests.Session) -> bool:
         and not session.params
         and not any(session.hooks.values())
     )
-
-
-class _BodyInterrupted(Exception):
-    pass
-
-
-class _Cancelled(Exception):
-    pass
 
 
 def _short(exc: BaseException) -> str:
