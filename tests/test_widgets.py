@@ -379,3 +379,19 @@ def test_explore_loads_from_the_real_registry(registry_token) -> None:
     assert list(ex.filtered["release"]) == ["3.0.0", "3.0.0"]
     missing = explore(registry_token.ref("widgets/does-not-exist"))
     assert "not found" in missing.message.value.lower()
+
+
+def test_prefix_selector_with_parsed_tags() -> None:
+    """The prefix column as the parser writes it (ubuntu-style ``jammy-20240808`` tags)."""
+    from regframe import parse_tags
+
+    df = parse_tags(["jammy-20240808", "jammy-20240901", "noble-20240801", "focal-20231003"])
+    df["created"] = pd.to_datetime(["2024-08-08", "2024-09-01", "2024-08-01", "2023-10-03"], utc=True)
+    ex = explore(df)
+    assert ex.prefix.layout.display != "none"
+    assert ex.prefix.options == (ALL_PREFIXES, "focal", "jammy", "noble")
+    ex.prefix.value = "jammy"
+    assert releases_of(ex) == ["20240808", "20240901"]
+    assert ex.dates_label.value == "2024-08 → 2024-09"
+    rows = re.findall(r"<tr><td[^>]*>([^<]*)</td><td[^>]*>([^<]*)</td>", ex.table.value)
+    assert rows == [("jammy", "20240901"), ("jammy", "20240808")]  # prefix shown: it varies
