@@ -36,7 +36,7 @@ from typing import Any, Literal, cast
 import numpy as np
 import pandas as pd
 
-from regframe.errors import RegframeError
+from regframe.errors import MissingDatesError, NoReleasesError
 from regframe.parsing.versions import RELEASE_SCHEMES
 
 __all__ = [
@@ -75,17 +75,6 @@ _FINAL = "\x00final"
 _DAY_SECONDS = 86_400.0
 
 _NUMBERS = re.compile(r"\d+")
-
-
-class NoReleasesError(RegframeError, ValueError):
-    """There is no release to work with: no semver/multipart/calver tag survived the filters."""
-
-
-class MissingDatesError(RegframeError, ValueError):
-    """The frame has no ``created`` dates, but the computation needs them.
-
-    Read the tags with ``regframe.read_tags(image, dates=True)``.
-    """
 
 
 # --------------------------------------------------------------------------- helpers

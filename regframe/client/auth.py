@@ -33,12 +33,13 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from regframe.client.credentials import Credentials
 from regframe.client.headers import Challenge, parse_www_authenticate
 from regframe.client.redact import redact_host, redact_url
-from regframe.client.transport import Reply, ResponseTooLarge, Transport, json_errors
+from regframe.client.transport import Reply, Transport, json_errors
 from regframe.errors import (
     AuthenticationError,
     NotFoundOrUnauthorizedError,
     RateLimitError,
     RegistryError,
+    ResponseTooLarge,
 )
 from regframe.parsing.reference import is_loopback_host
 

@@ -43,7 +43,7 @@ from urllib3.util.retry import Retry
 from regframe._version import __version__
 from regframe.client.headers import parse_retry_after
 from regframe.client.redact import redact_host, redact_url
-from regframe.errors import NetworkError, RegistryError
+from regframe.errors import BodyInterrupted, NetworkError, RegistryError, ResponseTooLarge
 
 __all__ = [
     "USER_AGENT",
@@ -67,10 +67,6 @@ _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _FINAL_DNS = frozenset(
     getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA") if hasattr(socket, name)
 )
-
-
-class ResponseTooLarge(RegistryError):
-    """A body exceeded the byte limit its caller set (callers re-raise as a fitting type)."""
 
 
 class CappedRetry(Retry):
@@ -216,7 +212,12 @@ class _AdaptiveLimit:
                     log.debug("throttled: concurrency now %d", int(self.current))
             elif self.current < self.maximum:
                 self.current = min(float(self.maximum), self.current + 1.0 / self.current)
-            self._cond.notify_all()
+            # Wake only as many waiters as there are free slots: with several images
+            # sharing a host, a hundred threads may wait here, and waking them all on
+            # every reply costs more CPU than the requests themselves.
+            free = int(self.current) - self.in_flight
+            if free > 0:
+                self._cond.notify(free)
 
 
 class Transport:
@@ -467,7 +468,7 @@ class Transport:
                         body = b""
                     else:
                         body = self._read_body(resp, limit, url)
-                except _BodyInterrupted as exc:
+                except BodyInterrupted as exc:
                     if attempt + 1 >= body_attempts:
                         raise RegistryError(
                             f"{redact_host(url)} kept breaking off the answer: {exc}",
@@ -504,7 +505,7 @@ class Transport:
                         url=redact_url(url),
                     )
                 if time.monotonic() > deadline:
-                    raise _BodyInterrupted("body did not arrive in time")
+                    raise BodyInterrupted("body did not arrive in time")
                 chunks.append(chunk)
         except (
             requests.exceptions.ChunkedEncodingError,
@@ -512,12 +513,8 @@ class Transport:
             requests.exceptions.ContentDecodingError,
             requests.exceptions.Timeout,
         ) as exc:
-            raise _BodyInterrupted(_short(exc)) from None
+            raise BodyInterrupted(_short(exc)) from None
         return b"".join(chunks)
-
-
-class _BodyInterrupted(Exception):
-    pass
 
 
 def _short(exc: BaseException) -> str:
