@@ -226,7 +226,12 @@ class _AdaptiveLimit:
                     log.debug("throttled: concurrency now %d", int(self.current))
             elif self.current < self.maximum:
                 self.current = min(float(self.maximum), self.current + 1.0 / self.current)
-            self._cond.notify_all()
+            # Wake only as many waiters as there are free slots: with several images
+            # sharing a host, a hundred threads may wait here, and waking them all on
+            # every reply costs more CPU than the requests themselves.
+            free = int(self.current) - self.in_flight
+            if free > 0:
+                self._cond.notify(free)
 
 
 class Transport:
