@@ -101,6 +101,7 @@ def test_the_app_loads_an_image_from_the_registry(page, image, expected, tmp_pat
     error = page.locator(".regframe-explorer span", has_text="could not load")
     expect(error).to_be_visible()
     assert "\n" not in error.inner_text() and "Traceback" not in page.content()
+    page.screenshot(path=tmp_path / "app-error.png")
 
     load(page, image)
     expect(caption(page)).to_have_text(f"{len(expected)} releases")
