@@ -6,7 +6,7 @@ realm (often another host: ``docker.elastic.co`` → ``docker-auth.elastic.co``)
 and cache it per scope until it expires; a later 401 triggers exactly one
 re-authentication.
 
-Credential rules enforced here (DESIGN §3):
+Credential rules enforced here:
 
 * Basic credentials go only to the realm (Bearer) or to the registry that
   itself challenged with Basic — never anywhere else;
@@ -145,6 +145,13 @@ class Authenticator:
         default credentials (docker config, helpers, auth.json).
     docker_hub
         Word 401s the way Docker Hub means them.
+
+    Examples
+    --------
+    >>> from regframe.client.transport import Transport
+    >>> auth = Authenticator(Transport(), "https://ghcr.io", display="ghcr.io")
+    >>> auth.headers_for("repository:o/r:pull")  # doctest: +SKIP
+    {'Authorization': 'Bearer ...'}
     """
 
     def __init__(

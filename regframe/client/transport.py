@@ -158,7 +158,13 @@ def build_session(max_workers: int = 16, *, retry: Retry | None = None) -> reque
 
 
 def origin_of(url: str) -> tuple[str, str, int | None]:
-    """``(scheme, host, port)`` with the default port filled in, for same-origin checks."""
+    """``(scheme, host, port)`` with the default port filled in, for same-origin checks.
+
+    Examples
+    --------
+    >>> origin_of("HTTPS://Registry.example/v2/") == origin_of("https://registry.example:443/x")
+    True
+    """
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     try:
@@ -172,7 +178,15 @@ def origin_of(url: str) -> tuple[str, str, int | None]:
 
 @dataclass(frozen=True)
 class Reply:
-    """A fully read HTTP answer."""
+    """A fully read HTTP answer.
+
+    Examples
+    --------
+    >>> from requests.structures import CaseInsensitiveDict
+    >>> headers = CaseInsensitiveDict({"Content-Type": "application/json; charset=utf-8"})
+    >>> Reply(200, headers, b"{}", "https://r.example/v2/").content_type
+    'application/json'
+    """
 
     status: int
     headers: CaseInsensitiveDict[str]
@@ -243,6 +257,13 @@ class Transport:
     verify
         Passed to requests (``True``, ``False`` or a CA bundle path); ``None``
         keeps the session's own setting (``$REQUESTS_CA_BUNDLE`` for ours).
+
+    Examples
+    --------
+    >>> transport = Transport(timeout=10, max_workers=4)
+    >>> transport.request("GET", "https://ghcr.io/v2/").status  # doctest: +SKIP
+    401
+    >>> transport.close()
     """
 
     def __init__(
@@ -681,7 +702,15 @@ def network_error(exc: BaseException, url: str, timeout: float) -> NetworkError:
 
 
 def json_errors(body: bytes) -> list[dict[str, Any]]:
-    """The registry ``errors`` list from an error body, or ``[]`` when it has none."""
+    """The registry ``errors`` list from an error body, or ``[]`` when it has none.
+
+    Examples
+    --------
+    >>> json_errors(b'{"errors": [{"code": "NAME_UNKNOWN", "message": "no repo"}]}')
+    [{'code': 'NAME_UNKNOWN', 'message': 'no repo'}]
+    >>> json_errors(b"<html>oops</html>")
+    []
+    """
     try:
         doc = json.loads(body.decode("utf-8", "replace")) if body else None
     except ValueError:

@@ -242,7 +242,19 @@ def read_one(
     *,
     progress: ProgressOption | Progress = None,
 ) -> pd.DataFrame:
-    """Read one repository through ``transport`` (closed afterwards) with validated ``options``."""
+    """Read one repository through ``transport`` (closed afterwards) with validated ``options``.
+
+    :func:`read_tags` for one image, after its arguments were checked; the several-images
+    path (:mod:`regframe.frame.many`) calls it once per image.
+
+    Examples
+    --------
+    >>> from regframe.client.transport import Transport
+    >>> from regframe.frame.many import Options
+    >>> from regframe.parsing.reference import parse_reference
+    >>> read_one(parse_reference("localhost:5000/app"), Transport(),  # doctest: +SKIP
+    ...          Options.validated(dates=True))
+    """
     dates = options.dates
     want = options.want
     if options.max_age is not None:

@@ -116,7 +116,14 @@ class ApiListing:
 
 
 def split_repository(ref: Reference) -> tuple[str, str]:
-    """Split ``namespace/name``; both APIs address repositories as exactly that."""
+    """Split ``namespace/name``; both APIs address repositories as exactly that.
+
+    Examples
+    --------
+    >>> from regframe.parsing.reference import parse_reference
+    >>> split_repository(parse_reference("python"))
+    ('library', 'python')
+    """
     parts = ref.repository.split("/")
     if len(parts) != 2:
         raise TagApiUnusable(f"repository {ref.repository!r} is not namespace/name")
@@ -131,6 +138,11 @@ def get_json(url: str, transport: Transport, *, missing_ok: bool = False) -> dic
     """GET one bounded page and return its JSON object; anything else is :class:`TagApiUnusable`.
 
     With ``missing_ok``, a 404 (a page past the end of a listing that shrank) gives ``None``.
+
+    Examples
+    --------
+    >>> url = "https://hub.docker.com/v2/namespaces/library/repositories/python/tags"
+    >>> get_json(url, Transport())["count"]  # doctest: +SKIP
     """
     reply = transport.request(
         "GET", url, headers={"Accept": "application/json"}, limit=MAX_PAGE_BYTES
@@ -158,6 +170,13 @@ def get_pages(
     ``RegistryError``), so the caller decides, in page order, whether it matters: a
     failure after the page that ends the listing does not.  ``read`` runs on the worker
     threads, so turning a page into rows overlaps with the other pages' round trips.
+
+    Examples
+    --------
+    >>> t = Transport()
+    >>> urls = [f"https://quay.io/api/v1/repository/a/b/tag/?page={n}" for n in (2, 3)]
+    >>> get_pages(urls, t, JobRunner(2), lambda u: get_json(u, t))  # doctest: +SKIP
+    [{'tags': [...], 'page': 2, 'has_additional': True}, {'tags': [...], 'page': 3, ...}]
     """
     results: dict[str, T | RegframeError] = {}
 
@@ -172,12 +191,24 @@ def get_pages(
 
 
 def text(value: object) -> str | None:
-    """A non-blank string as sent, else None."""
+    """A non-blank string as sent, else None.
+
+    Examples
+    --------
+    >>> text(" 1.0 "), text("  "), text(3)
+    (' 1.0 ', None, None)
+    """
     return value if isinstance(value, str) and value.strip() else None
 
 
 def media_type(*candidates: object) -> str | None:
-    """The first candidate shaped like a media type (Hub's ``content_type`` is a word, "image")."""
+    """The first candidate shaped like a media type (Hub's ``content_type`` is a word, "image").
+
+    Examples
+    --------
+    >>> media_type("image", "application/vnd.oci.image.index.v1+json")
+    'application/vnd.oci.image.index.v1+json'
+    """
     for value in candidates:
         if isinstance(value, str) and _MEDIA_TYPE_RE.fullmatch(value.strip()):
             return value.strip()
@@ -185,7 +216,13 @@ def media_type(*candidates: object) -> str | None:
 
 
 def positive_int(value: object) -> int | None:
-    """Sizes arrive as ints (Hub, Quay) or digit strings (GCR); 0 means unknown."""
+    """Sizes arrive as ints (Hub, Quay) or digit strings (GCR); 0 means unknown.
+
+    Examples
+    --------
+    >>> positive_int("2803255"), positive_int(0), positive_int(True)
+    (2803255, None, None)
+    """
     if isinstance(value, bool):
         return None
     if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
@@ -205,7 +242,14 @@ def metadata(
     size: int | None,
     error: str | None = None,
 ) -> TagMetadata:
-    """Build one tag's record; a digest of the wrong grammar is dropped, not trusted."""
+    """Build one tag's record; a digest of the wrong grammar is dropped, not trusted.
+
+    Examples
+    --------
+    >>> metadata(digest="sha256:../x", media_type=None, platforms=None, created_ns=None,
+    ...          source="hub", size=None).digest is None
+    True
+    """
     return TagMetadata(
         digest=digest if isinstance(digest, str) and is_digest(digest) else None,
         media_type=media_type,
