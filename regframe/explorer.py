@@ -151,6 +151,10 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
     :attr:`table` (newest first, scrolling, with a row count).
     """
 
+    #: Seconds between two moves of the progress bar: a comm message per request
+    #: would flood the page.
+    progress_interval = 0.1
+
     def __init__(
         self,
         data: pd.DataFrame | None = None,
@@ -294,8 +298,7 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
             return
         fraction = min(1.0, max(0.0, done / total))
         now = time.monotonic()
-        # a comm message per request would flood the page: at most ~10 updates a second
-        if fraction < 1.0 and now - self._progress_at < 0.1:
+        if fraction < 1.0 and now - self._progress_at < self.progress_interval:
             return
         self._progress_at = now
         bar.value = fraction
