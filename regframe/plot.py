@@ -224,8 +224,8 @@ def timeline(
     -------
     matplotlib.axes.Axes
 
-    Example
-    -------
+    Examples
+    --------
     >>> ax = rf.plot.timeline(rf.read_tags("python", dates=True))  # doctest: +SKIP
     >>> ax.figure.savefig("timeline.png")  # doctest: +SKIP
     """
@@ -336,8 +336,8 @@ def cadence(
     matplotlib.axes.Axes
         ``ax.containers`` holds one bar container per major (or image), bottom first.
 
-    Example
-    -------
+    Examples
+    --------
     >>> rf.plot.cadence(df, "YS")  # doctest: +SKIP
     """
     if by not in ("major", "image", None):
@@ -414,8 +414,8 @@ def intervals(
     matplotlib.axes.Axes
         With fewer than two dated releases per major the axes says so in text.
 
-    Example
-    -------
+    Examples
+    --------
     >>> rf.plot.intervals(df, within="line")  # doctest: +SKIP
     """
     if kind not in ("box", "strip"):
@@ -497,8 +497,8 @@ def lines(
         One bar per row (``ax.patches``), labelled with the latest version
         and the release count.
 
-    Example
-    -------
+    Examples
+    --------
     >>> rf.plot.lines(df, top=20)  # doctest: +SKIP
     """
     rel = _releases(df, prereleases, "lines()")

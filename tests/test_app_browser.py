@@ -101,6 +101,7 @@ def test_the_app_loads_an_image_from_the_registry(page, image, expected, tmp_pat
     error = page.locator(".regframe-explorer span", has_text="could not load")
     expect(error).to_be_visible()
     assert "\n" not in error.inner_text() and "Traceback" not in page.content()
+    page.screenshot(path=tmp_path / "app-error.png")
 
     load(page, image)
     expect(caption(page)).to_have_text(f"{len(expected)} releases")
@@ -115,6 +116,10 @@ def test_the_app_loads_an_image_from_the_registry(page, image, expected, tmp_pat
     expect(first).to_have_text(newest)
     assert "<NA>" not in table.inner_text()
     page.screenshot(path=tmp_path / "app-loaded.png", full_page=True)
+    # the page alone, cropped to its content: the README's docs/app.png is this file
+    page.locator(".widget-vbox", has=page.locator(".regframe-explorer")).first.screenshot(
+        path=tmp_path / "app.png"
+    )
 
 
 def test_selecting_a_major_changes_the_chart_and_the_table(page, image, expected, tmp_path):

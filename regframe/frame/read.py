@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import logging
 import os
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Executor
@@ -42,6 +43,8 @@ __all__ = [
     "to_csv",
     "to_json",
 ]
+
+log = logging.getLogger(__name__)
 
 TAG_COLUMNS = list(VERSION_COLUMNS)
 DATE_COLUMNS = [
@@ -231,7 +234,19 @@ def read_one(
     *,
     progress: bool | None = None,
 ) -> pd.DataFrame:
-    """Read one repository through ``transport`` (closed afterwards) with validated ``options``."""
+    """Read one repository through ``transport`` (closed afterwards) with validated ``options``.
+
+    :func:`read_tags` for one image, after its arguments were checked; the several-images
+    path (:mod:`regframe.frame.many`) calls it once per image.
+
+    Examples
+    --------
+    >>> from regframe.client.transport import Transport
+    >>> from regframe.frame.many import Options
+    >>> from regframe.parsing.reference import parse_reference
+    >>> read_one(parse_reference("localhost:5000/app"), Transport(),  # doctest: +SKIP
+    ...          Options.validated(dates=True))
+    """
     dates = options.dates
     want = options.want
     if options.max_age is not None:
@@ -261,6 +276,7 @@ def read_one(
     try:
         if listing is not None:
             tags, prefetched = listing.tags, listing.rows
+            log.debug("%s: %d tags from the %s tag API", ref, len(tags), listing.source)
         else:
             found = client.list_tags()
             tags, prefetched = found.tags, {}
@@ -268,6 +284,8 @@ def read_one(
                 from regframe.client.tag_apis import gcr_rows
 
                 prefetched = gcr_rows(found.gcr_manifests, platform=want)
+            log.debug("%s: %d tags listed, %d described by the listing", ref, len(tags),
+                      len(prefetched))  # fmt: skip
         df = parse_tags(pd.Series(tags, dtype="string"))
         df = sort_tags(df).reset_index(drop=True)
         if options.match is not None:

@@ -64,12 +64,13 @@ from regframe.client.platforms import (
 )
 from regframe.client.registry import RegistryClient
 from regframe.client.tag_metadata import CREATED_SOURCES, TagMetadata
-from regframe.client.transport import ResponseTooLarge
 from regframe.errors import (
     AuthenticationError,
+    MetadataWarning,
     NotFoundError,
     RateLimitError,
     RegframeError,
+    ResponseTooLarge,
 )
 from regframe.parsing.reference import validate_tag
 from regframe.parsing.timestamps import rfc3339_ns
@@ -77,7 +78,6 @@ from regframe.parsing.versions import RELEASE_SCHEMES
 
 __all__ = [
     "LABEL_KEYS",
-    "MetadataWarning",
     "Resolver",
     "add_metadata",
     "assemble_metadata",
@@ -98,10 +98,6 @@ LABEL_KEYS = {
     "source": "org.opencontainers.image.source",
     "image_version": "org.opencontainers.image.version",
 }
-
-
-class MetadataWarning(UserWarning):
-    """Some tags' metadata could not be read; their ``error`` column says why."""
 
 
 @dataclass
@@ -283,6 +279,8 @@ class Resolver:
                     walk.facts, walk.done = known, True
                 self.walks[digest] = walk
             pending = [w for w in self.walks.values() if not w.done]
+            log.debug("%d tags, %d digests, %d not in the facts cache", len(tags),
+                      len(self.walks), len(pending))  # fmt: skip
             runner.grow(len(pending))
             runner.run(pending, self.read_top_manifest)
             needs_config = [w for w in pending if not w.done]
