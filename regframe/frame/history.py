@@ -20,9 +20,8 @@ from typing import Any
 import pandas as pd
 
 from regframe.errors import HistoryStoreError, HistoryWarning, InvalidArgumentError
+from regframe.frame.history_schema import FACT_COLUMNS, INTERVAL_COLUMNS
 from regframe.frame.history_store import (
-    FACT_COLUMNS,
-    INTERVAL_COLUMNS,
     HistoryStore,
     Observation,
     RecordResult,
