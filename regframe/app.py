@@ -55,8 +55,9 @@ def page(image: str | None = None) -> Any:
     Parameters
     ----------
     image
-        Image to load at once; by default ``$REGFRAME_APP_IMAGE`` (empty: wait
-        for the user to type one and press Load).
+        Image to load; by default ``$REGFRAME_APP_IMAGE`` (empty: wait for the
+        user to type one and press Load).  Inside a running kernel the load
+        starts once the page is shown, so its progress bar is seen moving.
 
     Returns
     -------
@@ -78,8 +79,26 @@ def page(image: str | None = None) -> Any:
         os.chdir(folder)  # exports land where the user started the app, not in a temp dir
     if image is None:
         image = os.environ.get(ENV_IMAGE, "")
-    explorer = explore(image)
+    explorer = explore("")
+    assert explorer.image is not None
+    explorer.image.value = image
+    if image:
+        _after_display(explorer.reload)
     return widgets.VBox([widgets.HTML(_HEADING), explorer])
+
+
+def _after_display(job: Any) -> None:
+    """Run ``job`` once the current cell has finished (and its output is shown), else now."""
+    import asyncio
+
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # no kernel event loop (a script, a test): nothing to wait for
+        loop = None
+    if loop is None:
+        job()
+    else:
+        loop.call_soon(job)
 
 
 def _notebook(path: Path) -> None:
