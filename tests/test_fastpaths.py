@@ -153,7 +153,7 @@ def test_hub_250_tags_in_three_requests(hub: ScriptedServer, transport: Transpor
     # One request per 100 tags: ceil(250 / 100) == 3, and nothing else.
     assert len(hub.requests) == 3 == listing.requests
     # Page 1 first; pages 2 and 3 then go out together, in either order.
-    assert [r.query.get("page", "1") for r in hub.requests][0] == "1"
+    assert hub.requests[0].query.get("page", "1") == "1"
     assert sorted(r.query.get("page", "1") for r in hub.requests) == ["1", "2", "3"]
     for req in hub.requests:
         assert req.path == "/v2/namespaces/library/repositories/python/tags"

@@ -11,9 +11,8 @@ import pytest
 
 import regframe as rf
 from regframe.frame.history import HISTORY_COLUMNS, parse_max_age
+from regframe.frame.history_schema import APPLICATION_ID, SCHEMA_VERSION
 from regframe.frame.history_store import (
-    APPLICATION_ID,
-    SCHEMA_VERSION,
     HistoryStore,
     Observation,
     Revision,
@@ -274,7 +273,7 @@ def test_four_processes_write_at_once_without_losing_or_duplicating(path: Path) 
 def test_migrations_run_in_order_once_and_keep_the_data(
     path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import regframe.frame.history_store as hs
+    import regframe.frame.history_schema as hs
 
     with HistoryStore.open(path) as store:
         store.record(REG, REPO, PLAT, obs(v1="a"), seen=1)
@@ -300,14 +299,14 @@ def test_migrations_run_in_order_once_and_keep_the_data(
 
 
 def test_a_schema_1_store_gains_attested(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import regframe.frame.history_store as hs
+    import regframe.frame.history_schema as hs
 
     with monkeypatch.context() as m:  # what the first release of the store wrote
         m.setattr(hs, "MIGRATIONS", hs.MIGRATIONS[:1])
         m.setattr(hs, "SCHEMA_VERSION", 1)
         m.setattr(hs, "FACT_COLUMNS", hs.FACT_COLUMNS[:-1])
         m.setattr(hs, "INTERVAL_COLUMNS", hs.INTERVAL_COLUMNS[:-1])
-        m.setattr(hs, "_INSERT_INTERVAL", hs._INSERT_INTERVAL.replace(", attested", "").replace("?, ?)", "?)", 1))
+        m.setattr(hs, "INSERT_INTERVAL", hs.INSERT_INTERVAL.replace(", attested", "").replace("?, ?)", "?)", 1))
         with HistoryStore.open(path) as store:
             store.record(REG, REPO, PLAT, [Observation("v1", dg("a"), (None,) * 6)], seen=1)
     with HistoryStore.open(path) as store:

@@ -20,9 +20,8 @@ from typing import Any
 import pandas as pd
 
 from regframe.errors import HistoryStoreError, HistoryWarning, InvalidArgumentError
+from regframe.frame.history_schema import FACT_COLUMNS, INTERVAL_COLUMNS
 from regframe.frame.history_store import (
-    FACT_COLUMNS,
-    INTERVAL_COLUMNS,
     HistoryStore,
     Observation,
     RecordResult,
@@ -434,7 +433,7 @@ def _attrs(registry: str, repository: str, platform: str) -> dict[str, str]:
 
 def _resolve_digests(hist: pd.DataFrame) -> pd.Series:
     """Per interval, the most specific version tag that ever pointed at its digest."""
-    from regframe.frame.resolve import resolve_aliases
+    from regframe.frame.columns import resolve_aliases
     from regframe.parsing.versions import parse_tags
 
     pairs = hist[["tag", "digest"]].drop_duplicates().reset_index(drop=True)

@@ -1,8 +1,9 @@
 """Frame assembly: ``read_tags`` (reference → DataFrame) and ``to_csv`` (DataFrame → file).
 
 This is the module the public API leans on; the protocol work happens in
-:mod:`regframe.client.registry`, version parsing in :mod:`regframe.parsing.versions` and the
-``dates=True`` metadata in :mod:`regframe.frame.resolve`.
+:mod:`regframe.client.registry`, version parsing in :mod:`regframe.parsing.versions`, the
+``dates=True`` metadata in :mod:`regframe.frame.resolve` and the column lists and typed
+columns in :mod:`regframe.frame.columns`.
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ from regframe.client.credentials import Credentials
 from regframe.client.progress import Progress, ProgressOption
 from regframe.client.registry import RegistryClient
 from regframe.client.transport import Transport
+from regframe.frame.columns import DATE_COLUMNS, LABEL_COLUMNS, TAG_COLUMNS
 from regframe.frame.history import frame_from_store, record_frame
 from regframe.frame.match import Match
 from regframe.parsing.reference import Reference, parse_reference
-from regframe.parsing.versions import COLUMNS as VERSION_COLUMNS
 from regframe.parsing.versions import parse_tags, sort_tags
 
 if TYPE_CHECKING:
@@ -35,9 +36,6 @@ if TYPE_CHECKING:
     from regframe.frame.many import Options
 
 __all__ = [
-    "DATE_COLUMNS",
-    "LABEL_COLUMNS",
-    "TAG_COLUMNS",
     "empty_tags_frame",
     "read_one",
     "read_tags",
@@ -47,20 +45,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-TAG_COLUMNS = list(VERSION_COLUMNS)
-DATE_COLUMNS = [
-    "digest",
-    "media_type",
-    "platforms",
-    "created",
-    "created_source",
-    "size",
-    "resolves_to",
-    "error",
-    "attested",
-]
-#: With ``labels=True``: OCI keys from the config labels (else annotations), and all labels.
-LABEL_COLUMNS = ["revision", "source", "image_version", "labels"]
 
 
 def read_tags(
@@ -390,7 +374,7 @@ def empty_tags_frame(*, dates: bool = False, labels: bool = False) -> pd.DataFra
     """
     df = parse_tags(pd.Series([], dtype="string"))
     if dates:
-        from regframe.frame.resolve import assemble_metadata
+        from regframe.frame.columns import assemble_metadata
 
         df = assemble_metadata(df, [], labels=labels)
     return df
