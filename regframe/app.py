@@ -55,8 +55,9 @@ def page(image: str | None = None) -> Any:
     Parameters
     ----------
     image
-        Image to load at once; by default ``$REGFRAME_APP_IMAGE`` (empty: wait
-        for the user to type one and press Load).
+        Image to load; by default ``$REGFRAME_APP_IMAGE`` (empty: wait for the
+        user to type one and press Load).  Inside a running kernel the load
+        starts once the page is shown, so its progress bar is seen moving.
 
     Returns
     -------
@@ -78,8 +79,26 @@ def page(image: str | None = None) -> Any:
         os.chdir(folder)  # exports land where the user started the app, not in a temp dir
     if image is None:
         image = os.environ.get(ENV_IMAGE, "")
-    explorer = explore(image)
+    explorer = explore("")
+    assert explorer.image is not None
+    explorer.image.value = image
+    if image:
+        _after_display(explorer.reload)
     return widgets.VBox([widgets.HTML(_HEADING), explorer])
+
+
+def _after_display(job: Any) -> None:
+    """Run ``job`` once the current cell has finished (and its output is shown), else now."""
+    import asyncio
+
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # no kernel event loop (a script, a test): nothing to wait for
+        loop = None
+    if loop is None:
+        job()
+    else:
+        loop.call_soon(job)
 
 
 def _notebook(path: Path) -> None:
@@ -174,7 +193,7 @@ def serve(
     open_browser: bool = True,
     ready: Any = None,
 ) -> int:
-    """Serve the explorer page until Ctrl-C, SIGTERM or SIGHUP; returns an exit status.
+    """Serve the explorer page until Ctrl-C, SIGTERM or SIGHUP stops it and its kernels.
 
     Parameters
     ----------
@@ -190,12 +209,14 @@ def serve(
     Returns
     -------
     int
-        0 once stopped by a signal; 1 when Voila could not start.
+        1 when Voila could not start or exited on its own.
 
     Raises
     ------
     AppError
         Voila is not installed or the port is taken.
+    KeyboardInterrupt
+        Ctrl-C, SIGTERM or SIGHUP stopped it, after Voila and its kernels.
 
     Examples
     --------
@@ -251,9 +272,9 @@ def serve(
             print("regframe app: Voila exited", file=sys.stderr)
             return 1
         except (KeyboardInterrupt, _Stop) as why:
-            logger.debug("stopping on %s", type(why).__name__)
+            logger.debug("stopping on %s", why)
             print("regframe app: stopping", file=sys.stderr, flush=True)
-            return 0
+            raise KeyboardInterrupt from None  # the command line's "interrupted" (status 130)
         finally:
             # no signal may cut the clean-up short and leave a kernel behind
             with _ignoring_signals():

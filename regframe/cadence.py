@@ -2,7 +2,7 @@
 
 Pure pandas, no I/O.  The input is the frame :func:`regframe.read_tags` (or
 :func:`regframe.parse_tags`) returns; the central step is :func:`releases`,
-which turns *tags* into *releases* (DESIGN §5):
+which turns *tags* into *releases*:
 
 * only tags whose ``scheme`` is ``semver``, ``multipart`` or ``calver`` count;
 * finals only unless ``prereleases=True``;
@@ -36,7 +36,7 @@ from typing import Any, Literal, cast
 import numpy as np
 import pandas as pd
 
-from regframe.errors import RegframeError
+from regframe.errors import MissingDatesError, NoReleasesError
 from regframe.parsing.versions import RELEASE_SCHEMES
 
 __all__ = [
@@ -75,17 +75,6 @@ _FINAL = "\x00final"
 _DAY_SECONDS = 86_400.0
 
 _NUMBERS = re.compile(r"\d+")
-
-
-class NoReleasesError(RegframeError, ValueError):
-    """There is no release to work with: no semver/multipart/calver tag survived the filters."""
-
-
-class MissingDatesError(RegframeError, ValueError):
-    """The frame has no ``created`` dates, but the computation needs them.
-
-    Read the tags with ``regframe.read_tags(image, dates=True)``.
-    """
 
 
 # --------------------------------------------------------------------------- helpers
@@ -155,8 +144,8 @@ def _empty_created(index: pd.Index) -> pd.Series:
 def is_releases_frame(df: pd.DataFrame) -> bool:
     """True when ``df`` looks like the output of :func:`releases` (not a tags frame).
 
-    Example
-    -------
+    Examples
+    --------
     >>> is_releases_frame(releases(parse_tags(["1.0.0"])))  # doctest: +SKIP
     True
     """
@@ -241,8 +230,8 @@ def releases(df: pd.DataFrame, *, prereleases: bool = False) -> pd.DataFrame:
         A several-images frame (``image`` column) gives the releases of each
         image in turn, with ``image`` kept as the first column.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import regframe as rf
     >>> tags = rf.parse_tags(["8", "8.15", "8.15.0", "8.15.0-ubi", "8.15.1", "latest"])
     >>> rf.releases(tags)[["release", "tags"]]  # doctest: +SKIP
@@ -357,8 +346,8 @@ def as_releases(df: pd.DataFrame, *, prereleases: bool = False) -> pd.DataFrame:
 
     Lets plots and widgets accept either frame.
 
-    Example
-    -------
+    Examples
+    --------
     >>> rel = as_releases(tags)          # same as releases(tags)  # doctest: +SKIP
     >>> as_releases(rel) is rel          # doctest: +SKIP
     True
@@ -460,8 +449,8 @@ def per_period(
     MissingDatesError
         No release has a ``created`` date.
 
-    Example
-    -------
+    Examples
+    --------
     >>> per_period(rf.releases(df), "YS", by="major")  # doctest: +SKIP
     major                      5   6   7
     period
@@ -504,8 +493,8 @@ def intervals(rel: pd.DataFrame, by: Literal["major", "line"] | None = None) -> 
         ``days`` (Float64, fractional days since ``previous``; 0 when two
         releases share a build time).
 
-    Example
-    -------
+    Examples
+    --------
     >>> intervals(rf.releases(df), by="line")["days"].median()  # doctest: +SKIP
     21.0
     """
@@ -574,8 +563,8 @@ def lines(rel: pd.DataFrame) -> pd.DataFrame:
         version in the line, string) and ``days_active`` (Float64, ``last -
         first``), one row per line in version order.
 
-    Example
-    -------
+    Examples
+    --------
     >>> lines(rf.releases(df)).tail(1)  # doctest: +SKIP
        line  major  minor      first       last  n_releases  latest  days_active
     9  8.15      8     15 2024-08-08 2024-10-16           4  8.15.3         69.0
@@ -633,8 +622,8 @@ def summary(rel: pd.DataFrame) -> pd.DataFrame:
     MissingDatesError
         No release has a ``created`` date.
 
-    Example
-    -------
+    Examples
+    --------
     >>> print(summary(rf.releases(df)))  # doctest: +SKIP
     >>> summary(rf.releases(rf.read_tags(["python", "pypy"], dates=True)))  # doctest: +SKIP
     """

@@ -75,7 +75,8 @@ def run_demo(
         say(f"seeded {ELASTIC_REPO} ({n_es} tags) and {PYTHON_REPO} ({n_py} tags)")
         frames = {}
         for repo in (ELASTIC_REPO, PYTHON_REPO):
-            df = read_tags(sb.ref(repo), dates=True, cache=False)
+            # Synthetic data on a throwaway registry: nothing for the user's tag history.
+            df = read_tags(sb.ref(repo), dates=True, cache=False, history=False)
             frames[repo] = df
             say(
                 f"read_tags({sb.ref(repo)!r}, dates=True): {len(df)} tags, "

@@ -47,12 +47,12 @@ def expected(image: str, tmp_path_factory) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory) -> Iterator[tuple[str, Path]]:
-    """``regframe app --no-browser`` started with no image; yields (URL, export folder)."""
+def app(image, tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    """``regframe app IMAGE --no-browser``; yields (URL, export folder)."""
     home = tmp_path_factory.mktemp("app-home")
     exports = tmp_path_factory.mktemp("app-exports")
     proc = subprocess.Popen(
-        python_cmd("-m", "regframe.cli", "app", "--no-browser"),
+        python_cmd("-m", "regframe.cli", "app", image, "--no-browser"),
         cwd=exports, env=child_env(home), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True,
     )  # fmt: skip
@@ -70,12 +70,17 @@ def chromium() -> Iterator[Any]:
 
 
 @pytest.fixture
-def page(chromium, app) -> Iterator[Any]:
+def page(chromium, app, expected) -> Iterator[Any]:
+    """A fresh page (its own kernel) once it shows the image named on the command line."""
+    from playwright.sync_api import expect
+
     url, _ = app
     context = chromium.new_context(viewport={"width": 1280, "height": 1900}, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(LOAD_TIMEOUT)
     page.goto(url)
+    expect(caption(page)).to_have_text(f"{len(expected)} releases")
+    expect(page.get_by_role("button", name="Load")).to_be_enabled()
     yield page
     context.close()
 
@@ -96,11 +101,15 @@ def load(page: Any, reference: str) -> None:
 def test_the_app_loads_an_image_from_the_registry(page, image, expected, tmp_path):
     from playwright.sync_api import expect
 
+    # the page fixture saw the image given on the command line load; now the image box
+    box = page.get_by_placeholder("quay.io/prometheus/prometheus")
+    expect(box).to_have_value(image)
     missing = image.rsplit("/", 2)[0] + "/app/does-not-exist"
     load(page, missing)
     error = page.locator(".regframe-explorer span", has_text="could not load")
     expect(error).to_be_visible()
     assert "\n" not in error.inner_text() and "Traceback" not in page.content()
+    page.screenshot(path=tmp_path / "app-error.png")
 
     load(page, image)
     expect(caption(page)).to_have_text(f"{len(expected)} releases")
@@ -115,13 +124,15 @@ def test_the_app_loads_an_image_from_the_registry(page, image, expected, tmp_pat
     expect(first).to_have_text(newest)
     assert "<NA>" not in table.inner_text()
     page.screenshot(path=tmp_path / "app-loaded.png", full_page=True)
+    # the page alone, cropped to its content: the README's docs/app.png is this file
+    page.locator(".widget-vbox", has=page.locator(".regframe-explorer")).first.screenshot(
+        path=tmp_path / "app.png"
+    )
 
 
 def test_selecting_a_major_changes_the_chart_and_the_table(page, image, expected, tmp_path):
     from playwright.sync_api import expect
 
-    load(page, image)
-    expect(caption(page)).to_have_text(f"{len(expected)} releases")
     chart = page.locator(".regframe-explorer img").first
     before = chart.get_attribute("src")
     page.locator(".widget-select-multiple select").select_option(label="7")
@@ -138,8 +149,6 @@ def test_export_writes_the_csv_and_offers_a_download(page, app, image, expected,
     from playwright.sync_api import expect
 
     _, exports = app
-    load(page, image)
-    expect(caption(page)).to_have_text(f"{len(expected)} releases")
     page.get_by_role("button", name="Export").click()
     expect(page.get_by_text(re.compile(r"wrote \d+ releases to"))).to_be_visible()
     written = exports / "app_elasticsearch-releases.csv"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 import regframe as rf
-from regframe.frame.resolve import resolve_aliases
+from regframe.frame.columns import resolve_aliases
 
 A, B, C = ("sha256:" + ch * 64 for ch in "abc")
 

@@ -13,13 +13,11 @@ import sys
 
 import pandas as pd
 
+from regframe.errors import UsageError
+
 __all__ = ["UsageError", "add_image_options", "credentials", "read_frame"]
 
 log = logging.getLogger(__name__)
-
-
-class UsageError(Exception):
-    """The command line itself is wrong (exit status 2); the message says how."""
 
 
 def _positive_int(text: str) -> int:

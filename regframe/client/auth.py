@@ -6,7 +6,7 @@ realm (often another host: ``docker.elastic.co`` → ``docker-auth.elastic.co``)
 and cache it per scope until it expires; a later 401 triggers exactly one
 re-authentication.
 
-Credential rules enforced here (DESIGN §3):
+Credential rules enforced here:
 
 * Basic credentials go only to the realm (Bearer) or to the registry that
   itself challenged with Basic — never anywhere else;
@@ -33,12 +33,13 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from regframe.client.credentials import Credentials
 from regframe.client.headers import Challenge, parse_www_authenticate
 from regframe.client.redact import redact_host, redact_url
-from regframe.client.transport import Reply, ResponseTooLarge, Transport, json_errors
+from regframe.client.transport import Reply, Transport, json_errors
 from regframe.errors import (
     AuthenticationError,
     NotFoundOrUnauthorizedError,
     RateLimitError,
     RegistryError,
+    ResponseTooLarge,
 )
 from regframe.parsing.reference import is_loopback_host
 
@@ -144,6 +145,13 @@ class Authenticator:
         default credentials (docker config, helpers, auth.json).
     docker_hub
         Word 401s the way Docker Hub means them.
+
+    Examples
+    --------
+    >>> from regframe.client.transport import Transport
+    >>> auth = Authenticator(Transport(), "https://ghcr.io", display="ghcr.io")
+    >>> auth.headers_for("repository:o/r:pull")  # doctest: +SKIP
+    {'Authorization': 'Bearer ...'}
     """
 
     def __init__(

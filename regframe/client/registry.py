@@ -61,6 +61,15 @@ class RegistryClient:
     """Talks to one repository of one registry.
 
     Build it with :meth:`open`, which picks the URL scheme and sets up auth.
+
+    Examples
+    --------
+    >>> from regframe.client.transport import Transport
+    >>> from regframe.parsing.reference import parse_reference
+    >>> ref = parse_reference("localhost:5000/app")
+    >>> client = RegistryClient.open(ref, Transport())  # doctest: +SKIP
+    >>> client.list_tags().tags  # doctest: +SKIP
+    ['1.0', 'latest']
     """
 
     reference: Reference

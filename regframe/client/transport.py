@@ -43,7 +43,7 @@ from urllib3.util.retry import Retry
 from regframe._version import __version__
 from regframe.client.headers import parse_retry_after
 from regframe.client.redact import redact_host, redact_url
-from regframe.errors import NetworkError, RegistryError
+from regframe.errors import BodyInterrupted, NetworkError, RegistryError, ResponseTooLarge
 
 __all__ = [
     "USER_AGENT",
@@ -67,10 +67,6 @@ _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _FINAL_DNS = frozenset(
     getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA") if hasattr(socket, name)
 )
-
-
-class ResponseTooLarge(RegistryError):
-    """A body exceeded the byte limit its caller set (callers re-raise as a fitting type)."""
 
 
 class CappedRetry(Retry):
@@ -161,7 +157,13 @@ def build_session(max_workers: int = 16, *, retry: Retry | None = None) -> reque
 
 
 def origin_of(url: str) -> tuple[str, str, int | None]:
-    """``(scheme, host, port)`` with the default port filled in, for same-origin checks."""
+    """``(scheme, host, port)`` with the default port filled in, for same-origin checks.
+
+    Examples
+    --------
+    >>> origin_of("HTTPS://Registry.example/v2/") == origin_of("https://registry.example:443/x")
+    True
+    """
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     try:
@@ -175,7 +177,15 @@ def origin_of(url: str) -> tuple[str, str, int | None]:
 
 @dataclass(frozen=True)
 class Reply:
-    """A fully read HTTP answer."""
+    """A fully read HTTP answer.
+
+    Examples
+    --------
+    >>> from requests.structures import CaseInsensitiveDict
+    >>> headers = CaseInsensitiveDict({"Content-Type": "application/json; charset=utf-8"})
+    >>> Reply(200, headers, b"{}", "https://r.example/v2/").content_type
+    'application/json'
+    """
 
     status: int
     headers: CaseInsensitiveDict[str]
@@ -216,7 +226,12 @@ class _AdaptiveLimit:
                     log.debug("throttled: concurrency now %d", int(self.current))
             elif self.current < self.maximum:
                 self.current = min(float(self.maximum), self.current + 1.0 / self.current)
-            self._cond.notify_all()
+            # Wake only as many waiters as there are free slots: with several images
+            # sharing a host, a hundred threads may wait here, and waking them all on
+            # every reply costs more CPU than the requests themselves.
+            free = int(self.current) - self.in_flight
+            if free > 0:
+                self._cond.notify(free)
 
 
 class Transport:
@@ -235,6 +250,13 @@ class Transport:
     verify
         Passed to requests (``True``, ``False`` or a CA bundle path); ``None``
         keeps the session's own setting (``$REQUESTS_CA_BUNDLE`` for ours).
+
+    Examples
+    --------
+    >>> transport = Transport(timeout=10, max_workers=4)
+    >>> transport.request("GET", "https://ghcr.io/v2/").status  # doctest: +SKIP
+    401
+    >>> transport.close()
     """
 
     def __init__(
@@ -467,7 +489,7 @@ class Transport:
                         body = b""
                     else:
                         body = self._read_body(resp, limit, url)
-                except _BodyInterrupted as exc:
+                except BodyInterrupted as exc:
                     if attempt + 1 >= body_attempts:
                         raise RegistryError(
                             f"{redact_host(url)} kept breaking off the answer: {exc}",
@@ -504,7 +526,7 @@ class Transport:
                         url=redact_url(url),
                     )
                 if time.monotonic() > deadline:
-                    raise _BodyInterrupted("body did not arrive in time")
+                    raise BodyInterrupted("body did not arrive in time")
                 chunks.append(chunk)
         except (
             requests.exceptions.ChunkedEncodingError,
@@ -512,12 +534,8 @@ class Transport:
             requests.exceptions.ContentDecodingError,
             requests.exceptions.Timeout,
         ) as exc:
-            raise _BodyInterrupted(_short(exc)) from None
+            raise BodyInterrupted(_short(exc)) from None
         return b"".join(chunks)
-
-
-class _BodyInterrupted(Exception):
-    pass
 
 
 def _short(exc: BaseException) -> str:
@@ -616,7 +634,15 @@ def network_error(exc: BaseException, url: str, timeout: float) -> NetworkError:
 
 
 def json_errors(body: bytes) -> list[dict[str, Any]]:
-    """The registry ``errors`` list from an error body, or ``[]`` when it has none."""
+    """The registry ``errors`` list from an error body, or ``[]`` when it has none.
+
+    Examples
+    --------
+    >>> json_errors(b'{"errors": [{"code": "NAME_UNKNOWN", "message": "no repo"}]}')
+    [{'code': 'NAME_UNKNOWN', 'message': 'no repo'}]
+    >>> json_errors(b"<html>oops</html>")
+    []
+    """
     try:
         doc = json.loads(body.decode("utf-8", "replace")) if body else None
     except ValueError:

@@ -17,9 +17,9 @@ import requests
 
 from regframe.client.credentials import Credentials
 from regframe.errors import InvalidArgumentError, InvalidArgumentTypeError
+from regframe.frame.columns import DATE_COLUMNS, LABEL_COLUMNS, TAG_COLUMNS
 from regframe.frame.many import ImageTask, Options, run_tasks
 from regframe.frame.match import TagFilter
-from regframe.frame.read import DATE_COLUMNS, LABEL_COLUMNS, TAG_COLUMNS
 
 __all__ = ["add_dates"]
 

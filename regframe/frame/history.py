@@ -20,9 +20,8 @@ from typing import Any
 import pandas as pd
 
 from regframe.errors import HistoryStoreError, HistoryWarning, InvalidArgumentError
+from regframe.frame.history_schema import FACT_COLUMNS, INTERVAL_COLUMNS
 from regframe.frame.history_store import (
-    FACT_COLUMNS,
-    INTERVAL_COLUMNS,
     HistoryStore,
     Observation,
     RecordResult,
@@ -209,7 +208,9 @@ def record_frame(
     since = since or {}
     observations = []
     has_digest = df["digest"].notna()
-    for row in df.loc[has_digest, ["tag", "digest", *FACT_COLUMNS]].itertuples(index=False):
+    # Frames from other code paths may lack a newer fact column: it is stored as NULL.
+    facts_frame = df.loc[has_digest].reindex(columns=["tag", "digest", *FACT_COLUMNS])
+    for row in facts_frame.itertuples(index=False):
         values = [_plain(v) for v in row]
         tag, digest, facts = values[0], values[1], values[2:]
         facts[FACT_COLUMNS.index("created")] = _ns(row[2 + FACT_COLUMNS.index("created")])
@@ -304,6 +305,9 @@ def frame_from_store(
     out["size"] = stored["size"].astype("Int64")
     out["resolves_to"] = stored["resolves_to"].astype("string")
     out["error"] = pd.Series(pd.NA, index=out.index, dtype="string")
+    out["attested"] = pd.array(
+        [None if v is None else bool(v) for v in stored["attested"]], dtype="boolean"
+    )
     out.attrs["history_snapshot"] = pd.Timestamp(taken, tz="UTC")
     return out
 
@@ -429,7 +433,7 @@ def _attrs(registry: str, repository: str, platform: str) -> dict[str, str]:
 
 def _resolve_digests(hist: pd.DataFrame) -> pd.Series:
     """Per interval, the most specific version tag that ever pointed at its digest."""
-    from regframe.frame.resolve import resolve_aliases
+    from regframe.frame.columns import resolve_aliases
     from regframe.parsing.versions import parse_tags
 
     pairs = hist[["tag", "digest"]].drop_duplicates().reset_index(drop=True)

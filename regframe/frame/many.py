@@ -35,6 +35,7 @@ from regframe.client.platforms import Platform, parse_platform
 from regframe.client.transport import Transport
 from regframe.errors import (
     ExecutorError,
+    ImageFailedWarning,
     InvalidArgumentError,
     InvalidArgumentTypeError,
     RegframeError,
@@ -60,10 +61,6 @@ ON_ERROR = ("raise", "skip")
 # busy during its manifest phase; the overlap pays off in the serial parts
 # (ping, token, tag list, the last slow requests of a phase).
 MAX_IMAGES_AT_ONCE = 8
-
-
-class ImageFailedWarning(UserWarning):
-    """An image was left out of a several-images frame (``on_error="skip"``)."""
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """Frame assembly: ``read_tags`` (reference → DataFrame) and ``to_csv`` (DataFrame → file).
 
 This is the module the public API leans on; the protocol work happens in
-:mod:`regframe.client.registry`, version parsing in :mod:`regframe.parsing.versions` and the
-``dates=True`` metadata in :mod:`regframe.frame.resolve`.
+:mod:`regframe.client.registry`, version parsing in :mod:`regframe.parsing.versions`, the
+``dates=True`` metadata in :mod:`regframe.frame.resolve` and the column lists and typed
+columns in :mod:`regframe.frame.columns`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import logging
 import os
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Executor
@@ -22,10 +24,10 @@ import requests
 from regframe.client.credentials import Credentials
 from regframe.client.registry import RegistryClient
 from regframe.client.transport import Transport
+from regframe.frame.columns import DATE_COLUMNS, LABEL_COLUMNS, TAG_COLUMNS
 from regframe.frame.history import frame_from_store, record_frame
 from regframe.frame.match import Match
 from regframe.parsing.reference import Reference, parse_reference
-from regframe.parsing.versions import COLUMNS as VERSION_COLUMNS
 from regframe.parsing.versions import parse_tags, sort_tags
 
 if TYPE_CHECKING:
@@ -33,9 +35,6 @@ if TYPE_CHECKING:
     from regframe.frame.many import Options
 
 __all__ = [
-    "DATE_COLUMNS",
-    "LABEL_COLUMNS",
-    "TAG_COLUMNS",
     "empty_tags_frame",
     "read_one",
     "read_tags",
@@ -43,20 +42,8 @@ __all__ = [
     "to_json",
 ]
 
-TAG_COLUMNS = list(VERSION_COLUMNS)
-DATE_COLUMNS = [
-    "digest",
-    "media_type",
-    "platforms",
-    "created",
-    "created_source",
-    "size",
-    "resolves_to",
-    "error",
-    "attested",
-]
-#: With ``labels=True``: OCI keys from the config labels (else annotations), and all labels.
-LABEL_COLUMNS = ["revision", "source", "image_version", "labels"]
+log = logging.getLogger(__name__)
+
 
 
 def read_tags(
@@ -231,7 +218,19 @@ def read_one(
     *,
     progress: bool | None = None,
 ) -> pd.DataFrame:
-    """Read one repository through ``transport`` (closed afterwards) with validated ``options``."""
+    """Read one repository through ``transport`` (closed afterwards) with validated ``options``.
+
+    :func:`read_tags` for one image, after its arguments were checked; the several-images
+    path (:mod:`regframe.frame.many`) calls it once per image.
+
+    Examples
+    --------
+    >>> from regframe.client.transport import Transport
+    >>> from regframe.frame.many import Options
+    >>> from regframe.parsing.reference import parse_reference
+    >>> read_one(parse_reference("localhost:5000/app"), Transport(),  # doctest: +SKIP
+    ...          Options.validated(dates=True))
+    """
     dates = options.dates
     want = options.want
     if options.max_age is not None:
@@ -261,6 +260,7 @@ def read_one(
     try:
         if listing is not None:
             tags, prefetched = listing.tags, listing.rows
+            log.debug("%s: %d tags from the %s tag API", ref, len(tags), listing.source)
         else:
             found = client.list_tags()
             tags, prefetched = found.tags, {}
@@ -268,6 +268,8 @@ def read_one(
                 from regframe.client.tag_apis import gcr_rows
 
                 prefetched = gcr_rows(found.gcr_manifests, platform=want)
+            log.debug("%s: %d tags listed, %d described by the listing", ref, len(tags),
+                      len(prefetched))  # fmt: skip
         df = parse_tags(pd.Series(tags, dtype="string"))
         df = sort_tags(df).reset_index(drop=True)
         if options.match is not None:
@@ -361,7 +363,7 @@ def empty_tags_frame(*, dates: bool = False, labels: bool = False) -> pd.DataFra
     """
     df = parse_tags(pd.Series([], dtype="string"))
     if dates:
-        from regframe.frame.resolve import assemble_metadata
+        from regframe.frame.columns import assemble_metadata
 
         df = assemble_metadata(df, [], labels=labels)
     return df

@@ -106,7 +106,14 @@ class ApiListing:
 
 
 def split_repository(ref: Reference) -> tuple[str, str]:
-    """Split ``namespace/name``; both APIs address repositories as exactly that."""
+    """Split ``namespace/name``; both APIs address repositories as exactly that.
+
+    Examples
+    --------
+    >>> from regframe.parsing.reference import parse_reference
+    >>> split_repository(parse_reference("python"))
+    ('library', 'python')
+    """
     parts = ref.repository.split("/")
     if len(parts) != 2:
         raise TagApiUnusable(f"repository {ref.repository!r} is not namespace/name")
@@ -114,7 +121,13 @@ def split_repository(ref: Reference) -> tuple[str, str]:
 
 
 def get_json(url: str, transport: Transport) -> dict[str, Any]:
-    """GET one bounded page and return its JSON object; anything else is :class:`TagApiUnusable`."""
+    """GET one bounded page and return its JSON object; anything else is :class:`TagApiUnusable`.
+
+    Examples
+    --------
+    >>> url = "https://hub.docker.com/v2/namespaces/library/repositories/python/tags"
+    >>> get_json(url, Transport())["count"]  # doctest: +SKIP
+    """
     reply = transport.request(
         "GET", url, headers={"Accept": "application/json"}, limit=MAX_PAGE_BYTES
     )
@@ -131,12 +144,24 @@ def get_json(url: str, transport: Transport) -> dict[str, Any]:
 
 
 def text(value: object) -> str | None:
-    """A non-blank string as sent, else None."""
+    """A non-blank string as sent, else None.
+
+    Examples
+    --------
+    >>> text(" 1.0 "), text("  "), text(3)
+    (' 1.0 ', None, None)
+    """
     return value if isinstance(value, str) and value.strip() else None
 
 
 def media_type(*candidates: object) -> str | None:
-    """The first candidate shaped like a media type (Hub's ``content_type`` is a word, "image")."""
+    """The first candidate shaped like a media type (Hub's ``content_type`` is a word, "image").
+
+    Examples
+    --------
+    >>> media_type("image", "application/vnd.oci.image.index.v1+json")
+    'application/vnd.oci.image.index.v1+json'
+    """
     for value in candidates:
         if isinstance(value, str) and _MEDIA_TYPE_RE.fullmatch(value.strip()):
             return value.strip()
@@ -144,7 +169,13 @@ def media_type(*candidates: object) -> str | None:
 
 
 def positive_int(value: object) -> int | None:
-    """Sizes arrive as ints (Hub, Quay) or digit strings (GCR); 0 means unknown."""
+    """Sizes arrive as ints (Hub, Quay) or digit strings (GCR); 0 means unknown.
+
+    Examples
+    --------
+    >>> positive_int("2803255"), positive_int(0), positive_int(True)
+    (2803255, None, None)
+    """
     if isinstance(value, bool):
         return None
     if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
@@ -164,7 +195,14 @@ def metadata(
     size: int | None,
     error: str | None = None,
 ) -> TagMetadata:
-    """Build one tag's record; a digest of the wrong grammar is dropped, not trusted."""
+    """Build one tag's record; a digest of the wrong grammar is dropped, not trusted.
+
+    Examples
+    --------
+    >>> metadata(digest="sha256:../x", media_type=None, platforms=None, created_ns=None,
+    ...          source="hub", size=None).digest is None
+    True
+    """
     return TagMetadata(
         digest=digest if isinstance(digest, str) and is_digest(digest) else None,
         media_type=media_type,
