@@ -1,1 +1,1 @@
-"""regframe benchmarks (DESIGN §6): ``python bench/run.py``; see bench/README.md."""
+"""regframe benchmarks against a round-trip lower bound and peers: ``python bench/run.py``."""

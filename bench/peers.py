@@ -1,4 +1,4 @@
-"""The peers regframe is compared with (DESIGN §6), each on a sample of tags.
+"""The peers regframe is compared with in the benchmark, each on a sample of tags.
 
 * :func:`sequential_loop` — what python-dxf / oras-py users get: one
   ``requests.Session``, the token fetched once, then for each tag the manifest

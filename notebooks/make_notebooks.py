@@ -97,22 +97,22 @@ CADENCE = [
         "Pick majors, a line, a variant, prereleases, a date range and the chart; export what you see."
     ),
     new_code_cell("explorer = rf.explore(df)\nexplorer"),
-    new_markdown_cell("## Compare two projects"),
-    new_code_cell(
-        "import matplotlib.pyplot as plt\n\n"
-        "other = rf.read_tags(OTHER, dates=True)\n"
-        "fig, axes = plt.subplots(1, 2, figsize=(12, 4), sharey=True)\n"
-        "rf.plot.cadence(df, freq='YS', ax=axes[0])\n"
-        "rf.plot.cadence(other, freq='YS', ax=axes[1])\n"
-        "fig.tight_layout()"
+    new_markdown_cell(
+        "## Compare two projects\n\n"
+        "Give `read_tags` a list: the images are read concurrently into one frame whose first "
+        "column, `image`, says which project a row belongs to. `match=` keeps only version-like "
+        "tags before any manifest is requested, so the comparison costs no more than it needs."
     ),
     new_code_cell(
-        "per_year = {\n"
-        "    d.attrs['repository']: rf.releases(d).set_index('created').resample('YS').size()\n"
-        "    for d in (df, other)\n"
-        "}\n"
-        "import pandas as pd\n\n"
-        "pd.DataFrame(per_year).fillna(0).astype(int).tail(6)"
+        "both = rf.read_tags([IMAGE, OTHER], dates=True, match=r'^v?\\d', on_error='skip')\n"
+        "both.groupby('image', sort=False).size()"
+    ),
+    new_markdown_cell("Releases and the summary keep the projects apart:"),
+    new_code_cell("cadence.summary(rf.releases(both))"),
+    new_code_cell("rf.plot.cadence(both, freq='YS', by='image');"),
+    new_code_cell("rf.plot.timeline(both, top=12);"),
+    new_code_cell(
+        "cadence.per_period(rf.releases(both), 'YS', by='image').tail(6)"
     ),
 ]
 

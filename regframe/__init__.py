@@ -14,18 +14,23 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from regframe._version import __version__
-from regframe.cadence import MissingDatesError, NoReleasesError, releases
+from regframe.cadence import releases
+from regframe.client.credentials import Credentials
 from regframe.errors import (
     AuthenticationError,
     CatalogUnavailableError,
     ExecutorError,
     HistoryStoreError,
     HistoryWarning,
+    ImageFailedWarning,
     InvalidArgumentError,
     InvalidArgumentTypeError,
     InvalidReferenceError,
     ManifestError,
+    MetadataWarning,
+    MissingDatesError,
     NetworkError,
+    NoReleasesError,
     NotFoundError,
     NotFoundOrUnauthorizedError,
     RateLimitError,
@@ -34,10 +39,8 @@ from regframe.errors import (
 )
 from regframe.frame.complete import add_dates
 from regframe.frame.history import history
-from regframe.frame.many import ImageFailedWarning
 from regframe.frame.read import read_tags, to_csv
 from regframe.frame.repositories import list_repositories
-from regframe.frame.resolve import MetadataWarning
 from regframe.parsing.reference import Reference, parse_reference
 from regframe.parsing.versions import SCHEMES, parse_tags, sort_tags, version_key
 
@@ -49,6 +52,7 @@ __all__ = [
     "SCHEMES",
     "AuthenticationError",
     "CatalogUnavailableError",
+    "Credentials",
     "ExecutorError",
     "HistoryStoreError",
     "HistoryWarning",

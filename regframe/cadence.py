@@ -2,7 +2,7 @@
 
 Pure pandas, no I/O.  The input is the frame :func:`regframe.read_tags` (or
 :func:`regframe.parse_tags`) returns; the central step is :func:`releases`,
-which turns *tags* into *releases* (DESIGN §5):
+which turns *tags* into *releases*:
 
 * only tags whose ``scheme`` is ``semver``, ``multipart`` or ``calver`` count;
 * finals only unless ``prereleases=True``;
@@ -36,14 +36,16 @@ from typing import Any, Literal, cast
 import numpy as np
 import pandas as pd
 
-from regframe.errors import RegframeError
+from regframe.errors import MissingDatesError, NoReleasesError
 from regframe.parsing.versions import RELEASE_SCHEMES
 
 __all__ = [
+    "PLOT_KINDS",
     "RELEASE_SCHEMES",
     "MissingDatesError",
     "NoReleasesError",
     "as_releases",
+    "dated_releases",
     "intervals",
     "is_releases_frame",
     "lines",
@@ -52,6 +54,10 @@ __all__ = [
     "summary",
 ]
 
+
+#: The charts of :mod:`regframe.plot`, one function each.  Named here, not there, so the
+#: command line and the explorer can offer them without importing matplotlib.
+PLOT_KINDS: tuple[str, ...] = ("timeline", "cadence", "intervals", "lines")
 
 #: Columns a tags frame must have for :func:`releases`.
 _TAG_COLUMNS: tuple[str, ...] = (
@@ -71,17 +77,6 @@ _DAY_SECONDS = 86_400.0
 _NUMBERS = re.compile(r"\d+")
 
 
-class NoReleasesError(RegframeError, ValueError):
-    """There is no release to work with: no semver/multipart/calver tag survived the filters."""
-
-
-class MissingDatesError(RegframeError, ValueError):
-    """The frame has no ``created`` dates, but the computation needs them.
-
-    Read the tags with ``regframe.read_tags(image, dates=True)``.
-    """
-
-
 # --------------------------------------------------------------------------- helpers
 
 
@@ -92,8 +87,13 @@ def _numbers(release: object) -> tuple[int, ...]:
     return tuple(int(n) for n in _NUMBERS.findall(release))
 
 
-def _version_order(release: pd.Series, prerelease: pd.Series) -> np.ndarray:
-    """Positions that sort rows by version, exactly as :func:`regframe.sort_tags` orders tags."""
+def _version_order(
+    release: pd.Series, prerelease: pd.Series, prefix: pd.Series | None = None
+) -> np.ndarray:
+    """Positions that sort rows by version, exactly as :func:`regframe.sort_tags` orders tags.
+
+    With ``prefix``, each prefix is a line of its own (no prefix first).
+    """
     from regframe.parsing.versions import version_key
 
     frame = pd.DataFrame(
@@ -103,11 +103,19 @@ def _version_order(release: pd.Series, prerelease: pd.Series) -> np.ndarray:
             "prerelease": prerelease.to_numpy(),
             "variant": pd.NA,
             "scheme": "semver",
+            "prefix": pd.NA if prefix is None else prefix.to_numpy(),
         }
     )
     keys = version_key(frame)
     ordered = keys.sort_values(list(keys.columns), kind="stable")
     return ordered.index.to_numpy(dtype=np.intp)
+
+
+def _prefix_keys(df: pd.DataFrame) -> pd.Series:
+    """Each row's ``prefix`` as a plain string, ``""`` for none (or a frame without the column)."""
+    if "prefix" not in df.columns:
+        return pd.Series("", index=df.index, dtype=object)
+    return df["prefix"].astype("string").fillna("").astype(object)
 
 
 def _na_to_none(value: object) -> object:
@@ -136,8 +144,8 @@ def _empty_created(index: pd.Index) -> pd.Series:
 def is_releases_frame(df: pd.DataFrame) -> bool:
     """True when ``df`` looks like the output of :func:`releases` (not a tags frame).
 
-    Example
-    -------
+    Examples
+    --------
     >>> is_releases_frame(releases(parse_tags(["1.0.0"])))  # doctest: +SKIP
     True
     """
@@ -222,8 +230,8 @@ def releases(df: pd.DataFrame, *, prereleases: bool = False) -> pd.DataFrame:
         A several-images frame (``image`` column) gives the releases of each
         image in turn, with ``image`` kept as the first column.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import regframe as rf
     >>> tags = rf.parse_tags(["8", "8.15", "8.15.0", "8.15.0-ubi", "8.15.1", "latest"])
     >>> rf.releases(tags)[["release", "tags"]]  # doctest: +SKIP
@@ -238,24 +246,39 @@ def releases(df: pd.DataFrame, *, prereleases: bool = False) -> pd.DataFrame:
     scheme = df["scheme"].astype("string")
     versioned = df[scheme.isin(RELEASE_SCHEMES).fillna(False) & df["release"].notna()]
 
-    # Floating detection looks at every versioned tag, prereleases included.
-    all_numbers = {_numbers(r) for r in versioned["release"].unique().tolist()}
-    prefixes = {n[:k] for n in all_numbers for k in range(1, len(n))}
-    floating = versioned["release"].map(lambda r: _numbers(r) in prefixes).astype(bool)
+    # A prefix is part of a release's identity (``jammy-20240808`` and
+    # ``noble-20240808`` are two releases); NA prefix as "" keeps keys plain strings.
+    prefix_of = _prefix_keys(versioned)
+    # Floating detection looks at every versioned tag, prereleases included,
+    # and compares versions within one prefix only.
+    numbers = [
+        (p, _numbers(r))
+        for p, r in zip(prefix_of.tolist(), versioned["release"].tolist(), strict=True)
+    ]
+    leading = {(p, n[:k]) for p, n in set(numbers) for k in range(1, len(n))}
+    floating = np.array([key in leading for key in numbers], dtype=bool)
     kept = versioned[~floating]
+    prefix_of = prefix_of[~floating]
 
     is_pre = kept["prerelease"].notna()
     if not prereleases:
         kept = kept[~is_pre]
+        prefix_of = prefix_of[~is_pre]
 
     created = _utc(kept["created"]) if "created" in kept.columns else _empty_created(kept.index)
     variant = kept["variant"] if "variant" in kept.columns else pd.Series(pd.NA, index=kept.index)
 
     release = kept["release"].astype("string")
     tag = kept["tag"].astype("string")
+    # the plain tag (``8.15.0``, ``v8.15.0``, ``jammy-20240808``) sorts before its variants
+    bare = [
+        t[len(p) + 1 :] if p else t for t, p in zip(tag.tolist(), prefix_of.tolist(), strict=True)
+    ]
+    plain = [b in (r, "v" + r) for b, r in zip(bare, release.tolist(), strict=True)]
     work = pd.DataFrame(
         {
             "tag": tag,
+            "prefix": prefix_of,
             "release": release,
             # a sentinel instead of NA keeps group keys plain strings on pandas 2.2 and 3
             "pre_key": kept["prerelease"].astype("string").fillna(_FINAL),
@@ -265,11 +288,11 @@ def releases(df: pd.DataFrame, *, prereleases: bool = False) -> pd.DataFrame:
             "minor": kept["minor"].astype("Int64"),
             "patch": kept["patch"].astype("Int64"),
             "scheme": kept["scheme"].astype("string"),
-            # the plain tag (``8.15.0`` or ``v8.15.0``) sorts before its variants
-            "plain_last": ~((tag == release) | (tag == "v" + release)).fillna(False),
-        }
+            "plain_last": ~np.array(plain, dtype=bool),
+        },
+        index=kept.index,
     ).sort_values(["plain_last", "tag"], kind="stable")
-    keys = ["release", "pre_key"]
+    keys = ["prefix", "release", "pre_key"]
     grouped = work.groupby(keys, sort=False)
     out = grouped.agg(
         major=("major", "first"),
@@ -290,9 +313,11 @@ def releases(df: pd.DataFrame, *, prereleases: bool = False) -> pd.DataFrame:
     out = out.join(variants.rename("variants")).reset_index()
     pre_key = out["pre_key"].astype("string")
     prerelease = pre_key.mask(pre_key == _FINAL)
+    prefix = out["prefix"].astype("string")
     result = pd.DataFrame(
         {
             "release": out["release"].astype("string"),
+            "prefix": prefix.mask(prefix == ""),
             "major": out["major"].astype("Int64"),
             "minor": out["minor"].astype("Int64"),
             "patch": out["patch"].astype("Int64"),
@@ -308,7 +333,9 @@ def releases(df: pd.DataFrame, *, prereleases: bool = False) -> pd.DataFrame:
             "variants": out["variants"].astype("string"),
         }
     )
-    result = result.iloc[_version_order(result["release"], result["prerelease"])]
+    result = result.iloc[
+        _version_order(result["release"], result["prerelease"], result["prefix"])
+    ]
     result = result.reset_index(drop=True)
     result.attrs = dict(df.attrs)
     return result
@@ -319,8 +346,8 @@ def as_releases(df: pd.DataFrame, *, prereleases: bool = False) -> pd.DataFrame:
 
     Lets plots and widgets accept either frame.
 
-    Example
-    -------
+    Examples
+    --------
     >>> rel = as_releases(tags)          # same as releases(tags)  # doctest: +SKIP
     >>> as_releases(rel) is rel          # doctest: +SKIP
     True
@@ -333,8 +360,39 @@ def as_releases(df: pd.DataFrame, *, prereleases: bool = False) -> pd.DataFrame:
 # --------------------------------------------------------------------------- periods
 
 
-def _dated(rel: pd.DataFrame, what: str) -> pd.DataFrame:
-    """Rows with a ``created`` date; :class:`MissingDatesError` if there are none."""
+def dated_releases(rel: pd.DataFrame, what: str) -> pd.DataFrame:
+    """The releases that have a ``created`` date, for anything that needs dates.
+
+    The one place the "needs build dates" rule is written: the cadence tables and every
+    chart of :mod:`regframe.plot` go through it, so all say the same thing.
+
+    Parameters
+    ----------
+    rel
+        A releases frame (:func:`releases`).
+    what
+        The caller's name for the messages, e.g. ``"intervals()"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The dated rows (index kept), ``created`` as ``datetime64[ns, UTC]``.
+
+    Raises
+    ------
+    NoReleasesError
+        The frame has no release at all.
+    MissingDatesError
+        None of its releases has a date (the tags were read without ``dates=True``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rel = pd.DataFrame({"release": ["1.0", "1.1"],
+    ...                     "created": pd.to_datetime(["2024-01-01", None], utc=True)})
+    >>> dated_releases(rel, "example").release.tolist()
+    ['1.0']
+    """
     _check_releases_frame(rel, ["release", "created"])
     if rel.empty:
         raise NoReleasesError(
@@ -391,8 +449,8 @@ def per_period(
     MissingDatesError
         No release has a ``created`` date.
 
-    Example
-    -------
+    Examples
+    --------
     >>> per_period(rf.releases(df), "YS", by="major")  # doctest: +SKIP
     major                      5   6   7
     period
@@ -400,7 +458,7 @@ def per_period(
     """
     if by == "image" and "image" not in rel.columns:
         raise ValueError("by='image' needs a several-images frame (an 'image' column)")
-    dated = _dated(rel, "per_period()")
+    dated = dated_releases(rel, "per_period()")
     stamps = pd.DatetimeIndex(dated["created"])
     if by is None:
         indicators = pd.DataFrame({"releases": np.ones(len(dated), dtype=np.int64)}, index=stamps)
@@ -435,8 +493,8 @@ def intervals(rel: pd.DataFrame, by: Literal["major", "line"] | None = None) -> 
         ``days`` (Float64, fractional days since ``previous``; 0 when two
         releases share a build time).
 
-    Example
-    -------
+    Examples
+    --------
     >>> intervals(rf.releases(df), by="line")["days"].median()  # doctest: +SKIP
     21.0
     """
@@ -444,9 +502,9 @@ def intervals(rel: pd.DataFrame, by: Literal["major", "line"] | None = None) -> 
         raise ValueError(f"by must be 'major', 'line' or None, not {by!r}")
     images = _images(rel)
     if images is not None:
-        _dated(rel, "intervals()")
+        dated_releases(rel, "intervals()")
         return _per_image(rel, images, lambda part: _intervals_or_empty(part, by))
-    dated = _dated(rel, "intervals()")
+    dated = dated_releases(rel, "intervals()")
     # version order breaks ties between releases built at the same instant
     dated = dated.iloc[_version_order(dated["release"], dated["prerelease"])]
     dated = dated.sort_values("created", kind="stable")
@@ -505,8 +563,8 @@ def lines(rel: pd.DataFrame) -> pd.DataFrame:
         version in the line, string) and ``days_active`` (Float64, ``last -
         first``), one row per line in version order.
 
-    Example
-    -------
+    Examples
+    --------
     >>> lines(rf.releases(df)).tail(1)  # doctest: +SKIP
        line  major  minor      first       last  n_releases  latest  days_active
     9  8.15      8     15 2024-08-08 2024-10-16           4  8.15.3         69.0
@@ -564,14 +622,14 @@ def summary(rel: pd.DataFrame) -> pd.DataFrame:
     MissingDatesError
         No release has a ``created`` date.
 
-    Example
-    -------
+    Examples
+    --------
     >>> print(summary(rf.releases(df)))  # doctest: +SKIP
     >>> summary(rf.releases(rf.read_tags(["python", "pypy"], dates=True)))  # doctest: +SKIP
     """
     images = _images(rel)
     if images is not None:
-        dated_all = _dated(rel, "summary()")
+        dated_all = dated_releases(rel, "summary()")
         blocks: dict[Any, pd.DataFrame] = {}
         for image in images:
             part = dated_all[dated_all["image"] == image].drop(columns="image")
@@ -581,7 +639,7 @@ def summary(rel: pd.DataFrame) -> pd.DataFrame:
         out_all: pd.DataFrame = pd.concat(blocks, names=["image"])
         out_all.attrs = dict(rel.attrs)
         return out_all
-    dated = _dated(rel, "summary()")
+    dated = dated_releases(rel, "summary()")
     dated = dated[dated["major"].notna()]
     by_line = intervals(dated, by="line")
     line_major = dated.drop_duplicates("line").set_index("line")["major"]

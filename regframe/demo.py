@@ -75,7 +75,8 @@ def run_demo(
         say(f"seeded {ELASTIC_REPO} ({n_es} tags) and {PYTHON_REPO} ({n_py} tags)")
         frames = {}
         for repo in (ELASTIC_REPO, PYTHON_REPO):
-            df = read_tags(sb.ref(repo), dates=True, cache=False)
+            # Synthetic data on a throwaway registry: nothing for the user's tag history.
+            df = read_tags(sb.ref(repo), dates=True, cache=False, history=False)
             frames[repo] = df
             say(
                 f"read_tags({sb.ref(repo)!r}, dates=True): {len(df)} tags, "
@@ -86,7 +87,7 @@ def run_demo(
         to_csv(es, folder / "tags.csv")
         to_csv(rel, folder / "releases.csv")
         to_csv(frames[PYTHON_REPO], folder / "python-tags.csv")
-        for kind in ("timeline", "cadence", "intervals", "lines"):
+        for kind in plot.KINDS:
             ax = getattr(plot, kind)(es)
             ax.figure.savefig(folder / f"{kind}.png", dpi=110, bbox_inches="tight")
             plt.close(ax.figure)

@@ -12,22 +12,33 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 __all__ = [
+    "AppError",
     "AuthenticationError",
+    "BodyInterrupted",
     "CatalogUnavailableError",
     "ExecutorError",
     "HistoryStoreError",
     "HistoryWarning",
+    "ImageFailedWarning",
     "InvalidArgumentError",
     "InvalidArgumentTypeError",
     "InvalidReferenceError",
     "ManifestError",
+    "MetadataWarning",
+    "MissingDatesError",
     "NetworkError",
+    "NoReleasesError",
     "NotFoundError",
     "NotFoundOrUnauthorizedError",
     "RateLimitError",
     "RegframeError",
     "RegistryError",
+    "ResponseTooLarge",
+    "SandboxError",
+    "SandboxExtraMissingError",
+    "SandboxUnavailable",
     "TagApiUnusable",
+    "UsageError",
 ]
 
 
@@ -153,8 +164,28 @@ class NetworkError(RegistryError):
         self.reason = reason
 
 
+class ResponseTooLarge(RegistryError):
+    """A body exceeded the byte limit its caller set (callers re-raise as a fitting type)."""
+
+
+class BodyInterrupted(Exception):
+    """Internal to the transport: a response body broke off mid-read (the read is retried).
+
+    Deliberately not a :class:`RegframeError`: it never leaves
+    :class:`regframe.client.transport.Transport`.
+    """
+
+
 class ManifestError(RegframeError):
     """A manifest or config could not be used: too large, unparsable, wrong digest, bad shape."""
+
+
+class MetadataWarning(UserWarning):
+    """Some tags' metadata could not be read; their ``error`` column says why."""
+
+
+class ImageFailedWarning(UserWarning):
+    """An image was left out of a several-images frame (``on_error="skip"``)."""
 
 
 class TagApiUnusable(RegframeError):
@@ -176,3 +207,44 @@ class HistoryStoreError(RegframeError):
 
 class HistoryWarning(UserWarning):
     """Tag history was not recorded (or not read) for this call; the message says why."""
+
+
+class NoReleasesError(RegframeError, ValueError):
+    """There is no release to work with: no semver/multipart/calver tag survived the filters."""
+
+
+class MissingDatesError(RegframeError, ValueError):
+    """The frame has no ``created`` dates, but the computation needs them.
+
+    Read the tags with ``regframe.read_tags(image, dates=True)``.
+    """
+
+
+class UsageError(Exception):
+    """The command line itself is wrong (exit status 2); the message says how.
+
+    Not a :class:`RegframeError`: the command line handles it before any library error.
+    """
+
+
+class AppError(RegframeError):
+    """``regframe app`` cannot start: the ``app`` extra is missing or the port is taken."""
+
+
+# --------------------------------------------------------------------------- test infrastructure
+# Raised by :mod:`regframe.testing` only; the library never raises them.
+
+
+class SandboxExtraMissingError(RegframeError, ImportError):
+    """:mod:`regframe.testing` was imported without the ``sandbox`` extra installed.
+
+    The message is one line naming the ``pip install`` to run.
+    """
+
+
+class SandboxError(RegframeError):
+    """The sandbox registry (or one of its helper servers) could not be started or used."""
+
+
+class SandboxUnavailable(SandboxError):
+    """The ``docker-registry`` binary (or another prerequisite) is missing on this machine."""

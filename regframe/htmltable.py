@@ -18,14 +18,15 @@ logger = logging.getLogger(__name__)
 
 _BOX = (
     "max-height:{height}px;overflow:auto;border:1px solid #d0d0d0;border-radius:2px;"
+    "width:fit-content;max-width:100%;"
     "font-size:12px;line-height:1.4"
 )
-_TABLE = "border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums"
+_TABLE = "border-collapse:collapse;font-variant-numeric:tabular-nums"
 _TH = (
     "position:sticky;top:0;background:#f3f3f3;text-align:left;padding:3px 8px;"
     "border-bottom:1px solid #c8c8c8;font-weight:600;white-space:nowrap"
 )
-_TD = "padding:2px 8px;border-bottom:1px solid #eee;white-space:nowrap;text-align:left"
+_TD = "padding:2px 12px 2px 8px;border-bottom:1px solid #eee;white-space:nowrap;text-align:left"
 
 
 def _cell(value: object) -> str:

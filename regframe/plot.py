@@ -26,7 +26,10 @@ from matplotlib.lines import Line2D
 
 from regframe import cadence as _cad
 
-__all__ = ["cadence", "intervals", "lines", "moves", "timeline"]
+__all__ = ["KINDS", "cadence", "intervals", "lines", "moves", "timeline"]
+
+#: The release-cadence charts, each a function of this module taking a frame and ``ax``.
+KINDS = _cad.PLOT_KINDS
 
 _DEFAULT_TOP = 30
 # Beyond this many folded majors a per-major summary row is itself clutter.
@@ -42,17 +45,14 @@ def _releases(df: pd.DataFrame, prereleases: bool, what: str) -> pd.DataFrame:
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"{what} expects a pandas DataFrame, got {type(df).__name__}")
     rel = _cad.as_releases(df, prereleases=prereleases)
-    if "created" not in rel.columns or rel["created"].isna().all():
-        if rel.empty:
-            raise _cad.NoReleasesError(
-                f"{what}: nothing to plot, the frame has no versioned "
-                "(semver, multipart or calver) release"
-            )
-        raise _cad.MissingDatesError(
-            f"{what} needs build dates and none of the {len(rel)} release(s) has one; "
-            "read the tags with regframe.read_tags(image, dates=True)"
+    if rel.empty:
+        raise _cad.NoReleasesError(
+            f"{what}: nothing to plot, the frame has no versioned "
+            "(semver, multipart or calver) release"
         )
-    return rel[rel["created"].notna()].reset_index(drop=True)
+    if "created" not in rel.columns:
+        rel = rel.assign(created=pd.Series(pd.NaT, index=rel.index, dtype="datetime64[ns, UTC]"))
+    return _cad.dated_releases(rel, what).reset_index(drop=True)
 
 
 def _naive_utc(values: pd.Series | pd.DatetimeIndex | list[Any]) -> np.ndarray:
@@ -224,8 +224,8 @@ def timeline(
     -------
     matplotlib.axes.Axes
 
-    Example
-    -------
+    Examples
+    --------
     >>> ax = rf.plot.timeline(rf.read_tags("python", dates=True))  # doctest: +SKIP
     >>> ax.figure.savefig("timeline.png")  # doctest: +SKIP
     """
@@ -336,8 +336,8 @@ def cadence(
     matplotlib.axes.Axes
         ``ax.containers`` holds one bar container per major (or image), bottom first.
 
-    Example
-    -------
+    Examples
+    --------
     >>> rf.plot.cadence(df, "YS")  # doctest: +SKIP
     """
     if by not in ("major", "image", None):
@@ -414,8 +414,8 @@ def intervals(
     matplotlib.axes.Axes
         With fewer than two dated releases per major the axes says so in text.
 
-    Example
-    -------
+    Examples
+    --------
     >>> rf.plot.intervals(df, within="line")  # doctest: +SKIP
     """
     if kind not in ("box", "strip"):
@@ -497,8 +497,8 @@ def lines(
         One bar per row (``ax.patches``), labelled with the latest version
         and the release count.
 
-    Example
-    -------
+    Examples
+    --------
     >>> rf.plot.lines(df, top=20)  # doctest: +SKIP
     """
     rel = _releases(df, prereleases, "lines()")

@@ -41,7 +41,7 @@ def test_tags_with_dates_csv_has_iso_utc(seeded, tmp_path):
     out = tmp_path / "d.csv"
     assert main(["tags", seeded, "--dates", "--csv", str(out)]) == 0
     df = pd.read_csv(out, dtype=str, keep_default_na=False)
-    assert list(df.columns)[:9] == [
+    assert list(df.columns)[:11] == [
         "tag",
         "release",
         "major",
@@ -51,8 +51,10 @@ def test_tags_with_dates_csv_has_iso_utc(seeded, tmp_path):
         "variant",
         "scheme",
         "is_prerelease",
+        "prefix",
+        "build",
     ]
-    assert list(df.columns)[9:] == [
+    assert list(df.columns)[11:] == [
         "digest",
         "media_type",
         "platforms",
@@ -61,6 +63,7 @@ def test_tags_with_dates_csv_has_iso_utc(seeded, tmp_path):
         "size",
         "resolves_to",
         "error",
+        "attested",
     ]
     created = dict(zip(df.tag, df.created, strict=True))
     assert created["1.0.0"] == "2024-01-02T03:04:05Z"
@@ -109,13 +112,14 @@ def test_to_csv_stable_order_and_formats():
     lines = text.splitlines()
     assert (
         lines[0]
-        == "tag,release,major,minor,patch,prerelease,variant,scheme,is_prerelease,created,extra"
+        == "tag,release,major,minor,patch,prerelease,variant,scheme,is_prerelease,prefix,build,"
+        "created,extra"
     )
     assert (
         lines[1]
-        == '1.2.3-alpine,1.2.3,1,2,3,,alpine,semver,False,2024-08-08T10:34:56.123456789Z,"a,b"'
+        == '1.2.3-alpine,1.2.3,1,2,3,,alpine,semver,False,,,2024-08-08T10:34:56.123456789Z,"a,b"'
     )
-    assert lines[2] == "latest,,,,,,,named,False,,"
+    assert lines[2] == "latest,,,,,,,named,False,,,,"
     buf = io.StringIO()
     assert rf.to_csv(df, buf) is None
     assert buf.getvalue() == text

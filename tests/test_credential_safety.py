@@ -28,7 +28,7 @@ from test_hostile import GOOD, ScriptedRegistry, http_only
 import regframe as rf
 import regframe.client.auth as auth_mod
 from regframe.client.credentials import Credentials
-from regframe.frame.resolve import MetadataWarning
+from regframe.errors import MetadataWarning
 from regframe.testing.fault_proxy import FaultProxy
 from regframe.testing.sandbox import Sandbox
 from tests.conftest import ALICE_PASSWORD

@@ -31,7 +31,7 @@ import urllib3.util.retry
 import regframe as rf
 import regframe.client.transport as transport_mod
 from regframe.client.transport import MAX_RETRY_AFTER, CappedRetry, build_session
-from regframe.frame.resolve import MetadataWarning
+from regframe.errors import MetadataWarning
 from regframe.testing.fault_proxy import FaultProxy
 from regframe.testing.latency_proxy import LatencyProxy
 from regframe.testing.sandbox import Sandbox

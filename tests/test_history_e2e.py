@@ -21,7 +21,7 @@ import pytest
 import requests
 
 import regframe as rf
-from regframe.frame.history_store import APPLICATION_ID, SCHEMA_VERSION
+from regframe.frame.history_schema import APPLICATION_ID, SCHEMA_VERSION
 from regframe.testing.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent

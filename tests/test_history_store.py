@@ -11,9 +11,8 @@ import pytest
 
 import regframe as rf
 from regframe.frame.history import HISTORY_COLUMNS, parse_max_age
+from regframe.frame.history_schema import APPLICATION_ID, SCHEMA_VERSION
 from regframe.frame.history_store import (
-    APPLICATION_ID,
-    SCHEMA_VERSION,
     HistoryStore,
     Observation,
     Revision,
@@ -172,6 +171,13 @@ def test_read_only_store_can_still_be_queried(path: Path) -> None:
     assert hist["tag"].tolist() == ["v1"]
 
 
+def test_a_store_being_created_reads_as_empty(path: Path) -> None:
+    path.touch()  # what a writer's connect leaves for a moment, before the schema commits
+    empty = rf.history(IMAGE, store=path)
+    assert empty.empty and list(empty.columns) == HISTORY_COLUMNS
+    assert path.read_bytes() == b""
+
+
 def test_history_frame_columns_dtypes_and_filters(path: Path) -> None:
     t0 = pd.Timestamp("2026-01-01", tz="UTC").value
     day = 86_400 * 10**9
@@ -262,3 +268,48 @@ def test_four_processes_write_at_once_without_losing_or_duplicating(path: Path) 
         assert [r[4] for r in own] == [0] * (rounds - 1) + [1]
     with HistoryStore.open(path) as store:
         assert len(store.snapshots(REG, REPO, PLAT)) == 4 * rounds
+
+
+def test_migrations_run_in_order_once_and_keep_the_data(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import regframe.frame.history_schema as hs
+
+    with HistoryStore.open(path) as store:
+        store.record(REG, REPO, PLAT, obs(v1="a"), seen=1)
+    # A future regframe adds a step: the store written by this one must upgrade in place.
+    step = ("ALTER TABLE intervals ADD COLUMN note TEXT", "UPDATE intervals SET note = 'kept'")
+    monkeypatch.setattr(hs, "MIGRATIONS", (*hs.MIGRATIONS, step))
+    monkeypatch.setattr(hs, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    with HistoryStore.open(path) as store:
+        store.record(REG, REPO, PLAT, obs(v1="a"), seen=2)
+    with HistoryStore.open(path):  # already migrated: the step does not run again
+        pass
+    con = sqlite3.connect(path)
+    try:
+        assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
+        assert con.execute("SELECT tag, first_seen, last_seen, note FROM intervals").fetchall() == [
+            ("v1", 1, 2, "kept")
+        ]
+    finally:
+        con.close()
+    monkeypatch.undo()
+    with pytest.raises(rf.HistoryStoreError, match="newer regframe"):
+        HistoryStore.open(path)  # and the older regframe now leaves it alone
+
+
+def test_a_schema_1_store_gains_attested(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import regframe.frame.history_schema as hs
+
+    with monkeypatch.context() as m:  # what the first release of the store wrote
+        m.setattr(hs, "MIGRATIONS", hs.MIGRATIONS[:1])
+        m.setattr(hs, "SCHEMA_VERSION", 1)
+        m.setattr(hs, "FACT_COLUMNS", hs.FACT_COLUMNS[:-1])
+        m.setattr(hs, "INTERVAL_COLUMNS", hs.INTERVAL_COLUMNS[:-1])
+        m.setattr(hs, "INSERT_INTERVAL", hs.INSERT_INTERVAL.replace(", attested", "").replace("?, ?)", "?)", 1))
+        with HistoryStore.open(path) as store:
+            store.record(REG, REPO, PLAT, [Observation("v1", dg("a"), (None,) * 6)], seen=1)
+    with HistoryStore.open(path) as store:
+        store.record(REG, REPO, PLAT, [Observation("v2", dg("b"), (None,) * 6 + (True,))], seen=2, complete=False)
+        got = store.intervals(REG, REPO, PLAT)
+    assert [(r[0], r[-1]) for r in got] == [("v1", None), ("v2", 1)]

@@ -30,7 +30,7 @@ import requests
 
 import regframe as rf
 from regframe.client.transport import build_session
-from regframe.frame.resolve import MetadataWarning
+from regframe.errors import MetadataWarning
 from tests.scripted import Request, Response, ScriptedServer, json_response, registry_error
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"

@@ -81,11 +81,14 @@ def test_quickstart_runs_clean(images, tmp_path, monkeypatch):
 def test_release_cadence_runs_clean_with_four_charts_and_explorer(images, tmp_path, monkeypatch):
     es, py, _ = images
     nb = _run("release_cadence.ipynb", tmp_path, _env(tmp_path, es, py), monkeypatch)
-    _text(nb)
+    text = _text(nb)
     pngs = sum(
         1 for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})
     )
-    assert pngs >= 5  # timeline, cadence, intervals, lines, comparison
+    assert pngs >= 6  # timeline, cadence, intervals, lines, comparison cadence and timeline
+    # "compare two projects" reads both images in one frame, kept apart by the image column
+    assert es in text and py in text
+    assert "image" in text and "major" in text
     widgets = [
         o for c in nb.cells for o in c.get("outputs", [])
         if "application/vnd.jupyter.widget-view+json" in o.get("data", {})

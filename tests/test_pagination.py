@@ -1,7 +1,7 @@
 """Tag-list pagination, against a SCRIPTED server.
 
 The real CNCF registry on this machine ignores ``n``/``last`` and never sends
-``Link`` headers (DESIGN §4), so pagination can only be exercised against the
+``Link`` headers, so pagination can only be exercised against the
 small spec-following server in ``tests/scripted.py``.
 """
 

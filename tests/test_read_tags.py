@@ -32,6 +32,8 @@ COLUMNS = [
     "variant",
     "scheme",
     "is_prerelease",
+    "prefix",
+    "build",
 ]
 
 

@@ -33,6 +33,8 @@ VALUE_COLUMNS = [
     "variant",
     "scheme",
     "is_prerelease",
+    "prefix",
+    "build",
 ]
 DIGEST = "sha256-" + "6cb9a9e6a4f3e6c2c01d0d2d0a3c7d5b9b8f2f3d40b1a9e2c7f4d3b2a1908070"
 HYPO = settings(deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow])
@@ -104,6 +106,8 @@ def test_columns_and_dtypes() -> None:
         "string",
         "category",
         "boolean",
+        "string",
+        "string",
     ]
     assert list(df["scheme"].cat.categories) == list(SCHEMES)
     assert SCHEMES == ("semver", "multipart", "calver", "named", "digest", "other")
@@ -218,7 +222,8 @@ def test_rules(tag: str, release: str, prerelease: str | None, variant: str | No
         ("2024.1.2.3", "calver"),
         ("vnext", "named"),
         ("v", "named"),
-        ("version-2", "other"),
+        ("version-2", "semver"),
+        ("version2", "other"),
         ("_", "named"),
         (DIGEST.upper(), "other"),
         (DIGEST + ".bundle", "other"),
@@ -254,6 +259,65 @@ def test_non_ascii_digits_are_not_numbers() -> None:
 TAG = st.from_regex(re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", re.ASCII), fullmatch=True)
 
 
+def _reconstruction(row: pd.Series) -> re.Pattern[str] | None:
+    """The documented way back from the columns to the tag, as a pattern of the tag.
+
+    ``prefix`` + ``-``/``_`` (nothing after a ``jdk``/``jre`` glued to ``8u…``),
+    an optional ``v``, ``release``, ``prerelease`` after an optional ``-``/``.``,
+    build metadata ``_N…``/``+…`` (not a column), then ``variant`` and ``build``
+    each after separators, trailing separators.  None for rows without a release.
+    """
+    if pd.isna(row["release"]):
+        return None
+    parts = ["^"]
+    if not pd.isna(row["prefix"]):
+        parts.append(re.escape(row["prefix"]) + "(?:[-_]|(?<=jdk|jre|JDK|JRE))")
+    parts.append("[vV]?" + re.escape(row["release"]))
+    if not pd.isna(row["prerelease"]):
+        parts.append("[-.]?" + re.escape(row["prerelease"]))
+    parts.append(r"(?:_\d[0-9A-Za-z.]*|\+.*)?")
+    if not pd.isna(row["variant"]):
+        parts.append("[-._]*" + re.escape(row["variant"]))
+    if not pd.isna(row["build"]):
+        parts.append("[-._]*" + re.escape(row["build"]))
+    parts.append("[-._]*$")
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def _check_row(tag: str, row: pd.Series) -> None:
+    """Every invariant a parsed row keeps, whatever the tag."""
+    assert row["tag"] == tag
+    scheme = row["scheme"]
+    pattern = _reconstruction(row)
+    if pattern is None:
+        # no version: nothing else is filled in
+        for column in ("major", "prerelease", "variant", "prefix", "build"):
+            assert pd.isna(row[column]), (tag, column)
+        assert scheme in ("named", "digest", "other"), tag
+        if scheme == "named":
+            assert not re.search(r"[0-9]", tag)
+        elif scheme == "digest":
+            assert tag.startswith("sha256-")
+        return
+    assert scheme in ("semver", "multipart", "calver"), tag
+    assert pattern.match(tag), (tag, pattern.pattern)
+    first = row["release"].split(".")[0]
+    if len(first) <= 18:
+        assert row["major"] == int(first)
+    if pd.isna(row["prefix"]):
+        assert re.match(r"[vV]?[0-9]", tag), tag
+    else:
+        # words before the version: letters and digits only, never a number first
+        for word in re.split(r"-|(?<!x86)_", row["prefix"]):
+            assert re.fullmatch(r"(?![vV]?[0-9])(?:x86_64|[A-Za-z0-9]+)", word), (tag, word)
+    if not pd.isna(row["build"]):
+        assert re.fullmatch(r"r[0-9]+|(?:19|20)[0-9]{6,12}", row["build"]), tag
+    if not pd.isna(row["variant"]):
+        assert row["variant"][0] not in "-._"
+        assert row["variant"][-1] not in "-._"
+        assert not re.search(r"(?:^|-)r[0-9]+$", row["variant"]), tag
+
+
 @HYPO
 @given(st.lists(TAG, max_size=30))
 def test_never_raises_and_invariants_hold(tags: list[str]) -> None:
@@ -263,23 +327,35 @@ def test_never_raises_and_invariants_hold(tags: list[str]) -> None:
     assert df["scheme"].notna().all()
     assert df["is_prerelease"].notna().all()
     assert (df["is_prerelease"] == df["prerelease"].notna()).all()
-    for tag, rel, var, major in zip(tags, df["release"], df["variant"], df["major"], strict=True):
-        body = tag[1:] if tag[:1] in "vV" and tag[1:2].isdigit() else tag
-        if pd.isna(rel):
-            assert not body[:1].isdigit()
-        else:
-            assert body.startswith(rel)
-            first = rel.split(".")[0]
-            if len(first) <= 18:
-                assert major == int(first)
-        if not pd.isna(var):
-            assert var[0] not in "-._"
-            assert var[-1] not in "-._"
-            assert var in tag
+    for i, tag in enumerate(tags):
+        _check_row(tag, df.iloc[i])
     # the vectorised pass gives what one-at-a-time parsing gives
     if tags:
         one = parse_tags(tags[:1]).iloc[0]
         assert [_value(x) for x in one] == [_value(x) for x in df.iloc[0]]
+
+
+# Tags shaped like real ones: words, versions, prerelease words, variants and stamps.
+REALISH = st.builds(
+    "".join,
+    st.lists(
+        st.sampled_from(
+            ["jammy", "jdk", "x86_64", "aarch64", "v", "sha", "nanoserver", "alpine", "1", "8u",
+             "2024", "20240808", "3.12.1", "10.0.14393", "rc", "beta.2", "ea", "abc1234", "slim",
+             "r5", "202501270601", "debian-12", "-", "_", ".", "+", "3.20"]
+        ),
+        max_size=8,
+    ),
+)  # fmt: skip
+
+
+@HYPO
+@given(st.lists(REALISH, max_size=30))
+def test_realistic_shapes_keep_the_invariants(tags: list[str]) -> None:
+    df = parse_tags(tags)
+    for i, tag in enumerate(tags):
+        if tag:
+            _check_row(tag, df.iloc[i])
 
 
 RELEASE = st.lists(st.integers(0, 10**7), min_size=1, max_size=6).map(
@@ -485,8 +561,8 @@ def test_sort_build_numbers() -> None:
 
 
 def test_sort_unversioned_last_both_ways() -> None:
-    tags = [DIGEST + ".sig", "latest", None, "2.0", "jammy-20240808", "1.0", "", "alpine"]
-    tail = ["alpine", "latest", "jammy-20240808", DIGEST + ".sig"]
+    tags = [DIGEST + ".sig", "latest", None, "2.0", "ltsc2022", "1.0", "", "alpine"]
+    tail = ["alpine", "latest", "ltsc2022", DIGEST + ".sig"]
     up = _sorted(tags)
     down = _sorted(tags, descending=True)
     assert up[:6] == ["1.0", "2.0", *tail]
@@ -524,7 +600,7 @@ def test_sort_duplicate_index_and_empty() -> None:
     assert sort_tags(df)["tag"].tolist() == ["1", "2", "3"]
     empty = pd.DataFrame({"tag": pd.Series([], dtype="string")})
     assert sort_tags(empty).empty
-    assert list(version_key(empty).columns)[:4] == ["group", "n0", "n1", "n2"]
+    assert list(version_key(empty).columns)[:5] == ["group", "prefix", "n0", "n1", "n2"]
 
 
 def test_sort_requires_tag_column() -> None:
@@ -544,6 +620,7 @@ def test_version_key_columns() -> None:
     assert list(key.index) == list("abcde")
     assert list(key.columns) == [
         "group",
+        "prefix",
         "n0",
         "n1",
         "n2",
@@ -554,6 +631,7 @@ def test_version_key_columns() -> None:
         "build",
         "has_variant",
         "variant",
+        "stamp",
         "tag",
     ]
     assert not key.isna().any().any()

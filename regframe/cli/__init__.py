@@ -48,6 +48,7 @@ COMMANDS: tuple[str, ...] = (
     "history",
     "demo",
     "cache",
+    "app",
 )
 
 

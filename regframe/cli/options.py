@@ -13,13 +13,11 @@ import sys
 
 import pandas as pd
 
+from regframe.errors import UsageError
+
 __all__ = ["UsageError", "add_image_options", "credentials", "read_frame"]
 
 log = logging.getLogger(__name__)
-
-
-class UsageError(Exception):
-    """The command line itself is wrong (exit status 2); the message says how."""
 
 
 def _positive_int(text: str) -> int:
@@ -87,7 +85,7 @@ def compile_match(pattern: str | None) -> re.Pattern[str] | None:
         raise UsageError(f"--match: bad regular expression: {exc}") from None
 
 
-def read_frame(args: argparse.Namespace, *, dates: bool) -> pd.DataFrame:
+def read_frame(args: argparse.Namespace, *, dates: bool, labels: bool = False) -> pd.DataFrame:
     """Read ``args.image`` as the options say; ``--match`` filters before manifest requests."""
     from regframe.client.platforms import parse_platform
     from regframe.frame.read import read_tags
@@ -102,6 +100,7 @@ def read_frame(args: argparse.Namespace, *, dates: bool) -> pd.DataFrame:
     df = read_tags(
         args.image,
         dates=dates,
+        labels=labels,
         platform=args.platform,
         auth=auth,
         insecure=args.insecure,

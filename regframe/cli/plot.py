@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+from regframe.cadence import PLOT_KINDS
 from regframe.cli.options import add_image_options, read_frame
 
 NAME = "plot"
 HELP = "draw a release-cadence chart to a PNG"
-PLOT_KINDS = ("timeline", "cadence", "intervals", "lines")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -15,21 +15,29 @@ HELP = "list tags with parsed versions"
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_image_options(p)
     p.add_argument("--dates", action="store_true", help="also read digests and build dates")
+    p.add_argument(
+        "--labels",
+        action="store_true",
+        help="also read config labels: revision, source, image_version, labels (implies --dates)",
+    )
     add_output_options(p)
 
 
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    df = read_frame(args, dates=args.dates)
+    dates = args.dates or args.labels
+    df = read_frame(args, dates=dates, labels=args.labels)
     if write_requested(df, args, noun="tags"):
         return 0
     if df.empty:
         print(f"{df.attrs.get('reference', args.image)}: no tags", file=sys.stderr)
         return 0
     cols = ["tag", "release", "prerelease", "variant", "scheme"]
-    if args.dates:
-        cols += ["created", "platforms", "resolves_to", "error"]
+    if dates:
+        cols += ["created", "platforms", "resolves_to", "attested", "error"]
+    if args.labels:
+        cols += ["image_version", "revision"]
     shown = df.loc[:, cols].copy()
     if "created" in shown:
         shown["created"] = shown["created"].dt.strftime("%Y-%m-%d %H:%M")

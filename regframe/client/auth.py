@@ -6,7 +6,7 @@ realm (often another host: ``docker.elastic.co`` → ``docker-auth.elastic.co``)
 and cache it per scope until it expires; a later 401 triggers exactly one
 re-authentication.
 
-Credential rules enforced here (DESIGN §3):
+Credential rules enforced here:
 
 * Basic credentials go only to the realm (Bearer) or to the registry that
   itself challenged with Basic — never anywhere else;
@@ -32,17 +32,20 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from regframe.client.credentials import Credentials
 from regframe.client.headers import Challenge, parse_www_authenticate
-from regframe.client.transport import Reply, ResponseTooLarge, Transport, json_errors
+from regframe.client.redact import redact_host, redact_url
+from regframe.client.transport import Reply, Transport, json_errors
 from regframe.errors import (
     AuthenticationError,
     NotFoundOrUnauthorizedError,
     RateLimitError,
     RegistryError,
+    ResponseTooLarge,
 )
+from regframe.parsing.reference import is_loopback_host
 
 __all__ = ["Authenticator", "check_realm"]
 
-log = logging.getLogger("regframe")
+log = logging.getLogger(__name__)
 
 MAX_TOKEN_BYTES = 1024 * 1024
 MIN_TOKEN_LIFETIME = 60.0
@@ -57,7 +60,7 @@ class _Token:
 
 
 def _is_private_address(host: str) -> bool:
-    if host.lower() in {"localhost", "localhost.localdomain"}:
+    if is_loopback_host(host) or host.lower() == "localhost.localdomain":
         return True
     try:
         addr = ipaddress.ip_address(host.strip("[]"))
@@ -101,7 +104,7 @@ def check_realm(realm: str, registry_url: str) -> str:
     'https://auth.docker.io/token'
     """
     reg = urlsplit(registry_url)
-    where = reg.netloc
+    where = redact_host(registry_url)
     try:
         parts = urlsplit(realm)
         parts.hostname  # noqa: B018 - raises ValueError on a broken IPv6 literal
@@ -142,6 +145,13 @@ class Authenticator:
         default credentials (docker config, helpers, auth.json).
     docker_hub
         Word 401s the way Docker Hub means them.
+
+    Examples
+    --------
+    >>> from regframe.client.transport import Transport
+    >>> auth = Authenticator(Transport(), "https://ghcr.io", display="ghcr.io")
+    >>> auth.headers_for("repository:o/r:pull")  # doctest: +SKIP
+    {'Authorization': 'Bearer ...'}
     """
 
     def __init__(
@@ -326,14 +336,14 @@ class Authenticator:
                     f"credentials for {self.display} (from {creds.source}) were rejected by "
                     f"the token server {realm_host}",
                     status_code=reply.status,
-                    url=_strip_query(url),
+                    url=redact_url(url),
                 )
             raise self._needs_credentials(scope, status=reply.status)
         if reply.status != 200:
             raise AuthenticationError(
                 f"token server {realm_host} for {self.display} answered HTTP {reply.status}",
                 status_code=reply.status,
-                url=_strip_query(url),
+                url=redact_url(url),
             )
         try:
             doc = json.loads(reply.body)
@@ -343,14 +353,14 @@ class Authenticator:
             raise AuthenticationError(
                 f"token server {realm_host} for {self.display} did not answer with a JSON object",
                 status_code=reply.status,
-                url=_strip_query(url),
+                url=redact_url(url),
             )
         value = doc.get("token") or doc.get("access_token")
         if not isinstance(value, str) or not value.strip():
             raise AuthenticationError(
                 f"token server {realm_host} for {self.display} answered without a token",
                 status_code=reply.status,
-                url=_strip_query(url),
+                url=redact_url(url),
             )
         if any(c in value for c in "\r\n"):
             raise AuthenticationError(
@@ -376,7 +386,7 @@ class Authenticator:
         creds = self._creds()
         ch = self._challenge(reply)
         errors = json_errors(reply.body)
-        url = _strip_query(reply.url)
+        url = redact_url(reply.url)
         if reply.status == 403:
             return AuthenticationError(
                 f"{self.display} denied access to {repo} (HTTP 403)",
@@ -420,11 +430,6 @@ def _header_values(reply: Reply, name: str) -> list[str]:
 def _basic(creds: Credentials) -> str:
     raw = f"{creds.username}:{creds.password}".encode()
     return "Basic " + base64.b64encode(raw).decode("ascii")
-
-
-def _strip_query(url: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
 
 
 def _lifetime(expires_in: object, issued_at: object) -> float:

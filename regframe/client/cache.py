@@ -43,7 +43,7 @@ from regframe.errors import ManifestError
 
 __all__ = ["CACHE_ENV", "FACTS_SCHEMA", "DigestCache", "facts_key", "resolve_cache_dir"]
 
-_log = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 #: Environment variable that overrides the default directory used for ``cache=True``
 #: (handy for CI and tests that must not touch the user's home).
@@ -208,7 +208,7 @@ class DigestCache:
         except OSError:
             return None
         if compute_digest(data, digest.split(":", 1)[0]) != digest:
-            _log.debug("cache entry %s is corrupt; removing it", digest)
+            log.debug("cache entry %s is corrupt; removing it", digest)
             with contextlib.suppress(OSError):
                 target.unlink()
             return None
@@ -245,7 +245,7 @@ class DigestCache:
         try:
             _write_atomic(target, data)
         except OSError as exc:
-            _log.debug("could not write cache entry %s: %s", digest, exc)
+            log.debug("could not write cache entry %s: %s", digest, exc)
 
     def put_bytes(self, data: bytes) -> str:
         """Store *data* under its sha256 digest and return that digest.
@@ -292,7 +292,7 @@ class DigestCache:
         except ValueError:
             doc = None
         if not isinstance(doc, dict) or not isinstance(doc.get("facts"), dict):
-            _log.debug("facts entry for %s is corrupt; removing it", key)
+            log.debug("facts entry for %s is corrupt; removing it", key)
             with contextlib.suppress(OSError):
                 target.unlink()
             return None
@@ -319,7 +319,7 @@ class DigestCache:
         try:
             _write_atomic(self._facts_path(key), data.encode("utf-8"))
         except OSError as exc:
-            _log.debug("could not write facts entry %s: %s", key, exc)
+            log.debug("could not write facts entry %s: %s", key, exc)
 
     # ------------------------------------------------------------ maintenance
 

@@ -14,10 +14,11 @@ import json
 import logging
 import os
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from regframe.client.credentials import Credentials
 from regframe.client.paging import Pager
+from regframe.client.redact import redact_url
 from regframe.client.registry import MAX_LIST_BYTES, RegistryClient
 from regframe.client.tag_apis.dockerhub import DOCKERHUB_API_ENV
 from regframe.client.transport import Reply, Transport, json_errors
@@ -184,8 +185,7 @@ def _hub_page(url: str, namespace: str, transport: Transport) -> dict[str, Any]:
     reply = transport.request(
         "GET", url, headers={"Accept": "application/json"}, limit=MAX_LIST_BYTES
     )
-    parts = urlsplit(url)
-    where = f"{parts.scheme}://{parts.netloc}{parts.path}"
+    where = redact_url(url)
     if reply.status == 404:
         raise NotFoundError(
             f"Docker Hub has no namespace {namespace!r}", status_code=404, url=where

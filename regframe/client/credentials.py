@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from regframe.errors import AuthenticationError
+from regframe.parsing.reference import DOCKER_HUB_HOSTS
 
 __all__ = [
     "DOCKER_HUB_AUTH_KEY",
@@ -45,11 +46,10 @@ __all__ = [
     "find_credentials",
 ]
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 #: Key docker uses for Docker Hub in ``config.json`` and credential stores.
 DOCKER_HUB_AUTH_KEY = "https://index.docker.io/v1/"
-_DOCKER_HUB_HOSTS = ("index.docker.io", "docker.io", "registry-1.docker.io")
 # Marker username for identity tokens, not a password.
 _IDENTITY_TOKEN_USERNAME = "<token>"  # noqa: S105
 _HELPER_TIMEOUT = 30.0
@@ -136,8 +136,8 @@ def coerce_auth(auth: tuple[str, str] | Credentials | None) -> Credentials | Non
 
 
 def _hub_aliases(host: str) -> tuple[str, ...] | None:
-    if host in _DOCKER_HUB_HOSTS or host == DOCKER_HUB_AUTH_KEY:
-        return (DOCKER_HUB_AUTH_KEY, *_DOCKER_HUB_HOSTS)
+    if host in DOCKER_HUB_HOSTS or host == DOCKER_HUB_AUTH_KEY:
+        return (DOCKER_HUB_AUTH_KEY, *DOCKER_HUB_HOSTS)
     return None
 
 
@@ -219,7 +219,7 @@ def _run_helper(
     if completed.returncode != 0:
         stderr = completed.stderr[:_HELPER_OUTPUT_MAX].decode("utf-8", errors="replace")
         if "credentials not found" in (stdout + stderr).lower():
-            logger.debug("%s has no credentials for %s", program, host)
+            log.debug("%s has no credentials for %s", program, host)
             return None
         raise AuthenticationError(
             f"credential helper {program} failed for {host} (exit status {completed.returncode})"
@@ -236,7 +236,7 @@ def _run_helper(
             f"credential helper {program} answered without string Username and Secret"
         )
     if username == _IDENTITY_TOKEN_USERNAME:
-        logger.debug(
+        log.debug(
             "%s returned an identity token for %s; identity tokens are not supported, skipping",
             program,
             host,
@@ -303,7 +303,7 @@ def _from_auth_entry(entry: Any, key: str, path: Path, label: str) -> Credential
     if entry.get("username") or entry.get("password"):
         return Credentials(entry.get("username") or "", entry.get("password") or "", source=source)
     if entry.get("identitytoken"):
-        logger.debug("%s holds an identity token, which is not supported; skipping", source)
+        log.debug("%s holds an identity token, which is not supported; skipping", source)
     return None
 
 
@@ -397,6 +397,6 @@ def find_credentials(
     for path in _config_paths(environ):
         found = _from_file(path, host, environ, helper_timeout)
         if found is not None:
-            logger.debug("credentials for %s from %s", host, found.source)
+            log.debug("credentials for %s from %s", host, found.source)
             return found
     return None

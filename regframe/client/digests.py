@@ -12,9 +12,9 @@ import binascii
 import hashlib
 import json
 import logging
-import re
 
 from regframe.errors import ManifestError
+from regframe.parsing.reference import DIGEST_HEX_LENGTHS, digest_problem
 
 __all__ = [
     "compute_digest",
@@ -28,16 +28,14 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-_DIGEST_RE = re.compile(r"sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128}")
-
-
 def is_digest(value: object) -> bool:
-    """Tell whether *value* is a supported content digest (``sha256``/``sha512``, lowercase hex).
+    """Tell whether *value* is a content digest docker can verify (sha256/384/512, lowercase hex).
 
     Parameters
     ----------
     value
-        Anything; only a string of the exact grammar passes.
+        Anything; only a string of the exact grammar
+        (:func:`regframe.parsing.reference.digest_problem`) passes.
 
     Returns
     -------
@@ -48,13 +46,14 @@ def is_digest(value: object) -> bool:
     >>> is_digest("sha256:" + "a" * 64), is_digest("sha256:../../x")
     (True, False)
     """
-    return isinstance(value, str) and _DIGEST_RE.fullmatch(value) is not None
+    return digest_problem(value) is None
 
 
 def validate_digest(value: object, *, what: str = "digest") -> str:
-    """Return *value* if it is a supported digest, else raise :class:`ManifestError`.
+    """Return *value* if it is a digest docker can verify, else raise :class:`ManifestError`.
 
-    ``fullmatch`` is deliberate: ``$`` would accept a trailing newline.
+    The grammar is :func:`regframe.parsing.reference.digest_problem`'s; only the error
+    class differs, because here the digest came from a registry, not from the user.
 
     Parameters
     ----------
@@ -73,12 +72,10 @@ def validate_digest(value: object, *, what: str = "digest") -> str:
     >>> validate_digest("sha256:" + "0" * 64) == "sha256:" + "0" * 64
     True
     """
-    if not is_digest(value):
-        shown = value if isinstance(value, str) and len(value) <= 200 else type(value).__name__
-        raise ManifestError(
-            f"invalid {what} {shown!r}: expected sha256:<64 hex> or sha512:<128 hex>"
-        )
-    assert isinstance(value, str)  # narrowed by is_digest; keeps mypy honest
+    problem = digest_problem(value)
+    if problem is not None:
+        raise ManifestError(problem.replace("invalid digest", f"invalid {what}", 1))
+    assert isinstance(value, str)  # narrowed by digest_problem; keeps mypy honest
     return value
 
 
@@ -90,7 +87,7 @@ def compute_digest(data: bytes, algorithm: str = "sha256") -> str:
     data
         The exact bytes as received.
     algorithm
-        ``"sha256"`` (default) or ``"sha512"``.
+        ``"sha256"`` (default), ``"sha384"`` or ``"sha512"``.
 
     Returns
     -------
@@ -102,7 +99,7 @@ def compute_digest(data: bytes, algorithm: str = "sha256") -> str:
     >>> compute_digest(b"")[:15]
     'sha256:e3b0c442'
     """
-    if algorithm not in ("sha256", "sha512"):
+    if algorithm not in DIGEST_HEX_LENGTHS:
         raise ManifestError(f"unsupported digest algorithm {algorithm!r}")
     return f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}"
 
@@ -115,7 +112,7 @@ def verify_digest(data: bytes, digest: str) -> None:
     data
         The bytes received.
     digest
-        The expected ``sha256:``/``sha512:`` digest.
+        The expected digest.
 
     Raises
     ------

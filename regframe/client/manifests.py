@@ -107,6 +107,11 @@ class Descriptor:
 
     ``media_type`` is ``""`` when a (non-conforming) document omits it.  ``annotations`` is
     excluded from hashing so descriptors stay hashable.
+
+    Examples
+    --------
+    >>> Descriptor(OCI_CONFIG, "sha256:" + "c" * 64, 1469).size
+    1469
     """
 
     media_type: str
@@ -118,7 +123,13 @@ class Descriptor:
 
 @dataclass(frozen=True)
 class Index:
-    """An OCI image index or Docker manifest list."""
+    """An OCI image index or Docker manifest list.
+
+    Examples
+    --------
+    >>> Index(OCI_INDEX, ()).children
+    ()
+    """
 
     media_type: str
     children: tuple[Descriptor, ...]
@@ -127,7 +138,14 @@ class Index:
 
 @dataclass(frozen=True)
 class ImageManifest:
-    """An OCI image manifest or Docker image manifest v2."""
+    """An OCI image manifest or Docker image manifest v2.
+
+    Examples
+    --------
+    >>> cfg = Descriptor(OCI_CONFIG, "sha256:" + "c" * 64, 100)
+    >>> ImageManifest(OCI_MANIFEST, cfg, ()).config.size
+    100
+    """
 
     media_type: str
     config: Descriptor
@@ -137,7 +155,13 @@ class ImageManifest:
 
 @dataclass(frozen=True)
 class Schema1:
-    """What regframe reads from a legacy schema 1 manifest (it carries its config inline)."""
+    """What regframe reads from a legacy schema 1 manifest (it carries its config inline).
+
+    Examples
+    --------
+    >>> Schema1(created="2016-03-01T17:32:05Z", architecture="amd64", os="linux").os
+    'linux'
+    """
 
     created: str | None
     architecture: str | None
@@ -154,6 +178,11 @@ class ImageConfig:
     ``created_ns`` is the build time in nanoseconds since the epoch (UTC), ``None`` when
     absent, unparsable, zero or the reproducible-build epoch (see
     :func:`regframe.parsing.timestamps.rfc3339_ns`).
+
+    Examples
+    --------
+    >>> ImageConfig(created_ns=None, labels={"maintainer": "x"}).labels["maintainer"]
+    'x'
     """
 
     created_ns: int | None

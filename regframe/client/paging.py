@@ -12,6 +12,7 @@ import logging
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 from regframe.client.headers import parse_link_next
+from regframe.client.redact import redact_url
 from regframe.client.transport import origin_of
 from regframe.errors import RegistryError
 
@@ -67,14 +68,14 @@ class Pager:
         if origin_of(nxt) != origin_of(url):
             raise RegistryError(
                 f"{self.domain} sent a pagination link to another host or scheme "
-                f"({urlsplit(nxt).scheme}://{urlsplit(nxt).netloc}); refusing to follow it",
-                url=_no_query(url),
+                f"({redact_url(nxt)}); refusing to follow it",
+                url=redact_url(url),
             )
         nxt_cursor = _cursor(nxt)
         if nxt in self._urls or (nxt_cursor is not None and nxt_cursor in self._cursors):
             raise RegistryError(
                 f"{self.domain} pagination loops (page link repeats after {count} {self.what})",
-                url=_no_query(nxt),
+                url=redact_url(nxt),
             )
         return nxt
 
@@ -82,8 +83,3 @@ class Pager:
 def _cursor(url: str) -> str | None:
     values = parse_qs(urlsplit(url).query).get("last")
     return values[0] if values else None
-
-
-def _no_query(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"

@@ -17,7 +17,14 @@ from regframe.errors import InvalidReferenceError
 if TYPE_CHECKING:  # the document model imports Platform from here
     from regframe.client.manifests import Descriptor, Index
 
-__all__ = ["Platform", "index_platforms", "is_attestation", "parse_platform", "select_child"]
+__all__ = [
+    "Platform",
+    "has_attestation",
+    "index_platforms",
+    "is_attestation",
+    "parse_platform",
+    "select_child",
+]
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +49,7 @@ class Platform:
 
 
 _ATTESTATION_ANNOTATION = "vnd.docker.reference.type"
+_SUBJECT_ANNOTATION = "vnd.docker.reference.digest"
 _COMPONENT_RE = re.compile(r"[a-z0-9][a-z0-9_.-]*")
 _KNOWN_OS = frozenset(
     {"linux", "windows", "darwin", "freebsd", "netbsd", "openbsd", "solaris", "illumos",
@@ -83,6 +91,31 @@ def is_attestation(desc: Descriptor) -> bool:
         return True
     p = desc.platform
     return p is not None and p.os == "unknown" and p.architecture == "unknown"
+
+
+def has_attestation(index: Index, child: Descriptor) -> bool:
+    """Tell whether ``index`` holds an attestation manifest for its image ``child``.
+
+    BuildKit adds one ``unknown/unknown`` entry per image, annotated
+    ``vnd.docker.reference.type: attestation-manifest`` and naming the image in
+    ``vnd.docker.reference.digest``.
+
+    Examples
+    --------
+    >>> from regframe.client.manifests import OCI_MANIFEST, Descriptor, Index
+    >>> img = Descriptor(OCI_MANIFEST, "sha256:" + "1" * 64, 500, Platform("linux", "amd64"))
+    >>> att = Descriptor(OCI_MANIFEST, "sha256:" + "2" * 64, 566, Platform("unknown", "unknown"),
+    ...                  {"vnd.docker.reference.type": "attestation-manifest",
+    ...                   "vnd.docker.reference.digest": img.digest})
+    >>> has_attestation(Index(OCI_MANIFEST, (img, att)), img)
+    True
+    >>> has_attestation(Index(OCI_MANIFEST, (img,)), img)
+    False
+    """
+    return any(
+        is_attestation(entry) and entry.annotations.get(_SUBJECT_ANNOTATION) == child.digest
+        for entry in index.children
+    )
 
 
 def parse_platform(value: str | None) -> Platform | None:

@@ -12,11 +12,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urljoin, urlsplit
 
 from regframe.client.auth import Authenticator
 from regframe.client.credentials import Credentials, coerce_auth, find_credentials
-from regframe.client.headers import parse_link_next
+from regframe.client.paging import Pager
+from regframe.client.redact import redact_url
 from regframe.client.transport import Reply, Transport, json_errors, origin_of
 from regframe.errors import NetworkError, NotFoundError, RateLimitError, RegistryError
 from regframe.parsing.reference import Reference
@@ -61,6 +61,15 @@ class RegistryClient:
     """Talks to one repository of one registry.
 
     Build it with :meth:`open`, which picks the URL scheme and sets up auth.
+
+    Examples
+    --------
+    >>> from regframe.client.transport import Transport
+    >>> from regframe.parsing.reference import parse_reference
+    >>> ref = parse_reference("localhost:5000/app")
+    >>> client = RegistryClient.open(ref, Transport())  # doctest: +SKIP
+    >>> client.list_tags().tags  # doctest: +SKIP
+    ['1.0', 'latest']
     """
 
     reference: Reference
@@ -159,10 +168,10 @@ class RegistryClient:
                 # A redirect target that wants credentials of its own never
                 # gets the registry's: that is a broken redirect, not our cue.
                 raise RegistryError(
-                    f"{urlsplit(reply.url).netloc} (a redirect target of "
+                    f"{redact_url(reply.url)} (a redirect target of "
                     f"{self.reference.domain}) refused the request with HTTP {reply.status}",
                     status_code=reply.status,
-                    url=_no_query(reply.url),
+                    url=redact_url(reply.url),
                 )
             retry = self.auth.refresh(reply, self.scope, used=headers)
             if retry is not None:
@@ -180,7 +189,7 @@ class RegistryClient:
         errors = json_errors(reply.body)
         codes = {str(e.get("code", "")) for e in errors}
         where = f"{self.reference.domain}/{self.reference.repository}"
-        url = _no_query(reply.url)
+        url = redact_url(reply.url)
         if reply.status == 404:
             if "NAME_UNKNOWN" in codes or what == "tags":
                 msg = f"repository {where} not found"
@@ -228,13 +237,11 @@ class RegistryClient:
             more than ``max_pages`` pages.
         """
         url = f"{self.repo_url}/tags/list?n={page_size}"
-        seen_urls: set[str] = set()
-        seen_cursors: set[str] = set()
+        pager = Pager(self.reference.domain, "tags")
         out: dict[str, None] = {}
         gcr_manifests: dict[str, Any] = {}
         retried_without_n = False
         for _page in range(max_pages):
-            seen_urls.add(url)
             reply = self.request("GET", url, accept="application/json", limit=MAX_LIST_BYTES)
             if reply.status == 400 and not retried_without_n and "n=" in url and not out:
                 # A few registries reject the page-size hint instead of ignoring it.
@@ -246,38 +253,14 @@ class RegistryClient:
             for tag in tags:
                 out.setdefault(tag, None)
             gcr_manifests.update(manifests)
-            link = parse_link_next(reply.headers.get("Link"))
-            if not link:
+            nxt = pager.next_url(url, reply.headers.get("Link"), count=len(out))
+            if nxt is None:
                 return TagList(list(out), gcr_manifests)
-            nxt = urljoin(url, link)
-            if origin_of(nxt) != origin_of(url):
-                raise RegistryError(
-                    f"{self.reference.domain} sent a pagination link to another host or scheme "
-                    f"({urlsplit(nxt).scheme}://{urlsplit(nxt).netloc}); refusing to follow it",
-                    status_code=reply.status,
-                    url=_no_query(url),
-                )
-            cursor = _cursor(nxt)
-            if nxt in seen_urls or (cursor is not None and cursor in seen_cursors):
-                raise RegistryError(
-                    f"{self.reference.domain} pagination loops (page link repeats after "
-                    f"{len(out)} tags)",
-                    status_code=reply.status,
-                    url=_no_query(nxt),
-                )
-            if cursor is not None:
-                seen_cursors.add(cursor)
             url = nxt
         raise RegistryError(
             f"{self.reference.domain} returned more than {max_pages} pages of tags; stopping",
-            url=_no_query(url),
+            url=redact_url(url),
         )
-
-
-def _cursor(url: str) -> str | None:
-    qs = parse_qs(urlsplit(url).query)
-    values = qs.get("last")
-    return values[0] if values else None
 
 
 def _tags_from(reply: Reply, domain: str) -> tuple[list[str], dict[str, Any]]:
@@ -287,13 +270,13 @@ def _tags_from(reply: Reply, domain: str) -> tuple[list[str], dict[str, Any]]:
         raise RegistryError(
             f"{domain} answered the tag list with something that is not JSON",
             status_code=reply.status,
-            url=_no_query(reply.url),
+            url=redact_url(reply.url),
         ) from None
     if not isinstance(doc, dict):
         raise RegistryError(
             f"{domain} answered the tag list with a JSON {type(doc).__name__}, not an object",
             status_code=reply.status,
-            url=_no_query(reply.url),
+            url=redact_url(reply.url),
         )
     manifests = doc.get("manifest")
     # GCR and Artifact Registry describe every digest here (tag_apis.gcr_rows).
@@ -305,11 +288,6 @@ def _tags_from(reply: Reply, domain: str) -> tuple[list[str], dict[str, Any]]:
         raise RegistryError(
             f"{domain} sent 'tags' as a {type(tags).__name__}, not a list",
             status_code=reply.status,
-            url=_no_query(reply.url),
+            url=redact_url(reply.url),
         )
     return [t for t in tags if isinstance(t, str) and t.strip()], manifests
-
-
-def _no_query(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"

@@ -32,6 +32,12 @@ def _opt_str(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _opt_labels(value: object) -> dict[str, str] | None:
+    if not isinstance(value, dict):
+        return None
+    return {str(k): v for k, v in value.items() if isinstance(v, str)}
+
+
 @dataclass
 class TagMetadata:
     """The ``dates=True`` facts of one tag (or of one manifest digest for one platform).
@@ -52,6 +58,14 @@ class TagMetadata:
         Compressed size in bytes (config plus layers).
     error
         Why the facts are incomplete, or ``None``.
+    attested
+        The index carries an attestation manifest (BuildKit provenance/SBOM) for the
+        selected image; ``False`` for a single image; ``None`` when unknown (a tag API).
+    labels
+        The selected image's config labels (``None`` when not read).
+    revision, source, image_version
+        The OCI ``org.opencontainers.image.revision`` / ``.source`` / ``.version`` values,
+        from the config labels, else the manifest annotations, else the index annotations.
 
     Examples
     --------
@@ -66,6 +80,11 @@ class TagMetadata:
     created_source: str | None = None
     size: int | None = None
     error: str | None = None
+    attested: bool | None = None
+    labels: dict[str, str] | None = None
+    revision: str | None = None
+    source: str | None = None
+    image_version: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The cacheable facts (everything but ``digest`` and ``error``) as a JSON object.
@@ -81,6 +100,11 @@ class TagMetadata:
             "created_ns": self.created_ns,
             "created_source": self.created_source,
             "size": self.size,
+            "attested": self.attested,
+            "labels": self.labels,
+            "revision": self.revision,
+            "source": self.source,
+            "image_version": self.image_version,
         }
 
     @classmethod
@@ -98,4 +122,9 @@ class TagMetadata:
             created_ns=_opt_int(doc.get("created_ns")),
             created_source=_opt_str(doc.get("created_source")),
             size=_opt_int(doc.get("size")),
+            attested=doc.get("attested") if isinstance(doc.get("attested"), bool) else None,
+            labels=_opt_labels(doc.get("labels")),
+            revision=_opt_str(doc.get("revision")),
+            source=_opt_str(doc.get("source")),
+            image_version=_opt_str(doc.get("image_version")),
         )

@@ -42,7 +42,8 @@ from urllib3.util.retry import Retry
 
 from regframe._version import __version__
 from regframe.client.headers import parse_retry_after
-from regframe.errors import NetworkError, RegistryError
+from regframe.client.redact import redact_host, redact_url
+from regframe.errors import BodyInterrupted, NetworkError, RegistryError, ResponseTooLarge
 
 __all__ = [
     "USER_AGENT",
@@ -55,7 +56,7 @@ __all__ = [
     "origin_of",
 ]
 
-log = logging.getLogger("regframe")
+log = logging.getLogger(__name__)
 
 USER_AGENT = f"regframe/{__version__} (+https://pypi.org/project/regframe/)"
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -66,10 +67,6 @@ _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _FINAL_DNS = frozenset(
     getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA") if hasattr(socket, name)
 )
-
-
-class ResponseTooLarge(RegistryError):
-    """A body exceeded the byte limit its caller set (callers re-raise as a fitting type)."""
 
 
 class CappedRetry(Retry):
@@ -160,7 +157,13 @@ def build_session(max_workers: int = 16, *, retry: Retry | None = None) -> reque
 
 
 def origin_of(url: str) -> tuple[str, str, int | None]:
-    """``(scheme, host, port)`` with the default port filled in, for same-origin checks."""
+    """``(scheme, host, port)`` with the default port filled in, for same-origin checks.
+
+    Examples
+    --------
+    >>> origin_of("HTTPS://Registry.example/v2/") == origin_of("https://registry.example:443/x")
+    True
+    """
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     try:
@@ -174,7 +177,15 @@ def origin_of(url: str) -> tuple[str, str, int | None]:
 
 @dataclass(frozen=True)
 class Reply:
-    """A fully read HTTP answer."""
+    """A fully read HTTP answer.
+
+    Examples
+    --------
+    >>> from requests.structures import CaseInsensitiveDict
+    >>> headers = CaseInsensitiveDict({"Content-Type": "application/json; charset=utf-8"})
+    >>> Reply(200, headers, b"{}", "https://r.example/v2/").content_type
+    'application/json'
+    """
 
     status: int
     headers: CaseInsensitiveDict[str]
@@ -215,7 +226,12 @@ class _AdaptiveLimit:
                     log.debug("throttled: concurrency now %d", int(self.current))
             elif self.current < self.maximum:
                 self.current = min(float(self.maximum), self.current + 1.0 / self.current)
-            self._cond.notify_all()
+            # Wake only as many waiters as there are free slots: with several images
+            # sharing a host, a hundred threads may wait here, and waking them all on
+            # every reply costs more CPU than the requests themselves.
+            free = int(self.current) - self.in_flight
+            if free > 0:
+                self._cond.notify(free)
 
 
 class Transport:
@@ -234,6 +250,13 @@ class Transport:
     verify
         Passed to requests (``True``, ``False`` or a CA bundle path); ``None``
         keeps the session's own setting (``$REQUESTS_CA_BUNDLE`` for ours).
+
+    Examples
+    --------
+    >>> transport = Transport(timeout=10, max_workers=4)
+    >>> transport.request("GET", "https://ghcr.io/v2/").status  # doctest: +SKIP
+    401
+    >>> transport.close()
     """
 
     def __init__(
@@ -376,17 +399,17 @@ class Transport:
                 raise RegistryError(
                     f"refusing redirect to a non-HTTP URL scheme {scheme!r}",
                     status_code=reply.status,
-                    url=_safe_url(url),
+                    url=redact_url(url),
                 )
             if urlsplit(url).scheme == "https" and scheme == "http":
                 raise RegistryError(
                     "refusing redirect from https to plain http",
                     status_code=reply.status,
-                    url=_safe_url(url),
+                    url=redact_url(url),
                 )
             if target in seen:
                 raise RegistryError(
-                    "redirect loop", status_code=reply.status, url=_safe_url(target)
+                    "redirect loop", status_code=reply.status, url=redact_url(target)
                 )
             seen.add(target)
             if origin_of(target) != first_origin:
@@ -397,7 +420,7 @@ class Transport:
             if reply.status == 303:
                 method = "GET"
             url = target
-        raise RegistryError(f"more than {MAX_REDIRECTS} redirects", url=_safe_url(url))
+        raise RegistryError(f"more than {MAX_REDIRECTS} redirects", url=redact_url(url))
 
     def _send_once(
         self,
@@ -430,22 +453,22 @@ class Transport:
                     )
                 except requests.exceptions.RetryError as exc:
                     raise RegistryError(
-                        f"{urlsplit(url).netloc} kept failing after retries: {_short(exc)}",
-                        url=_safe_url(url),
+                        f"{redact_host(url)} kept failing after retries: {_short(exc)}",
+                        url=redact_url(url),
                     ) from None
                 except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
                     # SSLError and ProxyError are ConnectionErrors too.
                     raise network_error(exc, url, self.timeout) from None
                 except requests.exceptions.RequestException as exc:
                     raise RegistryError(
-                        f"request to {urlsplit(url).netloc} failed: {_short(exc)}",
-                        url=_safe_url(url),
+                        f"request to {redact_host(url)} failed: {_short(exc)}",
+                        url=redact_url(url),
                     ) from None
                 if log.isEnabledFor(logging.DEBUG):
                     log.debug(
                         "%s %s -> %d (%.0f ms)",
                         method,
-                        _safe_url(url),
+                        redact_url(url),
                         resp.status_code,
                         resp.elapsed.total_seconds() * 1000,
                     )
@@ -466,11 +489,11 @@ class Transport:
                         body = b""
                     else:
                         body = self._read_body(resp, limit, url)
-                except _BodyInterrupted as exc:
+                except BodyInterrupted as exc:
                     if attempt + 1 >= body_attempts:
                         raise RegistryError(
-                            f"{urlsplit(url).netloc} kept breaking off the answer: {exc}",
-                            url=_safe_url(url),
+                            f"{redact_host(url)} kept breaking off the answer: {exc}",
+                            url=redact_url(url),
                         ) from None
                     self._count("retries")
                     time.sleep(0.1 * (2**attempt) + random.uniform(0, 0.1))  # noqa: S311
@@ -488,7 +511,7 @@ class Transport:
             raise ResponseTooLarge(
                 f"answer of {int(declared)} bytes exceeds the {limit}-byte limit",
                 status_code=resp.status_code,
-                url=_safe_url(url),
+                url=redact_url(url),
             )
         deadline = time.monotonic() + 4 * self.timeout
         chunks: list[bytes] = []
@@ -500,10 +523,10 @@ class Transport:
                     raise ResponseTooLarge(
                         f"answer exceeds the {limit}-byte limit",
                         status_code=resp.status_code,
-                        url=_safe_url(url),
+                        url=redact_url(url),
                     )
                 if time.monotonic() > deadline:
-                    raise _BodyInterrupted("body did not arrive in time")
+                    raise BodyInterrupted("body did not arrive in time")
                 chunks.append(chunk)
         except (
             requests.exceptions.ChunkedEncodingError,
@@ -511,12 +534,8 @@ class Transport:
             requests.exceptions.ContentDecodingError,
             requests.exceptions.Timeout,
         ) as exc:
-            raise _BodyInterrupted(_short(exc)) from None
+            raise BodyInterrupted(_short(exc)) from None
         return b"".join(chunks)
-
-
-class _BodyInterrupted(Exception):
-    pass
 
 
 def _short(exc: BaseException) -> str:
@@ -573,8 +592,8 @@ def network_error(exc: BaseException, url: str, timeout: float) -> NetworkError:
     >>> str(network_error(TimeoutError(), "https://r/v2/", 2.5))
     'r did not answer within 2.5 s'
     """
-    host = urlsplit(url).netloc.rsplit("@", 1)[-1]
-    safe = _safe_url(url)
+    host = redact_host(url)
+    safe = redact_url(url)
     causes = list(_causes(exc))
 
     def found(*kinds: type[BaseException]) -> BaseException | None:
@@ -614,17 +633,16 @@ def network_error(exc: BaseException, url: str, timeout: float) -> NetworkError:
     return NetworkError(f"could not reach {host}{detail}", reason="other", url=safe)
 
 
-def _safe_url(url: str) -> str:
-    """The URL without userinfo or query string (a query may carry a cursor or token)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return f"{parts.scheme}://{host}{parts.path}"
-
-
 def json_errors(body: bytes) -> list[dict[str, Any]]:
-    """The registry ``errors`` list from an error body, or ``[]`` when it has none."""
+    """The registry ``errors`` list from an error body, or ``[]`` when it has none.
+
+    Examples
+    --------
+    >>> json_errors(b'{"errors": [{"code": "NAME_UNKNOWN", "message": "no repo"}]}')
+    [{'code': 'NAME_UNKNOWN', 'message': 'no repo'}]
+    >>> json_errors(b"<html>oops</html>")
+    []
+    """
     try:
         doc = json.loads(body.decode("utf-8", "replace")) if body else None
     except ValueError:

@@ -17,9 +17,9 @@ import requests
 
 from regframe.client.credentials import Credentials
 from regframe.errors import InvalidArgumentError, InvalidArgumentTypeError
+from regframe.frame.columns import DATE_COLUMNS, LABEL_COLUMNS, TAG_COLUMNS
 from regframe.frame.many import ImageTask, Options, run_tasks
 from regframe.frame.match import TagFilter
-from regframe.frame.read import DATE_COLUMNS, LABEL_COLUMNS, TAG_COLUMNS
 
 __all__ = ["add_dates"]
 
@@ -33,6 +33,7 @@ def add_dates(
     df: pd.DataFrame,
     /,
     *,
+    labels: bool = False,
     platform: str | None = "linux/amd64",
     auth: tuple[str, str] | Credentials | None = None,
     insecure: bool = False,
@@ -50,7 +51,7 @@ def add_dates(
         A frame from :func:`read_tags` (one image: its ``df.attrs`` name the
         repository; several images: its ``image`` column does), or any slice
         of one.
-    platform, auth, insecure, max_workers, cache, progress, timeout, session
+    labels, platform, auth, insecure, max_workers, cache, progress, timeout, session
         As in :func:`read_tags`.
 
     Returns
@@ -58,7 +59,8 @@ def add_dates(
     pandas.DataFrame
         A copy of ``df`` (same rows, index and other columns) with ``digest,
         media_type, platforms, created, created_source, size, resolves_to,
-        error`` set.  A tag the registry no longer lists keeps its row, with
+        error, attested`` (and with ``labels`` ``revision, source,
+        image_version, labels``) set.  A tag the registry no longer lists keeps its row, with
         ``error`` saying so.
 
     Raises
@@ -83,6 +85,7 @@ def add_dates(
         raise InvalidArgumentError("add_dates() needs a frame with a 'tag' column (from read_tags)")
     base = Options.validated(
         dates=True,
+        labels=labels,
         platform=platform,
         auth=auth,
         insecure=insecure,
@@ -97,7 +100,7 @@ def add_dates(
         for image, tags in groups.items()
     ]
     if not tasks:
-        return _with_columns(df, _empty_result(several), several)
+        return _with_columns(df, _empty_result(several, labels), several)
     frames, _ = run_tasks(tasks, progress=progress, session=session)
     parts = []
     for image, frame in frames.items():
@@ -139,10 +142,10 @@ def _groups(df: pd.DataFrame, several: bool) -> dict[str, list[str]]:
     return out
 
 
-def _empty_result(several: bool) -> pd.DataFrame:
+def _empty_result(several: bool, labels: bool) -> pd.DataFrame:
     from regframe.frame.read import empty_tags_frame
 
-    frame = empty_tags_frame(dates=True)
+    frame = empty_tags_frame(dates=True, labels=labels)
     if several:
         frame.insert(0, "image", pd.Series([], dtype="string"))
     return frame

@@ -20,9 +20,8 @@ from typing import Any
 import pandas as pd
 
 from regframe.errors import HistoryStoreError, HistoryWarning, InvalidArgumentError
+from regframe.frame.history_schema import FACT_COLUMNS, INTERVAL_COLUMNS
 from regframe.frame.history_store import (
-    FACT_COLUMNS,
-    INTERVAL_COLUMNS,
     HistoryStore,
     Observation,
     RecordResult,
@@ -209,7 +208,9 @@ def record_frame(
     since = since or {}
     observations = []
     has_digest = df["digest"].notna()
-    for row in df.loc[has_digest, ["tag", "digest", *FACT_COLUMNS]].itertuples(index=False):
+    # Frames from other code paths may lack a newer fact column: it is stored as NULL.
+    facts_frame = df.loc[has_digest].reindex(columns=["tag", "digest", *FACT_COLUMNS])
+    for row in facts_frame.itertuples(index=False):
         values = [_plain(v) for v in row]
         tag, digest, facts = values[0], values[1], values[2:]
         facts[FACT_COLUMNS.index("created")] = _ns(row[2 + FACT_COLUMNS.index("created")])
@@ -282,30 +283,31 @@ def frame_from_store(
         if "no history store" not in str(exc):
             warnings.warn(f"tag history not read: {exc}", HistoryWarning, stacklevel=3)
         return None
-    from regframe.client.tag_metadata import TagMetadata
-    from regframe.frame.resolve import assemble_metadata
+    from regframe.client.tag_metadata import CREATED_SOURCES
     from regframe.parsing.versions import parse_tags, sort_tags
 
-    cols = {name: i for i, name in enumerate(INTERVAL_COLUMNS)}
     latest: dict[str, tuple[Any, ...]] = {}
     for row in rows:
-        latest[row[cols["tag"]]] = row  # rows come by tag then first_seen: keep the newest
+        latest[row[0]] = row  # rows come by tag then first_seen: the last is the newest
     df = parse_tags(pd.Series(list(latest), dtype="string"))
     df = sort_tags(df).reset_index(drop=True)
-    meta = []
-    for tag in df["tag"]:
-        row = latest[str(tag)]
-        meta.append(
-            TagMetadata(
-                digest=row[cols["digest"]],
-                media_type=row[cols["media_type"]],
-                platforms=row[cols["platforms"]],
-                created_ns=row[cols["created"]],
-                created_source=row[cols["created_source"]],
-                size=row[cols["size"]],
-            )
-        )
-    out = assemble_metadata(df, meta)
+    # The facts were stored as read_tags computed them (resolves_to included): no re-derivation.
+    stored = pd.DataFrame.from_records(
+        [latest[str(t)] for t in df["tag"]], columns=list(INTERVAL_COLUMNS)
+    )
+    out = df.copy()
+    out["digest"] = stored["digest"].astype("string")
+    out["media_type"] = stored["media_type"].astype("string")
+    out["platforms"] = stored["platforms"].astype("string")
+    out["created"] = pd.to_datetime(stored["created"].astype("Int64"), unit="ns", utc=True)
+    sources = list(CREATED_SOURCES)
+    out["created_source"] = pd.Categorical(stored["created_source"], categories=sources)
+    out["size"] = stored["size"].astype("Int64")
+    out["resolves_to"] = stored["resolves_to"].astype("string")
+    out["error"] = pd.Series(pd.NA, index=out.index, dtype="string")
+    out["attested"] = pd.array(
+        [None if v is None else bool(v) for v in stored["attested"]], dtype="boolean"
+    )
     out.attrs["history_snapshot"] = pd.Timestamp(taken, tz="UTC")
     return out
 
@@ -431,7 +433,7 @@ def _attrs(registry: str, repository: str, platform: str) -> dict[str, str]:
 
 def _resolve_digests(hist: pd.DataFrame) -> pd.Series:
     """Per interval, the most specific version tag that ever pointed at its digest."""
-    from regframe.frame.resolve import resolve_aliases
+    from regframe.frame.columns import resolve_aliases
     from regframe.parsing.versions import parse_tags
 
     pairs = hist[["tag", "digest"]].drop_duplicates().reset_index(drop=True)

@@ -1,11 +1,7 @@
 """The tag-history store: one SQLite file of intervals "tag → digest, from first_seen to last_seen".
 
-Layout (schema version :data:`SCHEMA_VERSION`, kept in ``PRAGMA user_version``)::
-
-    series     (id, registry, repository, platform)             one per thing observed
-    intervals  (series, tag, digest, first_seen, last_seen, current, source,
-                media_type, platforms, created, created_source, size, resolves_to)
-    snapshots  (series, taken_at, tags, moved, complete)         one per recorded read
+The tables, the schema version and the migrations live in
+:mod:`regframe.frame.history_schema`; this module opens, checks, migrates, writes and reads.
 
 Times are integer nanoseconds since the Unix epoch, UTC.  ``source`` is
 ``"observed"`` (regframe saw the tag point there; ``first_seen`` is the first
@@ -41,11 +37,10 @@ from typing import Any
 import platformdirs
 
 from regframe.errors import HistoryStoreError
+from regframe.frame import history_schema as schema
 
 __all__ = [
-    "APPLICATION_ID",
     "HISTORY_ENV",
-    "SCHEMA_VERSION",
     "HistoryStore",
     "Observation",
     "RecordResult",
@@ -57,72 +52,10 @@ log = logging.getLogger(__name__)
 
 #: Environment variable overriding the default store file used for ``history=True``.
 HISTORY_ENV = "REGFRAME_HISTORY"
-#: ``PRAGMA application_id`` of a regframe store ("rfH1"): tells it from other SQLite files.
-APPLICATION_ID = 0x72664831
 #: Seconds a writer waits for another process's transaction before SQLite reports "locked".
 BUSY_TIMEOUT = 15.0
 #: Attempts of one write transaction when the lock outlasts the busy timeout.
 LOCK_ATTEMPTS = 4
-
-# One entry per schema version: MIGRATIONS[n] upgrades a store from version n to n + 1.
-# Never edit a released entry; append a new one and bump SCHEMA_VERSION.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (
-        """CREATE TABLE series (
-            id INTEGER PRIMARY KEY,
-            registry TEXT NOT NULL,
-            repository TEXT NOT NULL,
-            platform TEXT NOT NULL,
-            UNIQUE (registry, repository, platform))""",
-        """CREATE TABLE intervals (
-            id INTEGER PRIMARY KEY,
-            series INTEGER NOT NULL REFERENCES series(id),
-            tag TEXT NOT NULL,
-            digest TEXT NOT NULL,
-            first_seen INTEGER NOT NULL,
-            last_seen INTEGER NOT NULL,
-            current INTEGER NOT NULL DEFAULT 0,
-            source TEXT NOT NULL,
-            media_type TEXT,
-            platforms TEXT,
-            created INTEGER,
-            created_source TEXT,
-            size INTEGER,
-            resolves_to TEXT,
-            UNIQUE (series, tag, source, first_seen, digest))""",
-        "CREATE INDEX intervals_current ON intervals (series, current)",
-        """CREATE TABLE snapshots (
-            id INTEGER PRIMARY KEY,
-            series INTEGER NOT NULL REFERENCES series(id),
-            taken_at INTEGER NOT NULL,
-            tags INTEGER NOT NULL,
-            moved INTEGER NOT NULL,
-            complete INTEGER NOT NULL)""",
-        "CREATE INDEX snapshots_series ON snapshots (series, taken_at)",
-    ),
-)
-#: The schema this regframe writes; a store with a higher ``user_version`` is left alone.
-SCHEMA_VERSION = len(MIGRATIONS)
-
-FACT_COLUMNS = ("media_type", "platforms", "created", "created_source", "size", "resolves_to")
-INTERVAL_COLUMNS = (
-    "tag",
-    "digest",
-    "first_seen",
-    "last_seen",
-    "current",
-    "source",
-    *FACT_COLUMNS,
-)
-
-_INSERT_INTERVAL = (
-    "INSERT INTO intervals (series, tag, digest, first_seen, last_seen, current, source, "  # noqa: S608
-    + ", ".join(FACT_COLUMNS)
-    + ") VALUES (?, ?, ?, ?, ?, ?, ?"
-    + ", ?" * len(FACT_COLUMNS)
-    + ") ON CONFLICT (series, tag, source, first_seen, digest) DO UPDATE SET"
-    " last_seen = max(last_seen, excluded.last_seen), current = excluded.current"
-)
 
 
 def resolve_store_path(history: bool | str | os.PathLike[str] | None) -> Path | None:
@@ -169,7 +102,7 @@ class Observation:
 
     tag: str
     digest: str
-    facts: tuple[Any, ...] = (None,) * len(FACT_COLUMNS)
+    facts: tuple[Any, ...] = (None,) * len(schema.FACT_COLUMNS)
     since: int | None = None
     source: str = "observed"
 
@@ -239,6 +172,8 @@ class HistoryStore:
         self._conn = conn
         self.path = path
         self.readonly = readonly
+        #: Opened read-only before any writer created the schema: every query finds nothing.
+        self.empty = False
 
     # -- opening -------------------------------------------------------------------------------
 
@@ -294,15 +229,15 @@ class HistoryStore:
         return app, version, tables
 
     def _check(self, app: int, version: int, tables: int) -> None:
-        if app not in (0, APPLICATION_ID) or (app == 0 and tables):
+        if app not in (0, schema.APPLICATION_ID) or (app == 0 and tables):
             raise HistoryStoreError(
                 f"{self.path} is a SQLite database but not a regframe history store; "
                 "it was left untouched (pass history=PATH to use another file)"
             )
-        if version > SCHEMA_VERSION:
+        if version > schema.SCHEMA_VERSION:
             raise HistoryStoreError(
                 f"{self.path} was written by a newer regframe (schema {version}; this one "
-                f"knows up to {SCHEMA_VERSION}); it was left untouched — upgrade regframe "
+                f"knows up to {schema.SCHEMA_VERSION}); it was left untouched — upgrade regframe "
                 "or pass history=PATH to use another file"
             )
 
@@ -311,37 +246,53 @@ class HistoryStore:
         app, version, tables = self._versions()
         self._check(app, version, tables)
         if self.readonly:
-            if version < SCHEMA_VERSION:
-                raise HistoryStoreError(f"{self.path} is empty or has an older schema")
+            if version == 0 and tables == 0:
+                self.empty = True  # a writer is creating it right now, or never got that far
+            elif version < schema.SCHEMA_VERSION:
+                raise HistoryStoreError(
+                    f"{self.path} has an older schema ({version}); open it once with "
+                    "history recording on to upgrade it"
+                )
             return
-        if version == SCHEMA_VERSION:
+        if version == schema.SCHEMA_VERSION:
             self._use_wal()
             return
         with self._write() as conn:
             # Another process may have migrated while this one waited for the lock.
             app, version, tables = self._versions()
             self._check(app, version, tables)
-            for step in range(version, SCHEMA_VERSION):
-                for statement in MIGRATIONS[step]:
+            for step in range(version, schema.SCHEMA_VERSION):
+                for statement in schema.MIGRATIONS[step]:
                     conn.execute(statement)
                 log.debug("history store %s migrated to schema %d", self.path, step + 1)
-            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute(f"PRAGMA application_id = {schema.APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {schema.SCHEMA_VERSION}")
         # Outside the transaction: journal_mode cannot change inside one.
         self._use_wal()
 
     def _use_wal(self) -> None:
-        """Switch to WAL once; it is persistent, so later opens only read the mode."""
+        """Switch to WAL once (it persists); later opens only read the mode.
+
+        The switch needs a moment alone with the file, which several processes opening a new
+        store at once may not grant at first: it is retried within the busy timeout, and if it
+        never succeeds the store still works in rollback-journal mode (locking keeps it safe).
+        """
+        deadline = time.monotonic() + BUSY_TIMEOUT
         mode = str(self._conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
-        for attempt in range(LOCK_ATTEMPTS):
-            if mode == "wal":
-                return
+        attempt = 0
+        while mode != "wal":
             try:
                 mode = str(self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]).lower()
             except sqlite3.OperationalError as exc:
-                if not _is_lock(exc) or attempt == LOCK_ATTEMPTS - 1:
+                if not _is_lock(exc):
                     raise
-                time.sleep(0.05 * 2**attempt)
+            if mode == "wal":
+                return
+            if time.monotonic() > deadline:
+                log.debug("history store %s stays in %s journal mode (busy)", self.path, mode)
+                return
+            time.sleep(min(0.5, 0.02 * 2**attempt))
+            attempt += 1
 
     def close(self) -> None:
         """Close the connection."""
@@ -391,6 +342,8 @@ class HistoryStore:
     def _series_id(
         self, registry: str, repository: str, platform: str, *, create: bool
     ) -> int | None:
+        if self.empty:
+            return None
         row = self._conn.execute(
             "SELECT id FROM series WHERE registry = ? AND repository = ? AND platform = ?",
             (registry, repository, platform),
@@ -459,8 +412,9 @@ class HistoryStore:
                 "INSERT INTO intervals"
                 " (series, tag, digest, first_seen, last_seen, current, source)"
                 " VALUES (?, ?, ?, ?, ?, 0, ?)"
+                # The registry's end time is the truth, even over a later read of ours.
                 " ON CONFLICT (series, tag, source, first_seen, digest) DO UPDATE SET"
-                " last_seen = max(last_seen, excluded.last_seen), current = 0",
+                " last_seen = excluded.last_seen, current = 0",
                 (sid, rev.tag, rev.digest, rev.start, rev.end, rev.source),
             )
 
@@ -543,7 +497,7 @@ class HistoryStore:
         conn.executemany(
             "UPDATE intervals SET first_seen = min(first_seen, ?) WHERE id = ?", earlier_start
         )
-        conn.executemany(_INSERT_INTERVAL, inserts)
+        conn.executemany(schema.INSERT_INTERVAL, inserts)
         conn.execute(
             "INSERT INTO snapshots (series, taken_at, tags, moved, complete)"
             " VALUES (?, ?, ?, ?, ?)",
@@ -555,6 +509,8 @@ class HistoryStore:
 
     def series(self, registry: str, repository: str) -> list[tuple[int, str]]:
         """``(id, platform)`` of every series recorded for a repository."""
+        if self.empty:
+            return []
         with self._guard("reading history"):
             return [
                 (int(r[0]), str(r[1]))
@@ -575,7 +531,7 @@ class HistoryStore:
             where = " AND current = 1" if current_only else ""
             return list(
                 self._conn.execute(
-                    f"SELECT {', '.join(INTERVAL_COLUMNS)} FROM intervals"  # noqa: S608 (constants)
+                    f"SELECT {', '.join(schema.INTERVAL_COLUMNS)} FROM intervals"  # noqa: S608 (constants)
                     f" WHERE series = ?{where} ORDER BY tag, first_seen, id",
                     (sid,),
                 )

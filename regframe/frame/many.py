@@ -35,6 +35,7 @@ from regframe.client.platforms import Platform, parse_platform
 from regframe.client.transport import Transport
 from regframe.errors import (
     ExecutorError,
+    ImageFailedWarning,
     InvalidArgumentError,
     InvalidArgumentTypeError,
     RegframeError,
@@ -62,15 +63,12 @@ ON_ERROR = ("raise", "skip")
 MAX_IMAGES_AT_ONCE = 8
 
 
-class ImageFailedWarning(UserWarning):
-    """An image was left out of a several-images frame (``on_error="skip"``)."""
-
-
 @dataclass(frozen=True)
 class Options:
     """Everything one image's read needs besides the reference, validated and picklable."""
 
     dates: bool = False
+    labels: bool = False
     match: TagFilter | None = None
     platform: str | None = "linux/amd64"
     want: Platform | None = None
@@ -87,6 +85,7 @@ class Options:
         cls,
         *,
         dates: bool = False,
+        labels: bool = False,
         match: Match | None = None,
         platform: str | None = "linux/amd64",
         auth: tuple[str, str] | Credentials | None = None,
@@ -101,6 +100,7 @@ class Options:
         from regframe.frame.history import check_history_options
 
         age = check_history_options(max_age, history)
+        dates = bool(dates) or bool(labels)  # labels live in the image config: they need dates
         want = parse_platform(platform) if (dates and platform is not None) else None
         try:
             credentials = coerce_auth(auth)
@@ -109,7 +109,8 @@ class Options:
         if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
             raise InvalidArgumentError(f"max_workers must be a positive int, not {max_workers!r}")
         return cls(
-            dates=bool(dates),
+            dates=dates,
+            labels=bool(labels),
             match=compile_match(match),
             platform=platform,
             want=want,
@@ -407,7 +408,7 @@ def _empty_frame(options: Options) -> pd.DataFrame:
     """The columns a several-images frame would have, with no rows (every image failed)."""
     from regframe.frame.read import empty_tags_frame
 
-    df = empty_tags_frame(dates=options.dates)
+    df = empty_tags_frame(dates=options.dates, labels=options.labels)
     df.insert(0, "image", pd.Series([], dtype="string"))
     return df
 

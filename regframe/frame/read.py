@@ -1,8 +1,9 @@
 """Frame assembly: ``read_tags`` (reference → DataFrame) and ``to_csv`` (DataFrame → file).
 
 This is the module the public API leans on; the protocol work happens in
-:mod:`regframe.client.registry`, version parsing in :mod:`regframe.parsing.versions` and the
-``dates=True`` metadata in :mod:`regframe.frame.resolve`.
+:mod:`regframe.client.registry`, version parsing in :mod:`regframe.parsing.versions`, the
+``dates=True`` metadata in :mod:`regframe.frame.resolve` and the column lists and typed
+columns in :mod:`regframe.frame.columns`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import logging
 import os
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Executor
@@ -22,19 +24,17 @@ import requests
 from regframe.client.credentials import Credentials
 from regframe.client.registry import RegistryClient
 from regframe.client.transport import Transport
+from regframe.frame.columns import DATE_COLUMNS, LABEL_COLUMNS, TAG_COLUMNS
 from regframe.frame.history import frame_from_store, record_frame
 from regframe.frame.match import Match
 from regframe.parsing.reference import Reference, parse_reference
-from regframe.parsing.versions import COLUMNS as VERSION_COLUMNS
 from regframe.parsing.versions import parse_tags, sort_tags
 
 if TYPE_CHECKING:
+    from regframe.client.tag_apis import ApiListing
     from regframe.frame.many import Options
 
 __all__ = [
-    "DATE_COLUMNS",
-    "LABEL_COLUMNS",
-    "TAG_COLUMNS",
     "empty_tags_frame",
     "read_one",
     "read_tags",
@@ -42,19 +42,8 @@ __all__ = [
     "to_json",
 ]
 
-TAG_COLUMNS = list(VERSION_COLUMNS)
-DATE_COLUMNS = [
-    "digest",
-    "media_type",
-    "platforms",
-    "created",
-    "created_source",
-    "size",
-    "resolves_to",
-    "error",
-]
-#: With ``labels=True``: OCI keys from the config labels (else annotations), and all labels.
-LABEL_COLUMNS = ["revision", "source", "image_version", "labels"]
+log = logging.getLogger(__name__)
+
 
 
 def read_tags(
@@ -63,6 +52,7 @@ def read_tags(
     *,
     dates: bool = False,
     match: Match | None = None,
+    labels: bool = False,
     platform: str | None = "linux/amd64",
     auth: tuple[str, str] | Credentials | None = None,
     insecure: bool = False,
@@ -95,6 +85,13 @@ def read_tags(
         (``r"^3\\.1[23]\\."``), a collection of tags, or a callable taking the
         parsed tags frame and returning a boolean mask
         (``lambda f: f.major.eq(3) & f.minor.ge(12)``).
+    labels
+        Also read each image's config labels (implies ``dates``): ``revision``,
+        ``source``, ``image_version`` (the OCI keys, from the labels, else the
+        manifest or index annotations) and ``labels`` (a dict per row).
+        Configs are read once per digest and cached; with a registry tag API
+        (Docker Hub, Quay) the dates still come from it and only each image's
+        manifest and config are read.
     platform
         With ``dates=True``: which image of a multi-arch index to describe,
         e.g. ``"linux/arm64/v8"``; ``None`` takes the first real image.
@@ -147,9 +144,10 @@ def read_tags(
     -------
     pandas.DataFrame
         One row per tag, in version order, with the columns ``tag, release,
-        major, minor, patch, prerelease, variant, scheme, is_prerelease``
-        (and with ``dates=True`` also ``digest, media_type, platforms,
-        created, created_source, size, resolves_to, error``).  For one image
+        major, minor, patch, prerelease, variant, scheme, is_prerelease, prefix,
+        build`` (and with ``dates=True`` also ``digest, media_type, platforms,
+        created, created_source, size, resolves_to, error, attested``; with
+        ``labels=True`` also ``revision, source, image_version, labels``).  For one image
         ``df.attrs`` holds ``registry``, ``repository``, ``reference`` and
         ``fetched_at`` (a recorded read also ``history``: ``store``, and the
         ``new``, ``moved`` and ``gone`` tags since ``previous_snapshot``); for
@@ -184,6 +182,7 @@ def read_tags(
 
     options = many.Options.validated(
         dates=dates,
+        labels=labels,
         match=match,
         platform=platform,
         auth=auth,
@@ -219,7 +218,19 @@ def read_one(
     *,
     progress: bool | None = None,
 ) -> pd.DataFrame:
-    """Read one repository through ``transport`` (closed afterwards) with validated ``options``."""
+    """Read one repository through ``transport`` (closed afterwards) with validated ``options``.
+
+    :func:`read_tags` for one image, after its arguments were checked; the several-images
+    path (:mod:`regframe.frame.many`) calls it once per image.
+
+    Examples
+    --------
+    >>> from regframe.client.transport import Transport
+    >>> from regframe.frame.many import Options
+    >>> from regframe.parsing.reference import parse_reference
+    >>> read_one(parse_reference("localhost:5000/app"), Transport(),  # doctest: +SKIP
+    ...          Options.validated(dates=True))
+    """
     dates = options.dates
     want = options.want
     if options.max_age is not None:
@@ -235,7 +246,7 @@ def read_one(
             # Docker Hub and Quay describe 100 tags per request in their own APIs;
             # None (not applicable, private, API down) falls back to the registry.
             listing = fetch_listing(ref, platform=want, transport=transport)
-        if listing is not None:
+        if listing is not None and not options.labels:
             # Every tag is prefetched, so add_metadata sends nothing: the client
             # only names the repository and needs no ping (nor credentials).
             client = RegistryClient.offline(ref, transport)
@@ -249,6 +260,7 @@ def read_one(
     try:
         if listing is not None:
             tags, prefetched = listing.tags, listing.rows
+            log.debug("%s: %d tags from the %s tag API", ref, len(tags), listing.source)
         else:
             found = client.list_tags()
             tags, prefetched = found.tags, {}
@@ -256,6 +268,8 @@ def read_one(
                 from regframe.client.tag_apis import gcr_rows
 
                 prefetched = gcr_rows(found.gcr_manifests, platform=want)
+            log.debug("%s: %d tags listed, %d described by the listing", ref, len(tags),
+                      len(prefetched))  # fmt: skip
         df = parse_tags(pd.Series(tags, dtype="string"))
         df = sort_tags(df).reset_index(drop=True)
         if options.match is not None:
@@ -272,6 +286,7 @@ def read_one(
                 progress=progress,
                 max_workers=options.max_workers,
                 prefetched=prefetched or None,
+                labels=options.labels,
             )
     finally:
         client.close()
@@ -292,13 +307,29 @@ def read_one(
             seen=fetched_at,
             # A filtered read saw only some tags: the others are not gone.
             complete=options.match is None,
+            # Registries that keep history (Quay) say since when each tag points where.
+            **(_registry_history(listing) if listing is not None else {}),
         )
     return df
+
+
+def _registry_history(listing: ApiListing) -> dict[str, Any]:
+    """``record_frame`` arguments for a tag API that reports start times and past revisions."""
+    if not listing.started and not listing.history:
+        return {}
+    from regframe.frame.history_store import Revision
+
+    revisions = [
+        Revision(r.tag, r.digest, r.start, r.end, source=listing.source) for r in listing.history
+    ]
+    return {"since": dict(listing.started), "revisions": revisions, "source": listing.source}
 
 
 def _from_store(ref: Reference, options: Options) -> pd.DataFrame | None:
     """The frame as recorded less than ``max_age`` ago, filtered as asked, or ``None``."""
     assert options.max_age is not None
+    if options.labels:
+        return None  # the store keeps digests and dates, not labels: read them
     stored = frame_from_store(
         registry=ref.domain,
         repository=ref.repository,
@@ -322,19 +353,19 @@ def _from_store(ref: Reference, options: Options) -> pd.DataFrame | None:
     return out
 
 
-def empty_tags_frame(*, dates: bool = False) -> pd.DataFrame:
+def empty_tags_frame(*, dates: bool = False, labels: bool = False) -> pd.DataFrame:
     """A tags frame with every column and no rows (what a repository without tags gives).
 
     Examples
     --------
     >>> list(empty_tags_frame(dates=True).columns[-3:])
-    ['size', 'resolves_to', 'error']
+    ['resolves_to', 'error', 'attested']
     """
     df = parse_tags(pd.Series([], dtype="string"))
     if dates:
-        from regframe.frame.resolve import assemble_metadata
+        from regframe.frame.columns import assemble_metadata
 
-        df = assemble_metadata(df, [])
+        df = assemble_metadata(df, [], labels=labels)
     return df
 
 
@@ -384,13 +415,13 @@ def to_csv(
     """Write a tags or releases frame as CSV with stable columns and ISO-8601 UTC dates.
 
     Columns come in the documented order (``tag, release, major, minor, patch,
-    prerelease, variant, scheme, is_prerelease, digest, media_type, platforms,
-    created, created_source, size, resolves_to, error``), then any others in
-    the frame's order; a several-images frame starts with ``image``.
-    Timestamps are written as ``2024-08-08T10:34:56Z`` (with a fraction only
-    when there is one); list values are comma-joined; ``labels`` (a dict per
-    row) is compact JSON with sorted keys; missing values are empty.  The
-    index is not written unless ``index=True``.
+    prerelease, variant, scheme, is_prerelease, prefix, build, digest,
+    media_type, platforms, created, created_source, size, resolves_to,
+    error``), then any others in the frame's order; a several-images frame
+    starts with ``image``.  Timestamps are written as ``2024-08-08T10:34:56Z``
+    (with a fraction only when there is one); list values are comma-joined;
+    ``labels`` (a dict per row) is compact JSON with sorted keys; missing
+    values are empty.  The index is not written unless ``index=True``.
 
     Parameters
     ----------
@@ -410,8 +441,8 @@ def to_csv(
     --------
     >>> import regframe as rf
     >>> print(rf.to_csv(rf.parse_tags(["1.2.3-alpine"])), end="")
-    tag,release,major,minor,patch,prerelease,variant,scheme,is_prerelease
-    1.2.3-alpine,1.2.3,1,2,3,,alpine,semver,False
+    tag,release,major,minor,patch,prerelease,variant,scheme,is_prerelease,prefix,build
+    1.2.3-alpine,1.2.3,1,2,3,,alpine,semver,False,,
     """
     kwargs.setdefault("index", False)
     kwargs.setdefault("lineterminator", "\n")

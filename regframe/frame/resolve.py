@@ -32,7 +32,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-import numpy as np
 import pandas as pd
 
 from regframe.client.cache import DigestCache, facts_key
@@ -56,32 +55,45 @@ from regframe.client.manifests import (
     parse_config,
     parse_manifest,
 )
-from regframe.client.platforms import index_platforms, parse_platform, select_child
+from regframe.client.platforms import (
+    has_attestation,
+    index_platforms,
+    parse_platform,
+    select_child,
+)
 from regframe.client.registry import RegistryClient
-from regframe.client.tag_metadata import CREATED_SOURCES, TagMetadata
-from regframe.client.transport import ResponseTooLarge
+from regframe.client.tag_metadata import TagMetadata
 from regframe.errors import (
     AuthenticationError,
+    MetadataWarning,
     NotFoundError,
     RateLimitError,
     RegframeError,
+    ResponseTooLarge,
 )
+from regframe.frame.columns import assemble_metadata
 from regframe.parsing.reference import validate_tag
 from regframe.parsing.timestamps import rfc3339_ns
-from regframe.parsing.versions import RELEASE_SCHEMES
 
-__all__ = ["MetadataWarning", "Resolver", "add_metadata", "assemble_metadata", "resolve_aliases"]
+__all__ = [
+    "LABEL_KEYS",
+    "Resolver",
+    "add_metadata",
+]
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 # A bar for a handful of requests is noise; 64 is about a second of work.
 PROGRESS_THRESHOLD = 64
-_NAT = np.iinfo(np.int64).min
 
 
-class MetadataWarning(UserWarning):
-    """Some tags' metadata could not be read; their ``error`` column says why."""
+#: ``labels=True`` columns and the OCI key each one reads.
+LABEL_KEYS = {
+    "revision": "org.opencontainers.image.revision",
+    "source": "org.opencontainers.image.source",
+    "image_version": "org.opencontainers.image.version",
+}
 
 
 @dataclass
@@ -103,6 +115,17 @@ class _DigestWalk:
     manifest: ImageManifest | None = None
     index_annotations: dict[str, str] = field(default_factory=dict)
     done: bool = False
+
+
+def _oci_values(
+    labels: dict[str, str], manifest: dict[str, str], index: dict[str, str]
+) -> dict[str, str | None]:
+    """``revision``/``source``/``image_version``: config label, else manifest, else index."""
+    out: dict[str, str | None] = {}
+    for column, key in LABEL_KEYS.items():
+        value = next((w[key] for w in (labels, manifest, index) if w.get(key)), None)
+        out[column] = value
+    return out
 
 
 def _describe(exc: BaseException) -> str:
@@ -170,6 +193,8 @@ class Resolver:
         The platform to describe, e.g. ``"linux/amd64"``; ``None`` for an index's first image.
     store
         The digest cache (possibly disabled).
+    labels
+        Also read each image's config labels and the OCI revision/source/version.
 
     Examples
     --------
@@ -180,8 +205,16 @@ class Resolver:
     >>> resolver.metadata_for("latest").created_ns  # doctest: +SKIP
     """
 
-    def __init__(self, client: RegistryClient, *, platform: str | None, store: DigestCache) -> None:
+    def __init__(
+        self,
+        client: RegistryClient,
+        *,
+        platform: str | None,
+        store: DigestCache,
+        labels: bool = False,
+    ) -> None:
         self.client = client
+        self.labels = labels
         self.store = store
         self.want = parse_platform(platform)
         self.platform_key = str(self.want) if self.want is not None else None
@@ -205,13 +238,35 @@ class Resolver:
 
     def resolve(self, tags: Sequence[str], *, max_workers: int, progress: bool | None) -> None:
         """Run the three phases for *tags* on a pool of *max_workers* threads."""
-        runner = _Runner(max_workers, _want_progress(progress, len(tags)), total=len(tags))
+        self._run(tags, [], max_workers=max_workers, progress=progress)
+
+    def walk_digests(
+        self, digests: Sequence[str], *, max_workers: int, progress: bool | None
+    ) -> None:
+        """Phases 2 and 3 only, for digests known without asking per tag (a tag API's)."""
+        self._run([], digests, max_workers=max_workers, progress=progress)
+
+    def walk_for(self, digest: str) -> TagMetadata | None:
+        """The facts a :meth:`walk_digests` walk found for *digest*."""
+        walk = self.walks.get(digest)
+        return walk.facts if walk is not None else None
+
+    def _run(
+        self,
+        tags: Sequence[str],
+        digests: Sequence[str],
+        *,
+        max_workers: int,
+        progress: bool | None,
+    ) -> None:
+        work = len(tags) + len(digests)
+        runner = _Runner(max_workers, _want_progress(progress, work), total=len(tags))
         pending: list[_DigestWalk] = []
         try:
             runner.run(tags, self.lookup_tag)
             # Which digests still need work?  (Cached facts finish a walk at once.)
-            for tag in tags:
-                digest = self.lookups[tag].digest
+            found = [self.lookups[tag].digest for tag in tags]
+            for digest in [*found, *digests]:
                 if digest is None or digest in self.walks:
                     continue
                 walk = _DigestWalk(digest)
@@ -220,6 +275,8 @@ class Resolver:
                     walk.facts, walk.done = known, True
                 self.walks[digest] = walk
             pending = [w for w in self.walks.values() if not w.done]
+            log.debug("%d tags, %d digests, %d not in the facts cache", len(tags),
+                      len(self.walks), len(pending))  # fmt: skip
             runner.grow(len(pending))
             runner.run(pending, self.read_top_manifest)
             needs_config = [w for w in pending if not w.done]
@@ -309,6 +366,7 @@ class Resolver:
                     walk.done = True
                     return
                 walk.index_annotations = dict(doc.annotations)
+                f.attested = has_attestation(doc, child)
                 child_doc = self._parse(child.digest)
                 if not isinstance(child_doc, ImageManifest):
                     f.error = "index entry is not an image manifest"
@@ -317,9 +375,14 @@ class Resolver:
                 walk.manifest = child_doc
             elif isinstance(doc, ImageManifest):
                 f.media_type = doc.media_type
+                f.attested = False
                 walk.manifest = doc
             elif isinstance(doc, Schema1):
                 f.media_type = DOCKER_SCHEMA1_SIGNED
+                f.attested = False
+                if self.labels:
+                    f.labels = {}
+                    f.revision = f.source = f.image_version = None
                 f.platforms = (
                     f"{doc.os}/{doc.architecture}" if doc.os and doc.architecture else None
                 )
@@ -345,6 +408,11 @@ class Resolver:
             f.created_ns, f.created_source = created_from(
                 config, dict(m.annotations), walk.index_annotations
             )
+            if self.labels:
+                f.labels = dict(config.labels)
+                oci = _oci_values(f.labels, dict(m.annotations), walk.index_annotations)
+                f.revision, f.source = oci["revision"], oci["source"]
+                f.image_version = oci["image_version"]
         except RegframeError as exc:
             f.error = _describe(exc)
         walk.done = True
@@ -355,6 +423,12 @@ class Resolver:
         """The cached facts of *digest* for this platform, read at most once per run."""
         if digest not in self._facts_seen:
             doc = self.store.facts_get(facts_key(digest, self.platform_key))
+            if doc is not None and (
+                "attested" not in doc or (self.labels and not isinstance(doc.get("labels"), dict))
+            ):
+                # Written before these facts existed, or without labels: walk again (the
+                # manifests and config come from the digest cache, not the network).
+                doc = None
             self._facts_seen[digest] = TagMetadata.from_json(doc) if doc is not None else None
         return self._facts_seen[digest]
 
@@ -406,8 +480,9 @@ def add_metadata(
     progress: bool | None = None,
     max_workers: int = 16,
     prefetched: dict[str, TagMetadata] | None = None,
+    labels: bool = False,
 ) -> pd.DataFrame:
-    """Add the ``dates=True`` columns to a tags frame.
+    """Add the ``dates=True`` columns (and with ``labels`` the label columns) to a tags frame.
 
     Parameters
     ----------
@@ -419,13 +494,16 @@ def add_metadata(
         As in :func:`regframe.read_tags`.
     prefetched
         Per-tag facts already known from a registry's own tag API; those tags are not
-        requested again.
+        requested again (with ``labels``, only their images' manifests and configs are
+        read, each digest once).
+    labels
+        Also add ``revision, source, image_version, labels``.
 
     Returns
     -------
     pandas.DataFrame
         ``df`` with ``digest, media_type, platforms, created, created_source,
-        size, resolves_to, error`` appended.
+        size, resolves_to, error, attested`` appended.
 
     Examples
     --------
@@ -433,14 +511,18 @@ def add_metadata(
     >>> df = rf.read_tags("localhost:5000/app", dates=True)  # doctest: +SKIP
     >>> df[["tag", "created", "resolves_to"]]  # doctest: +SKIP
     """
-    resolver = Resolver(client, platform=platform, store=DigestCache.from_option(cache))
+    resolver = Resolver(
+        client, platform=platform, store=DigestCache.from_option(cache), labels=labels
+    )
     tags = [str(t) for t in df["tag"].tolist()]
-    prefetched = prefetched or {}
+    prefetched = {t: m for t, m in (prefetched or {}).items() if t in set(tags)}
     resolver.resolve(
         [t for t in tags if t not in prefetched], max_workers=max_workers, progress=progress
     )
+    if labels and prefetched:
+        prefetched = _with_labels(resolver, prefetched, max_workers, progress)
     rows = [prefetched[t] if t in prefetched else resolver.metadata_for(t) for t in tags]
-    out = assemble_metadata(df, rows)
+    out = assemble_metadata(df, rows, labels=labels)
     _raise_if_all_failed(out, resolver.lookups)
     failed = int(out["error"].notna().sum())
     if failed:
@@ -452,50 +534,32 @@ def add_metadata(
     return out
 
 
-def assemble_metadata(df: pd.DataFrame, rows: Sequence[TagMetadata]) -> pd.DataFrame:
-    """Append the ``dates=True`` columns, typed and in order, from one record per row of *df*.
-
-    Parameters
-    ----------
-    df
-        A tags frame (``tag`` and the version columns).
-    rows
-        One :class:`TagMetadata` per row of ``df``, in row order.
-
-    Returns
-    -------
-    pandas.DataFrame
-        A copy of ``df`` with ``digest, media_type, platforms, created, created_source,
-        size, resolves_to, error``.
-
-    Examples
-    --------
-    >>> import regframe as rf
-    >>> df = rf.parse_tags(["1.0", "latest"])
-    >>> same = TagMetadata(digest="sha256:" + "a" * 64, created_ns=1_723_113_296 * 10**9,
-    ...                    created_source="config")
-    >>> out = assemble_metadata(df, [same, same])
-    >>> out["created"].iloc[1], out["resolves_to"].iloc[1]
-    (Timestamp('2024-08-08 10:34:56+0000', tz='UTC'), '1.0')
-    """
-
-    def strings(values: list[str | None]) -> pd.Series:
-        return pd.Series(values, index=df.index, dtype="string")
-
-    ns = np.array([_NAT if r.created_ns is None else r.created_ns for r in rows], dtype=np.int64)
-    created = pd.DatetimeIndex(ns.view("datetime64[ns]")).tz_localize("UTC")
-    out = df.copy()
-    out["digest"] = strings([r.digest for r in rows])
-    out["media_type"] = strings([r.media_type for r in rows])
-    out["platforms"] = strings([r.platforms for r in rows])
-    out["created"] = pd.Series(created, index=df.index)
-    out["created_source"] = pd.Series(
-        pd.Categorical([r.created_source for r in rows], categories=list(CREATED_SOURCES)),
-        index=df.index,
-    )
-    out["size"] = pd.Series(pd.array([r.size for r in rows], dtype="Int64"), index=df.index)
-    out["resolves_to"] = resolve_aliases(out)
-    out["error"] = strings([r.error for r in rows])
+def _with_labels(
+    resolver: Resolver,
+    prefetched: dict[str, TagMetadata],
+    max_workers: int,
+    progress: bool | None,
+) -> dict[str, TagMetadata]:
+    """Tag-API facts completed with labels read from each unique digest's image config."""
+    digests = list(dict.fromkeys(m.digest for m in prefetched.values() if m.digest))
+    resolver.walk_digests(digests, max_workers=max_workers, progress=progress)
+    out: dict[str, TagMetadata] = {}
+    for tag, meta in prefetched.items():
+        walked = resolver.walk_for(meta.digest) if meta.digest else None
+        if walked is None:
+            out[tag] = meta
+            continue
+        # The tag API's dates stay (they say where they came from); the walk adds
+        # what only the image itself knows.
+        out[tag] = replace(
+            meta,
+            attested=walked.attested,
+            labels=walked.labels,
+            revision=walked.revision,
+            source=walked.source,
+            image_version=walked.image_version,
+            error=meta.error or walked.error,
+        )
     return out
 
 
@@ -513,43 +577,3 @@ def _raise_if_all_failed(out: pd.DataFrame, results: dict[str, _TagLookup]) -> N
         type(r.exc) is type(first) for r in results.values()
     ):
         raise first
-
-
-def resolve_aliases(df: pd.DataFrame) -> pd.Series:
-    """The most specific versioned tag sharing each row's digest (``3.12`` → ``3.12.1``).
-
-    Among the tags of one digest that have a version (scheme semver, multipart
-    or calver), prefer the most release components, then no variant (then the
-    shortest variant), then a final over a prerelease, then the highest
-    version.  Rows without a digest, or whose digest has no versioned tag, get
-    NA.
-
-    Examples
-    --------
-    >>> import regframe as rf
-    >>> df = rf.parse_tags(["3.12", "3.12.1", "latest"])
-    >>> df["digest"] = "sha256:" + "a" * 64
-    >>> resolve_aliases(df).tolist()
-    ['3.12.1', '3.12.1', '3.12.1']
-    """
-    from regframe.parsing.versions import version_key
-
-    result = pd.Series(pd.NA, index=df.index, dtype="string")
-    if df.empty or "digest" not in df:
-        return result
-    versioned = df["scheme"].isin(RELEASE_SCHEMES) & df["digest"].notna() & df["release"].notna()
-    cand = df.loc[versioned, ["tag", "release", "variant", "is_prerelease", "digest"]].copy()
-    if cand.empty:
-        return result
-    cand["_parts"] = cand["release"].str.count(r"\.") + 1
-    cand["_vlen"] = cand["variant"].str.len().fillna(0)
-    cand["_pre"] = cand["is_prerelease"].fillna(False).astype(bool)
-    keys = version_key(df.loc[cand.index]).add_prefix("_k_")
-    key_cols = [str(c) for c in keys.columns]
-    cand = pd.concat([cand, keys], axis=1)
-    order = ["digest", "_parts", "_vlen", "_pre", *key_cols]
-    asc = [True, False, True, True, *[False] * len(key_cols)]
-    best = cand.sort_values(order, ascending=asc, kind="stable").drop_duplicates("digest")
-    winner = best.set_index("digest")["tag"]
-    mapped = df["digest"].map(winner)
-    return mapped.astype("string")

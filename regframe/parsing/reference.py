@@ -38,10 +38,14 @@ from dataclasses import dataclass
 from regframe.errors import InvalidReferenceError
 
 __all__ = [
+    "DIGEST_HEX_LENGTHS",
     "DOCKER_HUB_DOMAIN",
+    "DOCKER_HUB_HOSTS",
     "DOCKER_HUB_REGISTRY",
     "NAME_TOTAL_LENGTH_MAX",
     "Reference",
+    "digest_problem",
+    "is_loopback_host",
     "parse_reference",
     "validate_digest",
     "validate_tag",
@@ -51,7 +55,9 @@ __all__ = [
 DOCKER_HUB_DOMAIN = "docker.io"
 #: Host that actually serves Docker Hub's ``/v2/`` API.
 DOCKER_HUB_REGISTRY = "registry-1.docker.io"
-_DOCKER_HUB_ALIASES = frozenset({DOCKER_HUB_DOMAIN, "index.docker.io", DOCKER_HUB_REGISTRY})
+#: Every host name that means Docker Hub, in the order docker's config files are searched.
+DOCKER_HUB_HOSTS = ("index.docker.io", DOCKER_HUB_DOMAIN, DOCKER_HUB_REGISTRY)
+_DOCKER_HUB_ALIASES = frozenset(DOCKER_HUB_HOSTS)
 #: ``distribution/reference.NameTotalLengthMax``.
 NAME_TOTAL_LENGTH_MAX = 255
 _TAG_LENGTH_MAX = 128
@@ -71,8 +77,8 @@ _SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _BAD_SEPARATOR_RE = re.compile(r"[._-]{2,}")
 _IPV6_CHARS_RE = re.compile(r"[0-9a-f:]+")
 
-# Lengths of the hex encodings docker (go-digest) can verify.
-_DIGEST_HEX_LENGTHS = {"sha256": 64, "sha384": 96, "sha512": 128}
+#: Lengths of the hex encodings docker (go-digest) can verify, by algorithm.
+DIGEST_HEX_LENGTHS = {"sha256": 64, "sha384": 96, "sha512": 128}
 
 
 def _quote(text: str, limit: int = 300) -> str:
@@ -143,13 +149,7 @@ class Reference:
     @property
     def is_loopback(self) -> bool:
         """True for ``localhost``, ``127.0.0.0/8`` and ``[::1]`` (any port)."""
-        host = self.host
-        if host == "localhost":
-            return True
-        try:
-            return ipaddress.ip_address(host.strip("[]")).is_loopback
-        except ValueError:
-            return False
+        return is_loopback_host(self.host)
 
     @property
     def scheme_default(self) -> str:
@@ -175,6 +175,84 @@ def _split_port(hostport: str) -> tuple[str, str | None]:
         return hostport[: end + 1], (rest[1:] if rest.startswith(":") else None)
     host, sep, port = hostport.partition(":")
     return host, (port if sep else None)
+
+
+def is_loopback_host(host: str) -> bool:
+    """Tell whether *host* (no port; IPv6 with or without brackets) is this machine.
+
+    The one loopback rule in regframe: ``localhost`` (any case) and every address in
+    ``127.0.0.0/8`` or ``::1``.  Names that merely resolve to loopback do not count: the
+    answer must not depend on DNS.
+
+    Parameters
+    ----------
+    host
+        ``"localhost"``, ``"127.0.0.2"``, ``"[::1]"``, ``"::1"``, ``"example.com"``...
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> is_loopback_host("127.0.0.2"), is_loopback_host("[::1]"), is_loopback_host("10.0.0.1")
+    (True, True, False)
+    """
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def digest_problem(digest: object) -> str | None:
+    """Say what is wrong with a content digest, or ``None`` when it is one docker can verify.
+
+    The one digest grammar in regframe: ``algorithm:encoded`` with ``sha256``, ``sha384`` or
+    ``sha512`` and lowercase hex of exactly the algorithm's length (as ``go-digest`` checks).
+    :func:`validate_digest` raises it for user input; the registry client raises it as a
+    :class:`~regframe.errors.ManifestError` for a registry's answer.
+
+    Parameters
+    ----------
+    digest
+        Anything; only a string can pass.
+
+    Returns
+    -------
+    str | None
+        A message starting ``invalid digest``, or ``None``.
+
+    Examples
+    --------
+    >>> digest_problem("sha256:" + "ab" * 32) is None
+    True
+    >>> digest_problem("sha256:../../x")
+    "invalid digest 'sha256:../../x': non-hex characters in the encoded part"
+    """
+    if not isinstance(digest, str):
+        return f"invalid digest: expected a string, got {type(digest).__name__}"
+    algorithm, sep, encoded = digest.partition(":")
+    if not sep or not algorithm or not encoded:
+        return f"invalid digest {_quote(digest, 80)}: expected 'algorithm:hex'"
+    if not _ALGORITHM_RE.fullmatch(algorithm):
+        return f"invalid digest {_quote(digest, 80)}: malformed algorithm {_quote(algorithm, 80)}"
+    expected = DIGEST_HEX_LENGTHS.get(algorithm)
+    if expected is None:
+        return (
+            f"invalid digest {_quote(digest, 80)}: unsupported algorithm {_quote(algorithm, 80)} "
+            f"(supported: {', '.join(sorted(DIGEST_HEX_LENGTHS))})"
+        )
+    if not _HEX_RE.fullmatch(encoded):
+        problem = "uppercase hex" if _ANY_HEX_RE.fullmatch(encoded) else "non-hex characters"
+        return f"invalid digest {_quote(digest, 80)}: {problem} in the encoded part"
+    if len(encoded) != expected:
+        return (
+            f"invalid digest {_quote(digest, 80)}: {algorithm} needs {expected} hex digits, "
+            f"got {len(encoded)}"
+        )
+    return None
 
 
 def validate_digest(digest: str) -> str:
@@ -204,35 +282,9 @@ def validate_digest(digest: str) -> str:
     >>> validate_digest("sha256:" + "ab" * 32) == "sha256:" + "ab" * 32
     True
     """
-    if not isinstance(digest, str):
-        raise InvalidReferenceError(
-            f"invalid digest: expected a string, got {type(digest).__name__}"
-        )
-    algorithm, sep, encoded = digest.partition(":")
-    if not sep or not algorithm or not encoded:
-        raise InvalidReferenceError(
-            f"invalid digest {_quote(digest, 80)}: expected 'algorithm:hex'"
-        )
-    if not _ALGORITHM_RE.fullmatch(algorithm):
-        raise InvalidReferenceError(
-            f"invalid digest {_quote(digest, 80)}: malformed algorithm {_quote(algorithm, 80)}"
-        )
-    expected = _DIGEST_HEX_LENGTHS.get(algorithm)
-    if expected is None:
-        raise InvalidReferenceError(
-            f"invalid digest {_quote(digest, 80)}: unsupported algorithm {_quote(algorithm, 80)} "
-            f"(supported: {', '.join(sorted(_DIGEST_HEX_LENGTHS))})"
-        )
-    if not _HEX_RE.fullmatch(encoded):
-        problem = "uppercase hex" if _ANY_HEX_RE.fullmatch(encoded) else "non-hex characters"
-        raise InvalidReferenceError(
-            f"invalid digest {_quote(digest, 80)}: {problem} in the encoded part"
-        )
-    if len(encoded) != expected:
-        raise InvalidReferenceError(
-            f"invalid digest {_quote(digest, 80)}: {algorithm} needs {expected} hex digits, "
-            f"got {len(encoded)}"
-        )
+    problem = digest_problem(digest)
+    if problem is not None:
+        raise InvalidReferenceError(problem)
     return digest
 
 

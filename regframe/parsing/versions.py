@@ -1,13 +1,26 @@
 """Parse container image tags into version columns and sort them in version order.
 
-This module is pure (no I/O).  :func:`parse_tags` turns tag names into the
-version columns of DESIGN §2, :func:`version_key` builds sortable key columns
-from them and :func:`sort_tags` orders a frame of tags by version.  All three
-work on whole columns: one compiled regular expression applied with
-``Series.str.extract`` plus numpy arithmetic, never a Python loop per tag.
+This module is pure (no I/O).  :func:`parse_tags` turns tag names into
+version columns, :func:`version_key` builds sortable key columns from them and
+:func:`sort_tags` orders a frame of tags by version.  All three work on whole
+columns: one pass of one compiled regular expression over the tags, then numpy
+arithmetic on the columns it captured.
 
 Parsing rules
 -------------
+* ``prefix``: a tag may start with words before its version, separated by
+  ``-`` or ``_``; the version is the first segment that starts with a digit
+  (or ``v`` + digit): ``jammy-20240808`` → prefix ``jammy``, calver
+  ``20240808``; ``aarch64-ubuntu-jdk-11.0.1.13-slim`` → ``aarch64-ubuntu-jdk``,
+  ``11.0.1.13``, variant ``slim``; ``alpine-v15.7.1`` → ``alpine``,
+  ``15.7.1``.  A prefix word holds letters and digits only and does not start
+  with a digit (``x86_64`` counts as one word).  After a prefix the version
+  must end at a separator, the tag's end or a prerelease word, so
+  ``sha-1a2b3c4``-like ids are not versions; ``sha-…`` and ``sha256-…`` never
+  start a prefix.  A name glued to its digits (``alpine3.20``, ``ltsc2019``)
+  is not a prefixed version, with one exception: Java 8's ``jdk8u202-b08``
+  (``jdk``/``jre`` glued to ``8u…``) is prefix ``jdk``, release ``8``, as
+  ``8u422-b05-jdk`` is release ``8``.
 * A leading ``v``/``V`` is dropped when a digit follows (``v1.2`` → ``1.2``,
   but ``vnext`` stays a name).
 * ``release`` is the leading ``\\d+(\\.\\d+)*`` exactly as written (leading
@@ -32,29 +45,46 @@ Parsing rules
   tags cannot contain ``+`` but tags from other sources can).  Sorting still
   orders ``_7`` before ``_10`` (see :func:`version_key`).
 * Whatever follows is ``variant``, without leading/trailing ``-``, ``.``,
-  ``_``: ``slim-bookworm``, ``alpine3.20``, ``ce.0``, ``debian-12-r2``.  Text
-  glued to the release that is not a prerelease is variant too: Java's
-  ``8u422-b05-jdk`` gives release ``8``, variant ``u422-b05-jdk``.
+  ``_``: ``slim-bookworm``, ``alpine3.20``, ``ce.0``.  Text glued to the
+  release that is not a prerelease is variant too: Java's ``8u422-b05-jdk``
+  gives release ``8``, variant ``u422-b05-jdk``.
+* ``build``: a rebuild stamp ending the variant, after a ``-``, moves out of
+  it: ``r`` + digits (bitnami's ``1.25.3-debian-12-r5`` → variant
+  ``debian-12``, build ``r5``; ``4.0.9-r24`` → no variant, build ``r24``) or
+  a date stamp of 8–14 digits starting with a valid ``yyyymmdd`` when a
+  variant remains before it (``4.10.0-nginx-202501270601`` → ``nginx`` +
+  ``202501270601``).  A date right after the version stays the variant
+  (``17.0-20240812``): with nothing before it, it may be what the tag is about.
 * ``scheme``: ``digest`` for ``sha256-<64 hex>`` with an optional ``.sig``,
   ``.att`` or ``.sbom``; ``calver`` when the first number is a 4-digit year
   ``19xx``/``20xx`` or an 8-digit date ``yyyymmdd`` (valid month and day);
   else ``semver`` (1–3 numbers) or ``multipart`` (4+); ``named`` for tags
   without any digit (``latest``); ``other`` for the rest, i.e. tags with
-  digits that do not start with a number (``jammy-20240808``, ``ltsc2022``,
-  ``RELEASE.2024-08-03T04-33-23Z``).
+  digits but no version by the rules above (``ltsc2022``, ``alpine3.20``,
+  ``sha-1a2b3c4``, ``RELEASE.2024-08-03T04-33-23Z``).
+* Reconstruction: a tag with a release is, in this order, ``prefix`` + ``-``
+  or ``_`` (nothing after ``jdk``/``jre`` glued to ``8u…``), an optional
+  ``v``, ``release``, ``prerelease`` after an optional ``-``/``.``, build
+  metadata (``_7``, ``+meta``; not a column), ``variant`` and ``build`` each
+  after separators, and trailing separators.
 * Null or empty tags give an all-NA row (``scheme`` and ``is_prerelease`` NA).
 
 Known limits, by design of the rules above: a hex build id marks a tag as a
 prerelease even where a project uses it on finals (linuxserver's
-``1.40.5.8854-f36c552fd-ls227``); tags that carry their version after a word
-(``RELEASE.2024-08-03T…``, ``open-17.0.12_7-jdk``) are ``other`` with no
-release; Windows' ``1809`` is semver ``1809``, ``20H2`` release ``20``.
+``1.40.5.8854-f36c552fd-ls227``); a word before the version is always a
+prefix, so ``temurin-21-lein-2.11.2-jammy`` is release ``21`` (the JDK) with
+variant ``lein-2.11.2-jammy``, and ``nightly-2024-08-03`` is calver ``2024``
+with variant ``08-03``; ``RELEASE.2024-08-03T…`` (a dot inside the first
+word) and glued names (``ltsc2022``, ``latest-amd64``) are ``other``;
+Windows' ``1809`` is semver ``1809``, ``20H2`` release ``20``.
 
-Ordering (:func:`sort_tags`, :func:`version_key`): release numbers
-numerically over all components, a missing component before ``0`` (``1.2`` <
-``1.2.0``); a prerelease below its final, prereleases by
+Ordering (:func:`sort_tags`, :func:`version_key`): prefixes are separate
+lines (tags without a prefix first, then each prefix, a-z); within one,
+release numbers numerically over all components, a missing component before
+``0`` (``1.2`` < ``1.2.0``); a prerelease below its final, prereleases by
 :data:`PRERELEASE_RANKS` then number; then build number; then no variant
-before variants, variants alphabetically; the tag string last.
+before variants, variants alphabetically; then the rebuild stamp (``r5`` <
+``r10``); the tag string last.
 """
 
 from __future__ import annotations
@@ -96,6 +126,8 @@ COLUMNS: Final[tuple[str, ...]] = (
     "variant",
     "scheme",
     "is_prerelease",
+    "prefix",
+    "build",
 )
 
 #: Prerelease words and their rank when sorting (a final release ranks 100).
@@ -140,26 +172,58 @@ _HEX = rf"(?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{{7,40}}{_END}"
 # A hex id needs a separator before it: ``1.2.3abcdef1`` is not ``1.2.3`` + id.
 _TOKEN = rf"(?:{_WORD}|(?<=[-.]){_HEX})"
 
+# A prefix word starts with a letter (``v`` + digit is a version) and holds
+# letters and digits only, so ``RELEASE.2024-08-03T…`` is not ``RELEASE.2024``
+# + a version; ``x86_64`` is one word although ``_`` separates words.
+_PWORD = r"(?![vV]?\d)(?:x86_64|[A-Za-z0-9]+)"
+_PSEP = r"(?:-|(?<!x86)_)"
+# A date stamp: yyyymmdd with a valid month and day, up to 6 more digits
+# (hhmm, hhmmss), 8-14 digits in all.
+_DATE = r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{0,6}"
+
+_D = r"\d"
+# A variant that may end with a rebuild stamp (``r`` + digits, or 7+ digits);
+# only those are looked at again by :data:`STAMP_RE`.
+_STAMP_END = "(?:" + "|".join([*(f"(?<=r{_D * k})" for k in range(1, 7)), f"(?<={_D * 7})"]) + ")"
+
+# Words, then a separator, or Java 8's ``jdk8u202`` where ``jdk``/``jre`` is
+# glued to the ``8u…`` version.  ``sha-<commit>`` and ``sha256-<digest>`` tags
+# are ids, not versions.
+_PREFIX_WORDS = rf"""(?!(?i:sha(?:256)?)[-_])
+   {{}}{_PWORD}(?:{_PSEP}{_PWORD})*?{{}}
+   (?:{_PSEP}|(?<=[jJ][dD][kK]|[jJ][rR][eE])(?=\d+u\d))"""
+
 _TAG_PATTERN = rf"""
-^[vV]?(?P<release>\d+(?:\.\d+)*)
+^(?:{_PREFIX_WORDS.format("(?P<prefix>", ")")})?
+[vV]?(?P<release>\d+(?:\.\d+)*)
+(?(prefix)(?=[-._+]|\Z|u\d|{_WORD}))
 (?:[-.]?(?P<prerelease>{_TOKEN}(?:[-.]{_TOKEN})*))?
 (?:_\d[0-9A-Za-z.]*|\+.*)?
-(?:[-._]*(?P<variant>[^-._](?:.*[^-._])?))?[-._]*
+(?:[-._]*(?P<variant>[^-._](?:.*[^-._])?)(?:{_STAMP_END}(?P<stamp_end>))?)?
+[-._]*
 \Z"""
 #: The regular expression :func:`parse_tags` applies to every tag (verbose
-#: syntax).  Groups: ``release``, ``prerelease``, ``variant``; the unnamed
-#: group between the last two is build metadata.  Tags that do not start
-#: with a number do not match and are classified separately.
+#: syntax).  Groups: ``prefix``, ``release``, ``prerelease``, ``variant``,
+#: ``build``; the unnamed group after ``prerelease`` is build metadata.  Tags
+#: without a version do not match and are classified separately.
 TAG_RE: Final[re.Pattern[str]] = re.compile(_TAG_PATTERN, re.VERBOSE | re.DOTALL | re.ASCII)
 #: Signature/attestation tags of cosign and friends: ``sha256-<hex>.sig``.
 DIGEST_TAG_RE: Final[re.Pattern[str]] = re.compile(r"sha256-[0-9a-f]{64}(?:\.(?:sig|att|sbom))?")
+
+#: A rebuild stamp ending a variant: ``debian-12-r5`` → ``debian-12`` + ``r5``,
+#: ``nginx-202501270601`` → ``nginx`` + ``202501270601``; a lone ``r5`` is a
+#: stamp too, a lone date is not (``17.0-20240812`` keeps variant ``20240812``).
+STAMP_RE: Final[re.Pattern[str]] = re.compile(
+    rf"^(?:(?P<rest>.*[^-._])[-._]*-)?(?P<build>r\d+|(?(rest){_DATE}|(?!)))\Z", re.DOTALL | re.ASCII
+)
 
 _PRE_RE: Final[re.Pattern[str]] = re.compile(
     rf"^(?P<word>(?i:{_WORD_ALTS}))(?:[-.]?(?P<num>\d{{1,18}})(?!\d))?", re.ASCII
 )
 _BUILD_RE: Final[re.Pattern[str]] = re.compile(
-    rf"^[vV]?\d+(?:\.\d+)*(?:[-.]?{_TOKEN}(?:[-.]{_TOKEN})*)?[_+](?P<build>\d{{1,18}})(?!\d)",
-    re.ASCII,
+    rf"^(?:{_PREFIX_WORDS.format('', '')})?"
+    rf"[vV]?\d+(?:\.\d+)*(?:[-.]?{_TOKEN}(?:[-.]{_TOKEN})*)?[_+](?P<build>\d{{1,18}})(?!\d)",
+    re.ASCII | re.VERBOSE,
 )
 
 # int64 holds every 18-digit number; longer version numbers are NA in
@@ -250,6 +314,53 @@ def _int64(values: _IntArray, valid: _BoolArray, index: pd.Index) -> pd.Series:
     return pd.Series(pd.arrays.IntegerArray(values, ~valid), index=index)
 
 
+def _extract(s: pd.Series) -> dict[str, pd.Series]:
+    """The named groups of :data:`TAG_RE` for every tag, as string Series (NA when absent).
+
+    One match per tag, as ``Series.str.extract`` does, without its per-row
+    bookkeeping: the match groups fill one object array whose columns
+    become the string arrays.
+    """
+    match = TAG_RE.match
+    width = TAG_RE.groups
+    none = (pd.NA,) * width
+    tags = s.to_numpy(dtype=object, na_value="")
+    rows = [m.groups(pd.NA) if (m := match(t)) is not None else none for t in tags]
+    table = np.empty((len(rows), width), dtype=object)
+    if rows:
+        table[:] = rows
+    return {
+        name: pd.Series(pd.arrays.StringArray(np.ascontiguousarray(table[:, i - 1])), index=s.index)
+        for name, i in TAG_RE.groupindex.items()
+    }
+
+
+def _split_stamps(variant: pd.Series, stamp_end: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(variant, build): a trailing rebuild stamp moves from the variant to ``build``.
+
+    Only the variants :data:`TAG_RE` marked (``stamp_end``) are looked at
+    again, a few percent of a repository's tags: a plain loop over them costs
+    less than another vectorised pass over every tag.
+    """
+    index = variant.index
+    candidates = np.flatnonzero(stamp_end.notna().to_numpy(dtype=bool))
+    if candidates.size == 0:
+        return variant, pd.Series(pd.NA, index=index, dtype=_STRING)
+    values = np.array(variant.array, dtype=object)  # a copy, NA kept as pd.NA
+    stamps = np.full(len(values), pd.NA, dtype=object)
+    match = STAMP_RE.match
+    for i in candidates.tolist():
+        m = match(values[i])
+        if m is not None:
+            rest = m["rest"]
+            values[i] = pd.NA if rest is None else rest
+            stamps[i] = m["build"]
+    return (
+        pd.Series(pd.arrays.StringArray(values), index=index),
+        pd.Series(pd.arrays.StringArray(stamps), index=index),
+    )
+
+
 def parse_tags(tags: Iterable[str | None] | pd.Series) -> pd.DataFrame:
     """Parse image tags into version columns.
 
@@ -264,9 +375,10 @@ def parse_tags(tags: Iterable[str | None] | pd.Series) -> pd.DataFrame:
     pandas.DataFrame
         Columns :data:`COLUMNS`: ``tag`` (string), ``release`` (string),
         ``major``, ``minor``, ``patch`` (Int64), ``prerelease``, ``variant``
-        (string), ``scheme`` (category of :data:`SCHEMES`) and
-        ``is_prerelease`` (boolean); one row per input tag, in input order.
-        The rules are in the module docstring.
+        (string), ``scheme`` (category of :data:`SCHEMES`),
+        ``is_prerelease`` (boolean), ``prefix`` and ``build`` (string); one
+        row per input tag, in input order.  The rules are in the module
+        docstring.
 
     Raises
     ------
@@ -279,12 +391,15 @@ def parse_tags(tags: Iterable[str | None] | pd.Series) -> pd.DataFrame:
     >>> df[["release", "prerelease", "variant", "scheme"]].astype(object).values.tolist()
     [['3.13.0', 'rc2', 'slim-bookworm', 'semver'], ['22', 'ea-16', 'jdk-slim', 'semver'], \
 [<NA>, <NA>, <NA>, 'named']]
+    >>> df = parse_tags(["jammy-20240808", "1.25.3-debian-12-r5"])
+    >>> df[["prefix", "release", "variant", "build"]].astype(object).values.tolist()
+    [['jammy', '20240808', <NA>, <NA>], [<NA>, '1.25.3', 'debian-12', 'r5']]
     """
     s = _as_string_series(tags)
     index = s.index
     # One regex pass for the columns that need one; every other column is
     # derived with numpy string ufuncs, which run in C.
-    m = s.str.extract(TAG_RE).astype(_STRING)
+    m = _extract(s)
 
     has_tag = s.notna().to_numpy(dtype=bool) & (s.str.len() > 0).to_numpy(
         dtype=bool, na_value=False
@@ -340,6 +455,8 @@ def parse_tags(tags: Iterable[str | None] | pd.Series) -> pd.DataFrame:
     ).astype(np.int8)
     scheme = pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(list(SCHEMES)))
 
+    variant, build = _split_stamps(m["variant"], m["stamp_end"])
+
     prerelease = m["prerelease"]
     is_pre = pd.arrays.BooleanArray(prerelease.notna().to_numpy(dtype=bool), ~has_tag)
 
@@ -351,15 +468,18 @@ def parse_tags(tags: Iterable[str | None] | pd.Series) -> pd.DataFrame:
             "minor": _int64(minor, minor_ok, index),
             "patch": _int64(patch, patch_ok, index),
             "prerelease": prerelease,
-            "variant": m["variant"],
+            "variant": variant,
             "scheme": pd.Series(scheme, index=index),
             "is_prerelease": pd.Series(is_pre, index=index),
+            "prefix": m["prefix"],
+            "build": build,
         },
         index=index,
     )
 
 
 _VERSION_COLUMNS: Final = ("release", "prerelease", "variant", "scheme")
+_STAMP_COLUMNS: Final = ("prefix", "build")
 _GROUPS: Final[dict[str, int]] = {"named": 1, "other": 2, "digest": 3}
 _NO_TAG_GROUP: Final = 4
 
@@ -368,8 +488,14 @@ def _version_columns(df: pd.DataFrame) -> pd.DataFrame:
     if "tag" not in df.columns:
         raise ValueError("expected a DataFrame with a 'tag' column")
     if all(c in df.columns for c in _VERSION_COLUMNS):
-        cols = df[["tag", *_VERSION_COLUMNS]]
-        return cols.astype({c: _STRING for c in ("tag", "release", "prerelease", "variant")})
+        # ``prefix``/``build`` are newer columns: a frame (or CSV) without them has none
+        extra = [c for c in _STAMP_COLUMNS if c in df.columns]
+        cols = df[["tag", *_VERSION_COLUMNS, *extra]].copy()
+        for c in _STAMP_COLUMNS:
+            if c not in cols.columns:
+                cols[c] = pd.Series(pd.NA, index=cols.index, dtype=_STRING)
+        strings = ("tag", "release", "prerelease", "variant", *_STAMP_COLUMNS)
+        return cols.astype({c: _STRING for c in strings})
     return parse_tags(df["tag"].reset_index(drop=True)).set_axis(df.index)
 
 
@@ -389,7 +515,7 @@ def _key_arrays(df: pd.DataFrame) -> dict[str, npt.NDArray[Any]]:
     group[(tag != "") & (group == _NO_TAG_GROUP)] = _GROUPS["other"]
     group[has_release] = 0
 
-    keys: dict[str, npt.NDArray[Any]] = {"group": group}
+    keys: dict[str, npt.NDArray[Any]] = {"group": group, "prefix": _to_str_array(v["prefix"])}
     width = max(3, int(np.char.count(rel, ".").max(initial=0)) + 1)
     rest = rel
     for i in range(width):
@@ -423,6 +549,13 @@ def _key_arrays(df: pd.DataFrame) -> dict[str, npt.NDArray[Any]]:
     variant = _to_str_array(v["variant"])
     keys["has_variant"] = (variant != "").astype(np.int8)
     keys["variant"] = variant
+    stamp = _to_str_array(v["build"])
+    has_stamp = stamp != ""
+    stamps = np.full(n, -1, dtype=np.int64)
+    if has_stamp.any():
+        num, ok = _digits_to_int(np.char.lstrip(stamp[has_stamp], "r"), saturate=True)
+        stamps[has_stamp] = np.where(ok, num, -1)
+    keys["stamp"] = stamps
     keys["tag"] = tag
     return keys
 
@@ -438,8 +571,9 @@ def version_key(df: pd.DataFrame) -> pd.DataFrame:
     ----------
     df : pandas.DataFrame
         Any frame with a ``tag`` column.  When ``release``, ``prerelease``,
-        ``variant`` and ``scheme`` are all present they are used as they are,
-        otherwise they are computed with :func:`parse_tags`.
+        ``variant`` and ``scheme`` are all present they are used as they are
+        (with ``prefix`` and ``build`` when present, else none), otherwise
+        they are computed with :func:`parse_tags`.
 
     Returns
     -------
@@ -448,6 +582,8 @@ def version_key(df: pd.DataFrame) -> pd.DataFrame:
 
         ``group`` (int8)
             0 with a release, then 1 named, 2 other, 3 digest, 4 no tag.
+        ``prefix`` (string)
+            the prefix, ``""`` if none (so tags without one come first).
         ``n0`` … ``nK`` (int64, at least ``n0``–``n2``)
             every release number; -1 past the last one, so ``1.2`` sorts
             before ``1.2.0``; numbers over 18 digits saturate at 10**18.
@@ -464,6 +600,8 @@ def version_key(df: pd.DataFrame) -> pd.DataFrame:
             0 without a variant, so the plain tag comes first.
         ``variant`` (string)
             the variant, ``""`` if none.
+        ``stamp`` (int64)
+            the rebuild stamp's number (``r5`` → 5, ``202501270601``), -1 if none.
         ``tag`` (string)
             the tag itself, the final tie-break.
 
@@ -486,16 +624,19 @@ def version_key(df: pd.DataFrame) -> pd.DataFrame:
 def sort_tags(df: pd.DataFrame, *, descending: bool = False) -> pd.DataFrame:
     """Sort a frame of tags in version order.
 
-    Release numbers compare numerically over all components (``1.10`` >
+    Prefixes are separate lines: tags without a prefix first, then each
+    prefix (``jammy-…``, ``noble-…``) a-z, each in version order.  Release
+    numbers compare numerically over all components (``1.10`` >
     ``1.9``, ``10.0.20348.1`` > ``10.0.17763.6189``), a prerelease sorts below
     its final and prereleases among themselves by :data:`PRERELEASE_RANKS`
     then number (``a1 < b1 < rc2 < rc10``), then build number.  Variants of
     one release are kept together as separate lines: the tag without a
-    variant first, then variants alphabetically; the tag string breaks any
-    remaining tie, so the order is total and independent of input order.
+    variant first, then variants alphabetically, rebuilds of one variant by
+    stamp (``-r5`` < ``-r10``); the tag string breaks any remaining tie, so
+    the order is total and independent of input order.
 
-    ``descending=True`` reverses release, prerelease and build order only:
-    within one version the variants keep their ascending order, and tags
+    ``descending=True`` reverses release, prerelease, build and stamp order only:
+    prefixes and, within one version, variants keep their ascending order, and tags
     without a release (named, other, digest, then null, each alphabetically)
     are always last.
 
@@ -534,6 +675,7 @@ def sort_tags(df: pd.DataFrame, *, descending: bool = False) -> pd.DataFrame:
     # (hash, then sort only the distinct values); the tag itself is only
     # needed to break ties, which are rare, so it is sorted within ties only.
     keys = [
+        sign * k["stamp"],
         _string_codes(k["variant"]),
         k["has_variant"],
         sign * k["build"],
@@ -541,6 +683,7 @@ def sort_tags(df: pd.DataFrame, *, descending: bool = False) -> pd.DataFrame:
         sign * k["pre_num"],
         sign * k["pre_rank"].astype(np.int64),
         *[sign * k[c] for c in reversed(numeric)],
+        _string_codes(k["prefix"]),
         k["group"],
     ]
     order = np.lexsort(keys) if n else np.arange(0, dtype=np.intp)

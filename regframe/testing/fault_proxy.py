@@ -335,6 +335,8 @@ class FaultProxy(LoopServer):
                 if request is None:
                     return
                 fault, after = self._decide(request.target)
+                if fault is not None:
+                    logger.debug("injecting %s into %s %s", fault, request.method, request.target)
                 head_only = request.method == "HEAD"
                 if fault == "reset" and not after:
                     self._count("reset")

@@ -170,7 +170,16 @@ def python_history(seed: int = 3) -> list[PlannedPush]:
 
 
 def seed(pusher: Pusher, repo: str, pushes: list[PlannedPush], *, workers: int = 8) -> int:
-    """Push a history into a sandbox registry; returns the number of tags written."""
+    """Push a history into a sandbox registry; returns the number of tags written.
+
+    Later pushes of a tag win, as in the history: pushes run in parallel only within batches
+    in which no tag repeats.
+
+    Examples
+    --------
+    >>> with Sandbox(auth="token") as sb:  # doctest: +SKIP
+    ...     seed(sb.pusher, PYTHON_REPO, python_history())
+    """
     def one(p: PlannedPush) -> None:
         created = p.created.strftime("%Y-%m-%dT%H:%M:%SZ")
         labels = {"org.opencontainers.image.version": p.tags[0], **p.labels}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
 import socket
 import struct
@@ -18,6 +17,8 @@ import threading
 from collections.abc import Coroutine
 from types import TracebackType
 from typing import Any
+
+from regframe.parsing.reference import is_loopback_host
 
 __all__ = ["CHUNK", "HEAD_LIMIT", "LoopServer", "close_quietly", "require_loopback",
            "reset_connection"]
@@ -36,14 +37,10 @@ def require_loopback(host: str, what: str) -> None:
     Names other than ``localhost`` are refused rather than resolved, so no DNS
     lookup can ever route test traffic off the machine.
     """
-    if host == "localhost":
-        return
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        raise ValueError(f"{what} {host!r} is not a loopback IP address") from None
-    if not address.is_loopback:
-        raise ValueError(f"{what} {host!r} is outside 127.0.0.0/8 and ::1 (loopback only)")
+    if not is_loopback_host(host):
+        raise ValueError(
+            f"{what} {host!r} is not localhost or an address in 127.0.0.0/8 or ::1 (loopback only)"
+        )
 
 
 def reset_connection(writer: asyncio.StreamWriter) -> None:

@@ -43,7 +43,7 @@ from typing import Any, Literal
 
 import requests
 
-from regframe.errors import RegframeError
+from regframe.errors import SandboxError, SandboxUnavailable
 from regframe.testing.cdn import CDN_HOST, CDNServer
 from regframe.testing.certs import write_tls_files
 from regframe.testing.pusher import Child, Pusher
@@ -74,14 +74,6 @@ SERVICE = "regframe-sandbox-registry"
 ISSUER = "regframe-sandbox-token-issuer"
 #: Lifetime of the push tokens the pusher mints for itself.
 PUSH_TOKEN_LIFETIME = 3600
-
-
-class SandboxError(RegframeError):
-    """The sandbox registry could not be started or used."""
-
-
-class SandboxUnavailable(SandboxError):
-    """The ``docker-registry`` binary (or another prerequisite) is missing on this machine."""
 
 
 def find_registry_binary() -> str:
@@ -236,6 +228,19 @@ class Sandbox:
         return f"{REGISTRY_HOST}:{self._port}"
 
     @property
+    def address(self) -> tuple[str, int]:
+        """``("127.0.0.1", PORT)``: what a proxy takes as its ``upstream``.
+
+        Examples
+        --------
+        >>> with LatencyProxy(sb.address, delay=0.05) as proxy:  # doctest: +SKIP
+        ...     regframe.read_tags(f"{proxy.netloc}/demo/app")
+        """
+        if self._port is None:
+            raise SandboxError("sandbox is not started")
+        return (REGISTRY_HOST, self._port)
+
+    @property
     def url(self) -> str:
         """``http://127.0.0.1:PORT`` (``https://`` with ``tls=True``)."""
         return f"{'https' if self.tls else 'http'}://{self.host}"
@@ -368,8 +373,11 @@ class Sandbox:
                 raise SandboxError(f"docker-registry failed to start:\n{last_error}")
             self._pusher = Pusher(self.url, auth_header=self._push_auth, verify=self.verify)
         except BaseException:
+            logger.warning("sandbox registry did not start; cleaning up %s", self._dir)
             self.stop()
             raise
+        logger.info("sandbox registry %s started (auth=%s, data in %s)", self.url, self.auth,
+                    self._dir)
         return self
 
     def stop(self) -> None:
@@ -385,6 +393,7 @@ class Sandbox:
             self._cdn.stop()
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
+            logger.info("sandbox registry stopped; removed %s", self._dir)
             self._dir = None
         self._push_tokens.clear()
 

@@ -184,6 +184,8 @@ class _TokenHandler(QuietHandler):
             )
             return
         body = owner.answer(query.get("scope", ""), user or "")
+        # The token itself is a credential: log who asked for what, never the token.
+        logger.debug("token for %r, scope %r", user or "anonymous", query.get("scope", ""))
         if fault == "oversized":
             # A valid answer buried in > 1 MiB: only a bounded reader notices.
             body["padding"] = "x" * (1024 * 1024 + 512)

@@ -14,10 +14,11 @@ import logging
 import os
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote, urljoin
+from urllib.parse import quote
 
 from regframe.client.digests import is_digest
 from regframe.client.manifests import Descriptor, Index
+from regframe.client.paging import Pager
 from regframe.client.platforms import Platform, index_platforms, select_child
 from regframe.client.tag_apis.shared import (
     MAX_PAGES,
@@ -26,13 +27,12 @@ from regframe.client.tag_apis.shared import (
     get_json,
     media_type,
     metadata,
-    no_query,
     positive_int,
     split_repository,
     text,
 )
 from regframe.client.tag_metadata import TagMetadata
-from regframe.client.transport import Transport, origin_of
+from regframe.client.transport import Transport
 from regframe.errors import TagApiUnusable
 from regframe.parsing.reference import Reference
 from regframe.parsing.timestamps import rfc3339_ns
@@ -80,9 +80,8 @@ def hub_listing(ref: Reference, want: Platform | None, transport: Transport) -> 
         f"/tags?page_size={PAGE_SIZE}"
     )
     listing = ApiListing("hub")
-    seen: set[str] = set()
+    pager = Pager("Docker Hub", "tags")
     for _page in range(MAX_PAGES):
-        seen.add(url)
         doc = get_json(url, transport)
         listing.requests += 1
         results = doc.get("results")
@@ -94,18 +93,12 @@ def hub_listing(ref: Reference, want: Platform | None, transport: Transport) -> 
             name = text(item.get("name")) if isinstance(item, dict) else None
             if name is not None and name not in listing.rows:
                 listing.add(name, _hub_row(item, want))
-        nxt = doc.get("next")
-        if nxt is None or nxt == "":
+        link = doc.get("next")
+        if link is not None and not isinstance(link, str):
+            raise TagApiUnusable(f"Docker Hub sent 'next' as {type(link).__name__}")
+        nxt = pager.follow(url, link, count=len(listing.tags))
+        if nxt is None:
             return listing
-        if not isinstance(nxt, str):
-            raise TagApiUnusable(f"Docker Hub sent 'next' as {type(nxt).__name__}")
-        nxt = urljoin(url, nxt)
-        if origin_of(nxt) != origin_of(base):
-            raise TagApiUnusable(
-                f"Docker Hub's next page is on another host or scheme ({no_query(nxt)})"
-            )
-        if nxt in seen:
-            raise TagApiUnusable(f"Docker Hub pagination loops after {len(listing.tags)} tags")
         url = nxt
     raise TagApiUnusable(f"Docker Hub returned more than {MAX_PAGES} pages")
 

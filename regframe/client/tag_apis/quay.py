@@ -1,16 +1,21 @@
-"""Quay's tag API: every active tag with its manifest digest, push time and size, 100 a request.
+"""Quay's tag API: every tag with its manifest digest, push time and size — and its past.
 
-``GET /api/v1/repository/{ns}/{repo}/tag/?limit=100&page=N&onlyActiveTags=true``.
-``created`` is the tag's ``start_ts`` (push time, ``created_source`` ``"quay"``).  The API
-does not list the platforms of a manifest list, so ``platforms`` is NA and, for a manifest
-list, ``created`` is the list's push time rather than one platform's.
-``$REGFRAME_QUAY_API`` overrides the base URL (tests, mirrors).
+``GET /api/v1/repository/{ns}/{repo}/tag/?limit=100&page=N&onlyActiveTags=false``.
+With ``onlyActiveTags=false`` Quay lists every *revision* of every tag: the active ones
+(no ``end_ts``, or one still in the future when an expiry is set) become the rows, the past
+ones (``end_ts`` reached: the tag moved away or was deleted) become
+:class:`~regframe.client.tag_apis.shared.TagRevision` entries — real push history, which
+the history store imports.  ``created`` is the tag's ``start_ts`` (push time,
+``created_source`` ``"quay"``).  The API does not list the platforms of a manifest list, so
+``platforms`` is NA and, for a manifest list, ``created`` is the list's push time rather
+than one platform's.  ``$REGFRAME_QUAY_API`` overrides the base URL (tests, mirrors).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
@@ -19,6 +24,7 @@ from regframe.client.tag_apis.shared import (
     MAX_PAGES,
     PAGE_SIZE,
     ApiListing,
+    TagRevision,
     get_json,
     media_type,
     metadata,
@@ -42,7 +48,7 @@ _QUAY_API = "https://quay.io"
 
 
 def quay_listing(ref: Reference, transport: Transport) -> ApiListing:
-    """List every active tag of a quay.io repository.
+    """List every active tag of a quay.io repository, and the past revisions of every tag.
 
     Parameters
     ----------
@@ -70,8 +76,10 @@ def quay_listing(ref: Reference, transport: Transport) -> ApiListing:
     base = os.environ.get(QUAY_API_ENV, _QUAY_API).rstrip("/")
     prefix = f"{base}/api/v1/repository/{quote(ns, safe='')}/{quote(repo, safe='')}/tag/"
     listing = ApiListing("quay")
+    now_ns = time.time_ns()
+    seen: set[tuple[str, object]] = set()
     for page in range(1, MAX_PAGES + 1):
-        url = f"{prefix}?limit={PAGE_SIZE}&page={page}&onlyActiveTags=true"
+        url = f"{prefix}?limit={PAGE_SIZE}&page={page}&onlyActiveTags=false"
         doc = get_json(url, transport)
         listing.requests += 1
         tags = doc.get("tags")
@@ -81,21 +89,42 @@ def quay_listing(ref: Reference, transport: Transport) -> ApiListing:
         if isinstance(echoed, int) and not isinstance(echoed, bool) and echoed != page:
             raise TagApiUnusable(f"Quay answered page {echoed} when asked for page {page}")
         entries = [(t, text(t.get("name"))) for t in tags if isinstance(t, dict)]
-        names = [name for _, name in entries if name is not None]
+        keys = [(name, t.get("start_ts")) for t, name in entries if name is not None]
         # A server that ignores ``page`` repeats page 1 forever.  A push during
-        # listing can shift single tags across a page boundary, so only a page
-        # with nothing new counts as a repeat.
-        if page > 1 and names and all(name in listing.rows for name in names):
+        # listing can shift single revisions across a page boundary, so only a
+        # page with nothing new counts as a repeat.
+        if page > 1 and keys and all(key in seen for key in keys):
             raise TagApiUnusable(f"Quay page {page} repeats tags already listed")
         for entry, name in entries:
-            if name is not None and name not in listing.rows:
+            if name is None or (name, entry.get("start_ts")) in seen:
+                continue
+            seen.add((name, entry.get("start_ts")))
+            end = epoch_ns(entry.get("end_ts"), "s")
+            if end is not None and end <= now_ns:
+                revision = _revision(name, entry, end)
+                if revision is not None:
+                    listing.history.append(revision)
+                continue
+            if name not in listing.rows:
                 listing.add(name, _quay_row(entry))
+                start = epoch_ns(entry.get("start_ts"), "s")
+                if start is not None:
+                    listing.started[name] = start
         more = doc.get("has_additional")
         if more is not True:
             return listing
-        if not names:
+        if not keys:
             raise TagApiUnusable(f"Quay page {page} is empty but claims more pages")
     raise TagApiUnusable(f"Quay returned more than {MAX_PAGES} pages")
+
+
+def _revision(name: str, entry: Mapping[str, Any], end: int) -> TagRevision | None:
+    """A past revision, when it names a digest and a start before its end."""
+    start = epoch_ns(entry.get("start_ts"), "s")
+    row = _quay_row(entry)
+    if row.digest is None or start is None or start > end:
+        return None
+    return TagRevision(name, row.digest, start, end)
 
 
 def _quay_row(entry: Mapping[str, Any]) -> TagMetadata:

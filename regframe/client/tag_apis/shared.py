@@ -12,9 +12,9 @@ import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from regframe.client.digests import is_digest
+from regframe.client.redact import redact_url
 from regframe.client.tag_metadata import TagMetadata
 from regframe.client.transport import Transport
 from regframe.errors import TagApiUnusable
@@ -25,10 +25,10 @@ __all__ = [
     "MAX_PAGE_BYTES",
     "PAGE_SIZE",
     "ApiListing",
+    "TagRevision",
     "get_json",
     "media_type",
     "metadata",
-    "no_query",
     "positive_int",
     "split_repository",
     "text",
@@ -48,6 +48,24 @@ _MEDIA_TYPE_RE = re.compile(r"[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*")
 
 
 @dataclass
+class TagRevision:
+    """A past interval of a tag as the registry reports it: ``digest`` from ``start`` to ``end``.
+
+    Times are nanoseconds since the epoch, UTC.
+
+    Examples
+    --------
+    >>> TagRevision("latest", "sha256:" + "a" * 64, 1, 2).end
+    2
+    """
+
+    tag: str
+    digest: str
+    start: int
+    end: int
+
+
+@dataclass
 class ApiListing:
     """Every tag of a repository with its ``dates=True`` facts, from one registry's tag API.
 
@@ -61,6 +79,11 @@ class ApiListing:
         ``tag → TagMetadata``, ready for ``add_metadata(..., prefetched=rows)``.
     requests
         HTTP requests the listing took (one per page of 100 tags).
+    started
+        ``tag → start`` (ns since the epoch) for registries that say since when each tag
+        points at its digest (Quay's ``start_ts``).
+    history
+        Past revisions the registry reported (Quay with ``onlyActiveTags=false``).
 
     Examples
     --------
@@ -72,6 +95,8 @@ class ApiListing:
     tags: list[str] = field(default_factory=list)
     rows: dict[str, TagMetadata] = field(default_factory=dict)
     requests: int = 0
+    started: dict[str, int] = field(default_factory=dict)
+    history: list[TagRevision] = field(default_factory=list)
 
     def add(self, name: str, row: TagMetadata) -> None:
         """Record a tag unless it was listed already (pages may repeat a boundary tag)."""
@@ -81,7 +106,14 @@ class ApiListing:
 
 
 def split_repository(ref: Reference) -> tuple[str, str]:
-    """Split ``namespace/name``; both APIs address repositories as exactly that."""
+    """Split ``namespace/name``; both APIs address repositories as exactly that.
+
+    Examples
+    --------
+    >>> from regframe.parsing.reference import parse_reference
+    >>> split_repository(parse_reference("python"))
+    ('library', 'python')
+    """
     parts = ref.repository.split("/")
     if len(parts) != 2:
         raise TagApiUnusable(f"repository {ref.repository!r} is not namespace/name")
@@ -89,11 +121,17 @@ def split_repository(ref: Reference) -> tuple[str, str]:
 
 
 def get_json(url: str, transport: Transport) -> dict[str, Any]:
-    """GET one bounded page and return its JSON object; anything else is :class:`TagApiUnusable`."""
+    """GET one bounded page and return its JSON object; anything else is :class:`TagApiUnusable`.
+
+    Examples
+    --------
+    >>> url = "https://hub.docker.com/v2/namespaces/library/repositories/python/tags"
+    >>> get_json(url, Transport())["count"]  # doctest: +SKIP
+    """
     reply = transport.request(
         "GET", url, headers={"Accept": "application/json"}, limit=MAX_PAGE_BYTES
     )
-    where = no_query(url)
+    where = redact_url(url)
     if reply.status != 200:
         raise TagApiUnusable(f"HTTP {reply.status} from {where}")
     try:
@@ -105,19 +143,25 @@ def get_json(url: str, transport: Transport) -> dict[str, Any]:
     return doc
 
 
-def no_query(url: str) -> str:
-    """The URL without userinfo and query, safe for a log line."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
-
-
 def text(value: object) -> str | None:
-    """A non-blank string as sent, else None."""
+    """A non-blank string as sent, else None.
+
+    Examples
+    --------
+    >>> text(" 1.0 "), text("  "), text(3)
+    (' 1.0 ', None, None)
+    """
     return value if isinstance(value, str) and value.strip() else None
 
 
 def media_type(*candidates: object) -> str | None:
-    """The first candidate shaped like a media type (Hub's ``content_type`` is a word, "image")."""
+    """The first candidate shaped like a media type (Hub's ``content_type`` is a word, "image").
+
+    Examples
+    --------
+    >>> media_type("image", "application/vnd.oci.image.index.v1+json")
+    'application/vnd.oci.image.index.v1+json'
+    """
     for value in candidates:
         if isinstance(value, str) and _MEDIA_TYPE_RE.fullmatch(value.strip()):
             return value.strip()
@@ -125,7 +169,13 @@ def media_type(*candidates: object) -> str | None:
 
 
 def positive_int(value: object) -> int | None:
-    """Sizes arrive as ints (Hub, Quay) or digit strings (GCR); 0 means unknown."""
+    """Sizes arrive as ints (Hub, Quay) or digit strings (GCR); 0 means unknown.
+
+    Examples
+    --------
+    >>> positive_int("2803255"), positive_int(0), positive_int(True)
+    (2803255, None, None)
+    """
     if isinstance(value, bool):
         return None
     if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
@@ -145,7 +195,14 @@ def metadata(
     size: int | None,
     error: str | None = None,
 ) -> TagMetadata:
-    """Build one tag's record; a digest of the wrong grammar is dropped, not trusted."""
+    """Build one tag's record; a digest of the wrong grammar is dropped, not trusted.
+
+    Examples
+    --------
+    >>> metadata(digest="sha256:../x", media_type=None, platforms=None, created_ns=None,
+    ...          source="hub", size=None).digest is None
+    True
+    """
     return TagMetadata(
         digest=digest if isinstance(digest, str) and is_digest(digest) else None,
         media_type=media_type,
