@@ -25,13 +25,12 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make `bench` and `regframe` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from regframe.client.fastpaths import DOCKERHUB_API_ENV
-
 import regframe.frame.resolve  # noqa: F401  (imported up front: the runs time no imports)
 from bench.http_count import RequestLog, counting_session
 from bench.hub_api import HubAPIProcess
 from bench.proxy_proc import ProxyProcess
 from bench.run import measure_rtt
+from regframe.client.tag_apis import DOCKERHUB_API_ENV
 from regframe.frame.read import read_tags
 
 __all__ = ["main", "run"]
