@@ -1,10 +1,10 @@
 """Frame assembly: from image references to a tags DataFrame, and from a frame to a file.
 
-``read_tags`` lists and parses tags (``match`` filters them before any manifest request;
-a list of images is read concurrently into one frame by :mod:`regframe.frame.many`); the
-``dates=True`` resolver completes each row from registry metadata; ``add_dates`` does that
-for an already filtered frame; ``list_repositories`` finds the images to read; ``to_csv``
-writes the stable CSV form.
+:mod:`~regframe.frame.read` lists and parses tags (``read_tags``) and writes CSV/JSON;
+:mod:`~regframe.frame.resolve` is the ``dates=True`` resolver (tag → manifest chain →
+:class:`~regframe.client.tag_metadata.TagMetadata`); :mod:`~regframe.frame.columns` holds the
+column lists and turns those records into typed columns.  Several images, ``match=``,
+``add_dates``, repository listings and the tag history have a module each.
 """
 
 from regframe.frame.complete import add_dates
