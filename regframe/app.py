@@ -193,7 +193,7 @@ def serve(
     open_browser: bool = True,
     ready: Any = None,
 ) -> int:
-    """Serve the explorer page until Ctrl-C, SIGTERM or SIGHUP; returns an exit status.
+    """Serve the explorer page until Ctrl-C, SIGTERM or SIGHUP stops it and its kernels.
 
     Parameters
     ----------
@@ -209,12 +209,14 @@ def serve(
     Returns
     -------
     int
-        0 once stopped by a signal; 1 when Voila could not start.
+        1 when Voila could not start or exited on its own.
 
     Raises
     ------
     AppError
         Voila is not installed or the port is taken.
+    KeyboardInterrupt
+        Ctrl-C, SIGTERM or SIGHUP stopped it, after Voila and its kernels.
 
     Examples
     --------
@@ -270,9 +272,9 @@ def serve(
             print("regframe app: Voila exited", file=sys.stderr)
             return 1
         except (KeyboardInterrupt, _Stop) as why:
-            logger.debug("stopping on %s", type(why).__name__)
+            logger.debug("stopping on %s", why)
             print("regframe app: stopping", file=sys.stderr, flush=True)
-            return 0
+            raise KeyboardInterrupt from None  # the command line's "interrupted" (status 130)
         finally:
             # no signal may cut the clean-up short and leave a kernel behind
             with _ignoring_signals():

@@ -192,6 +192,25 @@ def _rows(table: pd.DataFrame, top: int | None) -> list[_Row]:
     return [row for _, row in sorted(entries, key=lambda e: e[0])]
 
 
+def _lines_table(rel: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, list[str] | None]:
+    """``(rel, lines table, images)``; with several images, lines are keyed ``python 3.12``.
+
+    One block of rows per image, and folded rows group by (image, major), so one
+    image's old lines never absorb another's.  ``images`` is ``None`` for one image.
+    """
+    table = _cad.lines(rel)
+    images = _several(rel)
+    if images is None:
+        return rel, table, None
+    rel = rel.assign(line=rel["image"].astype("string") + " " + rel["line"])
+    pairs: list[Any] = list(zip(table["image"].tolist(), table["major"].tolist(), strict=True))
+    table = table.assign(
+        line=table["image"].astype("string") + " " + table["line"],
+        major=pd.Series(pairs, index=table.index, dtype=object),
+    )
+    return rel, table, images
+
+
 def _row_height(n_rows: int) -> float:
     return float(np.clip(1.6 + 0.24 * n_rows, 3.0, 16.0))
 
@@ -229,18 +248,7 @@ def timeline(
     >>> ax = rf.plot.timeline(rf.read_tags("python", dates=True))  # doctest: +SKIP
     >>> ax.figure.savefig("timeline.png")  # doctest: +SKIP
     """
-    rel = _releases(df, prereleases, "timeline()")
-    table = _cad.lines(rel)
-    images = _several(rel)
-    if images is not None:
-        # One block of rows per image (``python 3.12``), one color per image.
-        rel = rel.assign(line=rel["image"].astype("string") + " " + rel["line"])
-        # Folded rows group by (image, major): one image's old lines never absorb another's.
-        pairs: list[Any] = list(zip(table["image"].tolist(), table["major"].tolist(), strict=True))
-        table = table.assign(
-            line=table["image"].astype("string") + " " + table["line"],
-            major=pd.Series(pairs, index=table.index, dtype=object),
-        )
+    rel, table, images = _lines_table(_releases(df, prereleases, "timeline()"))
     rows = _rows(table, top)
     row_of = {member: y for y, row in enumerate(rows) for member in row.members}
     ax = _new_axes(ax, 10.0, _row_height(len(rows)))
@@ -501,10 +509,13 @@ def lines(
     --------
     >>> rf.plot.lines(df, top=20)  # doctest: +SKIP
     """
-    rel = _releases(df, prereleases, "lines()")
-    table = _cad.lines(rel)
+    rel, table, images = _lines_table(_releases(df, prereleases, "lines()"))
     rows = _rows(table, top)
-    colors = _major_colors(table["major"].drop_duplicates().tolist())
+    if images is not None:
+        by_image = _major_colors(images)
+        colors = {m: by_image[str(m[0])] for m in table["major"].tolist()}
+    else:
+        colors = _major_colors(table["major"].drop_duplicates().tolist())
     ax = _new_axes(ax, 10.0, _row_height(len(rows)))
 
     by_line = table.set_index("line")
@@ -542,7 +553,7 @@ def lines(
     ax.grid(axis="x", color="0.92", linewidth=0.8)
     ax.set_axisbelow(True)
     ax.set_xlabel("build date (UTC)")
-    ax.set_ylabel("line (major.minor)")
+    ax.set_ylabel("image and line" if images is not None else "line (major.minor)")
     ax.set_title(_title(rel, f"life of {_plural(len(table), 'release line')}"))
     return ax
 

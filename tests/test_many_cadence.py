@@ -117,3 +117,19 @@ def test_csv_puts_image_first_and_labels_as_sorted_compact_json():
     assert rows[0].labels == '{"a":"x y","z":"1"}'
     assert json.loads(rows[0].labels) == {"a": "x y", "z": "1"}
     assert rows[1].labels == ""
+
+
+def test_lines_plot_keeps_same_named_lines_of_two_images_apart(tmp_path):
+    df = two_projects()
+    # give pypy a final 3.12 line too: python 3.12 and pypy 3.12 must stay two rows
+    extra = df[df.image == "pypy"].head(1).copy()
+    extra["tag"] = extra["release"] = "3.12.5"
+    extra[["major", "minor", "patch"]] = [3, 12, 5]
+    both = pd.concat([df, extra], ignore_index=True)
+    both.attrs = df.attrs
+    ax = rf.plot.lines(both)
+    rows = [t.get_text() for t in ax.get_yticklabels()]
+    assert rows == ["python 3.12", "python 3.13", "pypy 3.12", "pypy 7.3"]
+    colors = {tuple(p.get_facecolor()) for p in ax.patches}
+    assert len(colors) == 2
+    ax.figure.savefig(tmp_path / "lines.png")

@@ -181,15 +181,16 @@ _PSEP = r"(?:-|(?<!x86)_)"
 # (hhmm, hhmmss), 8-14 digits in all.
 _DATE = r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{0,6}"
 
-_D = r"\d"
 # A variant that may end with a rebuild stamp (``r`` + digits, or 7+ digits);
 # only those are looked at again by :data:`STAMP_RE`.
-_STAMP_END = "(?:" + "|".join([*(f"(?<=r{_D * k})" for k in range(1, 7)), f"(?<={_D * 7})"]) + ")"
+_STAMP_END = (
+    r"(?<=\d)(?:(?<=r\d)|(?<=r\d{2})|(?<=r\d{3})|(?<=r\d{4})|(?<=r\d{5})|(?<=r\d{6})|(?<=\d{7}))"
+)
 
 # Words, then a separator, or Java 8's ``jdk8u202`` where ``jdk``/``jre`` is
 # glued to the ``8u…`` version.  ``sha-<commit>`` and ``sha256-<digest>`` tags
 # are ids, not versions.
-_PREFIX_WORDS = rf"""(?!(?i:sha(?:256)?)[-_])
+_PREFIX_WORDS = rf"""(?=[A-Za-z])(?![sS][hH][aA](?:256)?[-_])
    {{}}{_PWORD}(?:{_PSEP}{_PWORD})*?{{}}
    (?:{_PSEP}|(?<=[jJ][dD][kK]|[jJ][rR][eE])(?=\d+u\d))"""
 
@@ -318,21 +319,16 @@ def _extract(s: pd.Series) -> dict[str, pd.Series]:
     """The named groups of :data:`TAG_RE` for every tag, as string Series (NA when absent).
 
     One match per tag, as ``Series.str.extract`` does, without its per-row
-    bookkeeping: the match groups fill one object array whose columns
-    become the string arrays.
+    bookkeeping (a tuple per tag, then a frame inferring dtypes): one list per
+    group, straight into a string array.
     """
     match = TAG_RE.match
-    width = TAG_RE.groups
-    none = (pd.NA,) * width
-    tags = s.to_numpy(dtype=object, na_value="")
-    rows = [m.groups(pd.NA) if (m := match(t)) is not None else none for t in tags]
-    table = np.empty((len(rows), width), dtype=object)
-    if rows:
-        table[:] = rows
-    return {
-        name: pd.Series(pd.arrays.StringArray(np.ascontiguousarray(table[:, i - 1])), index=s.index)
-        for name, i in TAG_RE.groupindex.items()
-    }
+    found = [match(t) for t in s.to_numpy(dtype=object, na_value="")]
+    out = {}
+    for name, i in TAG_RE.groupindex.items():
+        values = np.array([None if m is None else m[i] for m in found], dtype=object)
+        out[name] = pd.Series(pd.array(values, dtype=_STRING), index=s.index)
+    return out
 
 
 def _split_stamps(variant: pd.Series, stamp_end: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -401,9 +397,7 @@ def parse_tags(tags: Iterable[str | None] | pd.Series) -> pd.DataFrame:
     # derived with numpy string ufuncs, which run in C.
     m = _extract(s)
 
-    has_tag = s.notna().to_numpy(dtype=bool) & (s.str.len() > 0).to_numpy(
-        dtype=bool, na_value=False
-    )
+    has_tag = np.asarray(s.to_numpy(dtype=object, na_value="") != "", dtype=bool)
     rel = _to_str_array(m["release"])
     has_release = rel != ""
 
