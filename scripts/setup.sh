@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Installs what regframe's demo, tests and benchmark need on a fresh Debian machine:
-# the CNCF registry and skopeo (Debian packages) and regframe itself with its test extras.
-# Idempotent: skips what is already there.
+# the CNCF registry, skopeo and chromium (Debian packages) and regframe itself with its
+# development extras.  Idempotent: skips what is already there.
+# The test environments (.venvs/) are built by scripts/venv.sh when `make test` needs them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# program -> Debian package (tests/conftest.py's REQUIRED_PROGRAMS names the same ones)
 need_apt=()
 command -v docker-registry >/dev/null 2>&1 || need_apt+=(docker-registry)
-if [ "${1:-}" != "--no-skopeo" ]; then
-    command -v skopeo >/dev/null 2>&1 || need_apt+=(skopeo)
-fi
+command -v skopeo >/dev/null 2>&1 || need_apt+=(skopeo)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
     SUDO=""
     [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -2,14 +2,21 @@
 
 Each ``registry_*`` fixture starts one CNCF distribution registry per test
 session (start-up takes ~0.1 s) and skips cleanly, with the install hint,
-on machines without the ``docker-registry`` binary.  CI installs it, so a skip
-there is a bug.
+on machines without the ``docker-registry`` binary.
+
+With ``CI=true`` nothing may be skipped: a missing program the suite drives
+(:data:`REQUIRED_PROGRAMS`) stops the run before the first test, naming the
+Debian package to install, and any skip that still happens is reported as a
+failure.  Otherwise a CI machine missing a binary would pass with most of the
+suite skipped.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +31,49 @@ USERS = {"alice": ALICE_PASSWORD}
 PRIVATE = ("private/",)
 
 _repo_counter = itertools.count(1)
+
+#: Programs the suite drives, each with the Debian package that installs it
+#: (scripts/setup.sh installs them all).
+REQUIRED_PROGRAMS = {
+    "docker-registry": "docker-registry",
+    "skopeo": "skopeo",
+    "chromium": "chromium",
+}
+
+
+def in_ci() -> bool:
+    """True on a CI machine (``CI=true``, as CI services set it)."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not in_ci():
+        return
+    missing = [
+        f"{program} (apt-get install {package})"
+        for program, package in REQUIRED_PROGRAMS.items()
+        if shutil.which(program) is None
+    ]
+    if missing:
+        pytest.exit(
+            "CI=true and the suite cannot run whole; missing: "
+            + ", ".join(missing)
+            + " — scripts/setup.sh installs them",
+            returncode=1,
+        )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Iterator[pytest.TestReport]:
+    report: pytest.TestReport = yield
+    if in_ci() and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        reason = str(reason).removeprefix("Skipped: ")
+        report.outcome = "failed"
+        report.longrepr = f"skipped with CI=true, where every test must run: {reason}"
+    return report
 
 
 def _started(sandbox: Sandbox) -> Iterator[Sandbox]:

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs the whole test suite in each supported environment (scripts/venv.sh builds them):
+# `oldest` (Python 3.10, every dependency at its lower bound), then `newest`.
+# One after the other: each suite starts real registries and a browser, and a second
+# suite beside it on a small machine would only make both slower.
+# Usage: scripts/test-envs.sh [ENV...] [-- PYTEST ARGS]   (default: oldest newest)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+envs=()
+while [ $# -gt 0 ] && [ "$1" != "--" ]; do envs+=("$1"); shift; done
+[ "${1:-}" = "--" ] && shift
+[ ${#envs[@]} -eq 0 ] && envs=(oldest newest)
+
+failed=()
+for env in "${envs[@]}"; do
+    python="$(scripts/venv.sh "$env")" || { failed+=("$env (environment)"); continue; }
+    bin="$(dirname "$python")"
+    echo "== $env: $("$python" -V), pandas $("$python" -c 'import importlib.metadata as m; print(m.version("pandas"))')" >&2
+    # The environment's bin first, so subprocesses find its `regframe` and its tools.
+    if ! PATH="$PWD/$bin:$PATH" "$python" -m pytest -q -p no:cacheprovider "$@"; then
+        failed+=("$env")
+    fi
+done
+if [ ${#failed[@]} -gt 0 ]; then
+    echo "test-envs: failed in ${failed[*]}" >&2
+    exit 1
+fi
