@@ -25,6 +25,7 @@ import json
 import math
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -73,6 +74,7 @@ COLD_OVER_BOUND = 1.3
 VS_SEQUENTIAL = 30.0
 VS_SKOPEO = 50.0
 PARSE_SECONDS = 0.5
+CPU_MS_PER_REQUEST = 1.0
 
 
 @dataclass
@@ -180,6 +182,7 @@ def _regframe_run(ref: str, cache: str, registry: str, workers: int) -> dict[str
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
+            cpu0 = _cpu_seconds()
             t0 = time.perf_counter()
             df = read_tags(
                 ref,
@@ -192,11 +195,14 @@ def _regframe_run(ref: str, cache: str, registry: str, workers: int) -> dict[str
                 history=Path(cache) / "history.sqlite",
             )
             seconds = time.perf_counter() - t0
+            cpu = _cpu_seconds() - cpu0
     finally:
         session.close()
     kinds = log.snapshot()
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu,
+        "cpu_ms_per_request": 1000 * cpu / max(1, log.total),
         "requests": log.total,
         "requests_by_kind": kinds,
         "by_digest": sum(kinds[k] for k in BY_DIGEST),
@@ -209,6 +215,15 @@ def _regframe_run(ref: str, cache: str, registry: str, workers: int) -> dict[str
         "dated": int(df["created"].notna().sum()),
         "warnings": [str(w.message) for w in caught],
     }
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU of this process: the client (registry and proxy run elsewhere).
+
+    The sandbox's token server shares the process, but answers one request per run.
+    """
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _sample(items: Sequence[str], n: int) -> list[str]:
@@ -403,6 +418,15 @@ def _targets(rows: dict[str, dict[str, Any]], cfg: Config) -> list[dict[str, Any
             sk / cold >= VS_SKOPEO,
             f"skopeo / bound = {sk / bound:.1f}× is the ceiling",
         )
+    cpu = rows["floor"]["cpu_ms_per_request"]
+    add(
+        "client CPU per request (cold, no latency)",
+        f"≤ {CPU_MS_PER_REQUEST} ms",
+        cpu,
+        cpu <= CPU_MS_PER_REQUEST,
+        "user + system time of the client process over its requests; on a shared 2-core VM "
+        "file creation in the cache and the GIL hand-offs of 16 threads dominate",
+    )
     warm = rows["warm"]["by_digest"]
     add(
         "warm requests by digest",
@@ -436,8 +460,8 @@ def render_markdown(res: dict[str, Any]) -> str:
         f"R = {res['rtt_seconds'] * 1000:.1f} ms measured, C = {b['C']}; "
         f"seeding took {res['seed_seconds']:.1f} s.",
         "",
-        "| | seconds | requests | × lower bound | × regframe cold |",
-        "|---|--:|--:|--:|--:|",
+        "| | seconds | requests | × lower bound | × regframe cold | client CPU ms/request |",
+        "|---|--:|--:|--:|--:|--:|",
     ]
     for name in ROWS:
         row = rows[name]
@@ -452,7 +476,8 @@ def render_markdown(res: dict[str, Any]) -> str:
         lines.append(
             f"| {label} | {_fmt(row.get('seconds'), '.2f' if name != 'parse_tags' else '.3f')} "
             f"| {_fmt(req, ',')} | {_fmt(row['ratio_to_bound'], '.2f', '×')} "
-            f"| {_fmt(row['cold_speedup'], '.1f', '×')} |"
+            f"| {_fmt(row['cold_speedup'], '.1f', '×')} "
+            f"| {_fmt(row.get('cpu_ms_per_request'), '.2f')} |"
         )
     cold, warm = rows["cold"]["requests_by_kind"], rows["warm"]["requests_by_kind"]
     lines += [
@@ -469,8 +494,14 @@ def render_markdown(res: dict[str, Any]) -> str:
         verdict = {True: "PASS", False: "MISS", None: "n/a"}[t["passed"]]
         if t["bounded_by"]:
             verdict += f" — {t['bounded_by']}"
-        unit = " s" if t["name"].startswith("parse_tags") else ("" if "= 0" in t["target"] else "×")
-        spec = ".3f" if unit == " s" else (",d" if unit == "" else ".1f")
+        if t["name"].startswith("parse_tags"):
+            unit, spec = " s", ".3f"
+        elif t["target"].endswith(" ms"):
+            unit, spec = " ms", ".2f"
+        elif "= 0" in t["target"]:
+            unit, spec = "", ",d"
+        else:
+            unit, spec = "×", ".1f"
         measured = _fmt(t["measured"], spec, unit)
         lines.append(f"| {t['name']} | {t['target']} | {measured} | {verdict} |")
     la0 = " ".join(f"{x:.2f}" for x in m["loadavg_start"])

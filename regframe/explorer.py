@@ -294,14 +294,15 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
     def _on_progress(self, done: int, total: int | None = None, *_: Any) -> None:
         """``progress(done, total)`` hook of :func:`regframe.read_tags`: move the bar."""
         bar = self.progress
-        if bar is None or not total or total <= 0:
+        # done == total is the end of a phase (the tag list, say) before the next one's
+        # requests are known, not the end of the load: reload() shows that one
+        if bar is None or not total or done >= total:
             return
-        fraction = min(1.0, max(0.0, done / total))
         now = time.monotonic()
-        if fraction < 1.0 and now - self._progress_at < self.progress_interval:
+        if now - self._progress_at < self.progress_interval:
             return
         self._progress_at = now
-        bar.value = fraction
+        bar.value = max(0.0, done / total)
 
     def set_data(self, df: pd.DataFrame) -> None:
         """Explore ``df`` (tags or releases frame): reset the controls and redraw."""

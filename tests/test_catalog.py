@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+import requests.adapters
 
 import regframe as rf
 from regframe.client.catalog import catalog_repositories
@@ -131,6 +132,7 @@ def test_bad_where_fails_before_any_request(monkeypatch, where, error, words):
     def refuse(*args, **kwargs):
         raise AssertionError("network traffic before input validation")
 
-    monkeypatch.setattr(requests.Session, "request", refuse)
+    # The adapter sends every request, whichever Session method led there.
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", refuse)
     with pytest.raises(error, match=re.escape(words)):
         rf.list_repositories(where)

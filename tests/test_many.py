@@ -14,6 +14,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 import pandas as pd
 import pytest
 import requests
+import requests.adapters
 
 import regframe as rf
 from regframe.client.transport import Transport
@@ -26,7 +27,8 @@ def no_network(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("network traffic before input validation")
 
-    monkeypatch.setattr(requests.Session, "request", refuse)
+    # The adapter sends every request, whichever Session method led there.
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", refuse)
 
 
 @pytest.fixture
@@ -225,7 +227,7 @@ def test_images_share_the_per_host_limit(three_repos, monkeypatch):
 
     lock = threading.Lock()
     state = {"now": 0, "peak": 0}
-    original = requests.Session.request
+    original = requests.adapters.HTTPAdapter.send
 
     def counting(self, *args, **kwargs):
         with lock:
@@ -238,7 +240,7 @@ def test_images_share_the_per_host_limit(three_repos, monkeypatch):
             with lock:
                 state["now"] -= 1
 
-    monkeypatch.setattr(requests.Session, "request", counting)
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", counting)
     rf.read_tags(three_repos, dates=True, max_workers=2, cache=False)
     assert state["peak"] == 2
 

@@ -16,6 +16,7 @@ from typing import Any
 from regframe.client.auth import Authenticator
 from regframe.client.credentials import Credentials, coerce_auth, find_credentials
 from regframe.client.paging import Pager
+from regframe.client.progress import Progress
 from regframe.client.redact import redact_url
 from regframe.client.transport import Reply, Transport, json_errors, origin_of
 from regframe.errors import NetworkError, NotFoundError, RateLimitError, RegistryError
@@ -218,12 +219,17 @@ class RegistryClient:
     # -- tags --------------------------------------------------------------
 
     def list_tags(
-        self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int = MAX_PAGES
+        self,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_pages: int = MAX_PAGES,
+        progress: Progress | None = None,
     ) -> TagList:
         """Every tag of the repository, following ``Link`` pagination.
 
         Null, empty and non-string entries are skipped; duplicates (some
         registries repeat the boundary tag across pages) are dropped.
+        ``progress`` counts one step per page.
 
         Returns
         -------
@@ -243,6 +249,8 @@ class RegistryClient:
         retried_without_n = False
         for _page in range(max_pages):
             reply = self.request("GET", url, accept="application/json", limit=MAX_LIST_BYTES)
+            if progress is not None:
+                progress.step()
             if reply.status == 400 and not retried_without_n and "n=" in url and not out:
                 # A few registries reject the page-size hint instead of ignoring it.
                 retried_without_n = True

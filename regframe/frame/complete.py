@@ -16,6 +16,7 @@ import pandas as pd
 import requests
 
 from regframe.client.credentials import Credentials
+from regframe.client.progress import ProgressOption
 from regframe.errors import InvalidArgumentError, InvalidArgumentTypeError
 from regframe.frame.columns import DATE_COLUMNS, LABEL_COLUMNS, TAG_COLUMNS
 from regframe.frame.many import ImageTask, Options, run_tasks
@@ -39,7 +40,7 @@ def add_dates(
     insecure: bool = False,
     max_workers: int = 16,
     cache: bool | str | os.PathLike[str] = True,
-    progress: bool | None = None,
+    progress: ProgressOption = None,
     timeout: float = 30.0,
     session: requests.Session | None = None,
 ) -> pd.DataFrame:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import pickle
-import sys
 import warnings
 from collections.abc import Iterable, Mapping
 from concurrent.futures import (
@@ -25,13 +24,13 @@ from concurrent.futures import (
     as_completed,
 )
 from dataclasses import dataclass, replace
-from typing import Any
 
 import pandas as pd
 import requests
 
 from regframe.client.credentials import Credentials, coerce_auth
 from regframe.client.platforms import Platform, parse_platform
+from regframe.client.progress import Progress, ProgressOption
 from regframe.client.transport import Transport
 from regframe.errors import (
     ExecutorError,
@@ -206,7 +205,7 @@ def read_many(
     *,
     on_error: str = "raise",
     executor: Executor | None = None,
-    progress: bool | None = None,
+    progress: ProgressOption = None,
     session: requests.Session | None = None,
 ) -> pd.DataFrame:
     """Read several images into one frame with a leading ``image`` column.
@@ -228,7 +227,7 @@ def run_tasks(
     *,
     on_error: str = "raise",
     executor: Executor | None = None,
-    progress: bool | None = None,
+    progress: ProgressOption = None,
     session: requests.Session | None = None,
 ) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
     """Run one task per image (threads sharing per-host limits, or ``executor``).
@@ -245,7 +244,7 @@ def run_tasks(
 def _run_threads(
     tasks: list[ImageTask],
     on_error: str,
-    progress: bool | None,
+    progress: ProgressOption,
     session: requests.Session | None,
 ) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
     from regframe.frame.read import read_one
@@ -264,6 +263,10 @@ def _run_threads(
     try:
         futures = {pool.submit(one, task): task.image for task in tasks}
         return _collect(futures, on_error, progress, len(tasks))
+    except BaseException:
+        # An interrupt: the images being read stop sending (see JobRunner).
+        parent.cancelled.set()
+        raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         parent.close()
@@ -304,12 +307,13 @@ def _run_executor(
 def _collect(
     futures: Mapping[Future[pd.DataFrame], str],
     on_error: str,
-    progress: bool | None,
+    progress: ProgressOption,
     total: int,
 ) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
     frames: dict[str, pd.DataFrame] = {}
     failed: dict[str, str] = {}
-    bar = _bar(progress, total)
+    bar = Progress(progress, desc="images", unit="image", threshold=8)
+    bar.expect(total)
     try:
         for fut in as_completed(futures):
             given = futures[fut]
@@ -329,15 +333,14 @@ def _collect(
                     f"{given} left out: {message}", ImageFailedWarning, stacklevel=4
                 )
             finally:
-                if bar is not None:
-                    bar.update(1)
+                bar.advance()
+                bar.refresh()
     except BaseException:
         for fut in futures:
             fut.cancel()
         raise
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     return frames, failed
 
 
@@ -363,15 +366,6 @@ def _executor_problem(exc: BaseException) -> ExecutorError | None:
 def _describe(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     return text if isinstance(exc, RegframeError) else f"{type(exc).__name__}: {text}"
-
-
-def _bar(progress: bool | None, total: int) -> Any:
-    show = progress if progress is not None else (total >= 8 and sys.stderr.isatty())
-    if not show:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, unit="image", desc="images", leave=False)
 
 
 def _assemble(

@@ -22,6 +22,7 @@ import pandas as pd
 import requests
 
 from regframe.client.credentials import Credentials
+from regframe.client.progress import Progress, ProgressOption
 from regframe.client.registry import RegistryClient
 from regframe.client.transport import Transport
 from regframe.frame.columns import DATE_COLUMNS, LABEL_COLUMNS, TAG_COLUMNS
@@ -60,7 +61,7 @@ def read_tags(
     cache: bool | str | os.PathLike[str] = True,
     on_error: str = "raise",
     executor: Executor | None = None,
-    progress: bool | None = None,
+    progress: ProgressOption = None,
     timeout: float = 30.0,
     session: requests.Session | None = None,
     max_age: float | str | dt.timedelta | None = None,
@@ -119,8 +120,14 @@ def read_tags(
         is given (which is then sent to them), and each worker applies
         ``max_workers`` on its own.
     progress
-        Show a progress bar (``None``: only when the work is long and a
-        terminal or notebook is attached).
+        ``None``: a ``tqdm.auto`` bar when the work is long and a terminal or
+        notebook is attached; ``True``/``False``: always/never a bar; or a
+        callable ``progress(done, total)``, called with two ints from the
+        calling thread whenever they change (no bar is drawn).  The count
+        covers every request: tag-list pages (a registry's own tag API pages
+        included), then one per tag and per manifest or config, and
+        ``total`` grows as that work is discovered.  With several images,
+        one step per image.
     timeout
         Seconds allowed for connecting and for each read.
     session
@@ -195,6 +202,7 @@ def read_tags(
     )
     many.check_on_error(on_error)
     many.check_executor(executor, session)
+    Progress.of(progress)  # a wrong type fails here, before any network traffic
     if isinstance(images, str):
         ref = parse_reference(images)
         if executor is not None:
@@ -216,7 +224,7 @@ def read_one(
     transport: Transport,
     options: Options,
     *,
-    progress: bool | None = None,
+    progress: ProgressOption | Progress = None,
 ) -> pd.DataFrame:
     """Read one repository through ``transport`` (closed afterwards) with validated ``options``.
 
@@ -239,13 +247,14 @@ def read_one(
             transport.close()
             return stored
     listing = None
+    steps = Progress.of(progress)
     try:
         if dates:
             from regframe.client.tag_apis import fetch_listing
 
             # Docker Hub and Quay describe 100 tags per request in their own APIs;
             # None (not applicable, private, API down) falls back to the registry.
-            listing = fetch_listing(ref, platform=want, transport=transport)
+            listing = fetch_listing(ref, platform=want, transport=transport, progress=steps)
         if listing is not None and not options.labels:
             # Every tag is prefetched, so add_metadata sends nothing: the client
             # only names the repository and needs no ping (nor credentials).
@@ -256,13 +265,14 @@ def read_one(
             )
     except BaseException:
         transport.close()
+        steps.close()
         raise
     try:
         if listing is not None:
             tags, prefetched = listing.tags, listing.rows
             log.debug("%s: %d tags from the %s tag API", ref, len(tags), listing.source)
         else:
-            found = client.list_tags()
+            found = client.list_tags(progress=steps)
             tags, prefetched = found.tags, {}
             if dates:
                 from regframe.client.tag_apis import gcr_rows
@@ -283,13 +293,14 @@ def read_one(
                 client,
                 platform=options.platform,
                 cache=options.cache,
-                progress=progress,
+                progress=steps,
                 max_workers=options.max_workers,
                 prefetched=prefetched or None,
                 labels=options.labels,
             )
     finally:
         client.close()
+        steps.close()
     fetched_at = pd.Timestamp.now(tz="UTC")
     df.attrs.update(
         registry=ref.domain,

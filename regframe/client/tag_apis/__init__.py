@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 
 from regframe.client.platforms import Platform
+from regframe.client.progress import Progress
 from regframe.client.tag_apis.dockerhub import DOCKERHUB_API_ENV, hub_listing
 from regframe.client.tag_apis.gcr import gcr_rows
 from regframe.client.tag_apis.quay import QUAY_API_ENV, quay_listing
@@ -50,7 +51,11 @@ log = logging.getLogger(__name__)
 
 
 def fetch_listing(
-    ref: Reference, *, platform: Platform | None, transport: Transport
+    ref: Reference,
+    *,
+    platform: Platform | None,
+    transport: Transport,
+    progress: Progress | None = None,
 ) -> ApiListing | None:
     """List every tag of a Docker Hub or Quay repository with its facts, 100 tags a request.
 
@@ -65,7 +70,10 @@ def fetch_listing(
         :func:`regframe.client.platforms.select_child` does (``arm64`` ≡ ``arm64/v8``);
         ``None`` takes the first real image.
     transport
-        Sends the requests (bounded reads, retries, safe redirects).
+        Sends the requests (bounded reads, retries, safe redirects); pages after the first
+        are fetched up to ``transport.max_workers`` at a time.
+    progress
+        Counts one step per page.
 
     Returns
     -------
@@ -84,9 +92,9 @@ def fetch_listing(
     """
     try:
         if ref.is_docker_hub:
-            return hub_listing(ref, platform, transport)
+            return hub_listing(ref, platform, transport, progress=progress)
         if ref.registry == "quay.io":
-            return quay_listing(ref, transport)
+            return quay_listing(ref, transport, progress=progress)
     except (TagApiUnusable, RegistryError) as exc:
         log.debug("tag API fast path for %s not used, using the registry: %s", ref.name, exc)
     return None

@@ -10,21 +10,26 @@ last changed on Hub.  ``$REGFRAME_DOCKERHUB_API`` overrides the base URL (tests,
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from regframe.client.digests import is_digest
+from regframe.client.jobs import JobRunner
 from regframe.client.manifests import Descriptor, Index
 from regframe.client.paging import Pager
 from regframe.client.platforms import Platform, index_platforms, select_child
+from regframe.client.progress import Progress
 from regframe.client.tag_apis.shared import (
     MAX_PAGES,
     PAGE_SIZE,
     ApiListing,
     get_json,
+    get_pages,
     media_type,
     metadata,
     positive_int,
@@ -33,7 +38,7 @@ from regframe.client.tag_apis.shared import (
 )
 from regframe.client.tag_metadata import TagMetadata
 from regframe.client.transport import Transport
-from regframe.errors import TagApiUnusable
+from regframe.errors import RegframeError, TagApiUnusable
 from regframe.parsing.reference import Reference
 from regframe.parsing.timestamps import rfc3339_ns
 
@@ -46,8 +51,19 @@ DOCKERHUB_API_ENV = "REGFRAME_DOCKERHUB_API"
 _DOCKERHUB_API = "https://hub.docker.com"
 
 
-def hub_listing(ref: Reference, want: Platform | None, transport: Transport) -> ApiListing:
+def hub_listing(
+    ref: Reference,
+    want: Platform | None,
+    transport: Transport,
+    *,
+    progress: Progress | None = None,
+) -> ApiListing:
     """List every tag of a Docker Hub repository, describing the *want* platform's image.
+
+    Page 1 says how many tags there are (``count``); the other pages are then fetched
+    concurrently, up to ``transport.max_workers`` at a time (the transport halves that
+    for the host on HTTP 429).  Should the repository grow while it is listed, the last
+    page's ``next`` link is followed one page at a time.
 
     Parameters
     ----------
@@ -58,6 +74,8 @@ def hub_listing(ref: Reference, want: Platform | None, transport: Transport) -> 
         :func:`regframe.client.platforms.select_child` does; ``None`` takes the first.
     transport
         Sends the (anonymous) requests.
+    progress
+        Counts one step per page.
 
     Returns
     -------
@@ -81,63 +99,148 @@ def hub_listing(ref: Reference, want: Platform | None, transport: Transport) -> 
     )
     listing = ApiListing("hub")
     pager = Pager("Docker Hub", "tags")
+    page = _read_page(get_json(url, transport), want)
+    listing.requests += 1
+    if progress is not None:
+        progress.step()
+    listing.extend(page.rows)
+    nxt = _next_url(pager, url, page.next, listing)
+    rest = _page_urls(nxt, page.count)
+    if nxt is not None and rest:
+        runner = JobRunner(transport.max_workers, progress=progress, cancel=transport.cancelled)
+
+        def read(page_url: str) -> _HubPage | None:
+            doc = get_json(page_url, transport, missing_ok=True)
+            return None if doc is None else _read_page(doc, want)
+
+        pages = get_pages(rest, transport, runner, read)
+        listing.requests += len(rest)
+        for page_url in rest:
+            pager.follow(page_url, None)  # fetched: a next link back to it is a loop
+        for page_url, result in zip(rest, pages, strict=True):
+            if result is None:  # the listing shrank while we read it: nothing after this
+                return listing
+            if isinstance(result, RegframeError):
+                raise result
+            listing.extend(result.rows)
+            page, url = result, page_url
+        nxt = _next_url(pager, url, page.next, listing)
+    # One page after another: the repository grew while it was listed, or page 1 named
+    # no count or a next link without a page number.
     for _page in range(MAX_PAGES):
-        doc = get_json(url, transport)
-        listing.requests += 1
-        results = doc.get("results")
-        if not isinstance(results, list):
-            raise TagApiUnusable(
-                f"Docker Hub sent 'results' as {type(results).__name__}, not a list"
-            )
-        for item in results:
-            name = text(item.get("name")) if isinstance(item, dict) else None
-            if name is not None and name not in listing.rows:
-                listing.add(name, _hub_row(item, want))
-        link = doc.get("next")
-        if link is not None and not isinstance(link, str):
-            raise TagApiUnusable(f"Docker Hub sent 'next' as {type(link).__name__}")
-        nxt = pager.follow(url, link, count=len(listing.tags))
         if nxt is None:
             return listing
         url = nxt
+        page = _read_page(get_json(url, transport), want)
+        listing.requests += 1
+        if progress is not None:
+            progress.step()
+        listing.extend(page.rows)
+        nxt = _next_url(pager, url, page.next, listing)
     raise TagApiUnusable(f"Docker Hub returned more than {MAX_PAGES} pages")
+
+
+@dataclass
+class _HubPage:
+    """One page of the tags API, already turned into rows."""
+
+    rows: list[tuple[str, TagMetadata]]
+    next: object
+    count: object
+
+
+def _read_page(doc: Mapping[str, Any], want: Platform | None) -> _HubPage:
+    results = doc.get("results")
+    if not isinstance(results, list):
+        raise TagApiUnusable(f"Docker Hub sent 'results' as {type(results).__name__}, not a list")
+    rows = []
+    for item in results:
+        name = text(item.get("name")) if isinstance(item, dict) else None
+        if name is not None:
+            rows.append((name, _hub_row(item, want)))
+    return _HubPage(rows, doc.get("next"), doc.get("count"))
+
+
+def _next_url(pager: Pager, url: str, link: object, listing: ApiListing) -> str | None:
+    """The page after ``url`` from its ``next`` field (checked for origin and loops), or None."""
+    if link is not None and not isinstance(link, str):
+        raise TagApiUnusable(f"Docker Hub sent 'next' as {type(link).__name__}")
+    return pager.follow(url, link, count=len(listing.tags))
+
+
+def _page_urls(nxt: str | None, count: object) -> list[str]:
+    """URLs of pages 2..last when page 1's next link numbers pages and ``count`` is known."""
+    if nxt is None or not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        return []
+    parts = urlsplit(nxt)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    values = dict(query)
+    size = values.get("page_size", "")
+    if values.get("page") != "2" or not size.isdigit() or int(size) < 1:
+        return []
+    last = -(-count // int(size))
+    if last > MAX_PAGES:
+        raise TagApiUnusable(f"Docker Hub counts {count} tags: more than {MAX_PAGES} pages")
+
+    def numbered(n: int) -> str:
+        q = [(k, str(n) if k == "page" else v) for k, v in query]
+        return urlunsplit(parts._replace(query=urlencode(q)))
+
+    return [nxt] + [numbered(n) for n in range(3, last + 1)]
 
 
 def _hub_row(item: Mapping[str, Any], want: Platform | None) -> TagMetadata:
     raw_images = item.get("images")
     images = [i for i in raw_images if isinstance(i, dict)] if isinstance(raw_images, list) else []
-    # Hub images become index descriptors so the platform choice is exactly the
-    # registry path's (select_child: arm64 ≡ arm64/v8, attestations skipped).
-    children: list[Descriptor] = []
-    for image in images:
-        os_, arch = text(image.get("os")), text(image.get("architecture"))
-        plat = Platform(os_, arch, text(image.get("variant"))) if os_ and arch else None
-        digest = image.get("digest")
-        children.append(Descriptor("", digest if isinstance(digest, str) else "", 0, plat))
-    index = Index("", tuple(children))
-    platforms = index_platforms(index) or None
     kind = media_type(item.get("media_type"), item.get("content_type"))
     tag_digest = item.get("digest")
-    tag_pushed = rfc3339_ns(item.get("tag_last_pushed")) or rfc3339_ns(item.get("last_updated"))
-    if not children:
+    if not images:
         # No per-platform entries (very old tags): only the tag's own facts are known.
         return metadata(
             digest=tag_digest, media_type=kind, platforms=None,
-            created_ns=tag_pushed, source="hub", size=None,
+            created_ns=_tag_pushed(item), source="hub", size=None,
         )  # fmt: skip
-    chosen = select_child(index, want)
-    if chosen is None:
+    platforms_of = tuple(
+        (text(i.get("os")), text(i.get("architecture")), text(i.get("variant"))) for i in images
+    )
+    position, platforms = _choose(platforms_of, want)
+    if position is None:
         return metadata(
             digest=tag_digest, media_type=kind, platforms=platforms, created_ns=None,
             source="hub", size=None,
             error=f"no image for platform {want or 'any'} (has: {platforms or 'none'})",
         )  # fmt: skip
-    image = next(img for img, child in zip(images, children, strict=True) if child is chosen)
+    image = images[position]
+    image_digest = image.get("digest")
     return metadata(
-        digest=tag_digest if is_digest(tag_digest) else chosen.digest,
+        digest=tag_digest if is_digest(tag_digest) else image_digest,
         media_type=kind,
         platforms=platforms,
-        created_ns=rfc3339_ns(image.get("last_pushed")) or tag_pushed,
+        created_ns=rfc3339_ns(image.get("last_pushed")) or _tag_pushed(item),
         source="hub",
         size=positive_int(image.get("size")),
     )
+
+
+def _tag_pushed(item: Mapping[str, Any]) -> int | None:
+    return rfc3339_ns(item.get("tag_last_pushed")) or rfc3339_ns(item.get("last_updated"))
+
+
+@functools.lru_cache(maxsize=1024)
+def _choose(
+    platforms_of: tuple[tuple[str | None, str | None, str | None], ...], want: Platform | None
+) -> tuple[int | None, str | None]:
+    """Which image of a tag to describe, and the tag's platforms, decided once per platform set.
+
+    Hub images become index descriptors so the choice is exactly the registry path's
+    (select_child: arm64 ≡ arm64/v8, attestations skipped).  A repository's tags
+    mostly share one set of platforms, so this runs a handful of times per listing.
+    """
+    children = tuple(
+        Descriptor("", "", 0, Platform(os_, arch, variant) if os_ and arch else None)
+        for os_, arch, variant in platforms_of
+    )
+    index = Index("", children)
+    chosen = select_child(index, want)
+    position = next((i for i, c in enumerate(children) if c is chosen), None)
+    return position, index_platforms(index) or None

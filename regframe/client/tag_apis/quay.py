@@ -20,12 +20,15 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
+from regframe.client.jobs import JobRunner
+from regframe.client.progress import Progress
 from regframe.client.tag_apis.shared import (
     MAX_PAGES,
     PAGE_SIZE,
     ApiListing,
     TagRevision,
     get_json,
+    get_pages,
     media_type,
     metadata,
     positive_int,
@@ -34,7 +37,7 @@ from regframe.client.tag_apis.shared import (
 )
 from regframe.client.tag_metadata import TagMetadata
 from regframe.client.transport import Transport
-from regframe.errors import TagApiUnusable
+from regframe.errors import RegframeError, TagApiUnusable
 from regframe.parsing.reference import Reference
 from regframe.parsing.timestamps import epoch_ns, http_date_ns
 
@@ -47,7 +50,9 @@ QUAY_API_ENV = "REGFRAME_QUAY_API"
 _QUAY_API = "https://quay.io"
 
 
-def quay_listing(ref: Reference, transport: Transport) -> ApiListing:
+def quay_listing(
+    ref: Reference, transport: Transport, *, progress: Progress | None = None
+) -> ApiListing:
     """List every active tag of a quay.io repository, and the past revisions of every tag.
 
     Parameters
@@ -56,6 +61,8 @@ def quay_listing(ref: Reference, transport: Transport) -> ApiListing:
         A quay.io repository (``namespace/name``).
     transport
         Sends the (anonymous) requests.
+    progress
+        Counts one step per page.
 
     Returns
     -------
@@ -78,44 +85,68 @@ def quay_listing(ref: Reference, transport: Transport) -> ApiListing:
     listing = ApiListing("quay")
     now_ns = time.time_ns()
     seen: set[tuple[str, object]] = set()
-    for page in range(1, MAX_PAGES + 1):
-        url = f"{prefix}?limit={PAGE_SIZE}&page={page}&onlyActiveTags=false"
-        doc = get_json(url, transport)
-        listing.requests += 1
-        tags = doc.get("tags")
-        if not isinstance(tags, list):
-            raise TagApiUnusable(f"Quay sent 'tags' as {type(tags).__name__}, not a list")
-        echoed = doc.get("page")
-        if isinstance(echoed, int) and not isinstance(echoed, bool) and echoed != page:
-            raise TagApiUnusable(f"Quay answered page {echoed} when asked for page {page}")
-        entries = [(t, text(t.get("name"))) for t in tags if isinstance(t, dict)]
-        keys = [(name, t.get("start_ts")) for t, name in entries if name is not None]
-        # A server that ignores ``page`` repeats page 1 forever.  A push during
-        # listing can shift single revisions across a page boundary, so only a
-        # page with nothing new counts as a repeat.
-        if page > 1 and keys and all(key in seen for key in keys):
-            raise TagApiUnusable(f"Quay page {page} repeats tags already listed")
-        for entry, name in entries:
-            if name is None or (name, entry.get("start_ts")) in seen:
-                continue
-            seen.add((name, entry.get("start_ts")))
-            end = epoch_ns(entry.get("end_ts"), "s")
-            if end is not None and end <= now_ns:
-                revision = _revision(name, entry, end)
-                if revision is not None:
-                    listing.history.append(revision)
-                continue
-            if name not in listing.rows:
-                listing.add(name, _quay_row(entry))
-                start = epoch_ns(entry.get("start_ts"), "s")
-                if start is not None:
-                    listing.started[name] = start
-        more = doc.get("has_additional")
-        if more is not True:
-            return listing
-        if not keys:
-            raise TagApiUnusable(f"Quay page {page} is empty but claims more pages")
+    runner = JobRunner(transport.max_workers, progress=progress, cancel=transport.cancelled)
+    page, ahead = 1, 1
+    while page <= MAX_PAGES:
+        numbers = list(range(page, min(page + ahead, MAX_PAGES + 1)))
+        urls = [f"{prefix}?limit={PAGE_SIZE}&page={n}&onlyActiveTags=false" for n in numbers]
+        docs = get_pages(urls, transport, runner, lambda url: get_json(url, transport))
+        listing.requests += len(urls)
+        for number, doc in zip(numbers, docs, strict=True):
+            if isinstance(doc, RegframeError):
+                raise doc
+            if not _take_page(doc, number, listing, seen, now_ns):
+                # Pages fetched ahead of this one are past the end: ignored.
+                return listing
+        page += len(numbers)
+        # Quay names no page count: fetch more pages ahead while it keeps saying
+        # has_additional (1, 2, 4, ... up to the worker limit), so a small
+        # repository costs no wasted request and a large one few round trips.
+        ahead = min(2 * ahead, transport.max_workers)
     raise TagApiUnusable(f"Quay returned more than {MAX_PAGES} pages")
+
+
+def _take_page(
+    doc: Mapping[str, Any],
+    page: int,
+    listing: ApiListing,
+    seen: set[tuple[str, object]],
+    now_ns: int,
+) -> bool:
+    """Add one page's tags and past revisions; ``True`` when Quay says more pages follow."""
+    tags = doc.get("tags")
+    if not isinstance(tags, list):
+        raise TagApiUnusable(f"Quay sent 'tags' as {type(tags).__name__}, not a list")
+    echoed = doc.get("page")
+    if isinstance(echoed, int) and not isinstance(echoed, bool) and echoed != page:
+        raise TagApiUnusable(f"Quay answered page {echoed} when asked for page {page}")
+    entries = [(t, text(t.get("name"))) for t in tags if isinstance(t, dict)]
+    keys = [(name, t.get("start_ts")) for t, name in entries if name is not None]
+    # A server that ignores ``page`` repeats page 1 forever.  A push during
+    # listing can shift single revisions across a page boundary, so only a
+    # page with nothing new counts as a repeat.
+    if page > 1 and keys and all(key in seen for key in keys):
+        raise TagApiUnusable(f"Quay page {page} repeats tags already listed")
+    for entry, name in entries:
+        if name is None or (name, entry.get("start_ts")) in seen:
+            continue
+        seen.add((name, entry.get("start_ts")))
+        end = epoch_ns(entry.get("end_ts"), "s")
+        if end is not None and end <= now_ns:
+            revision = _revision(name, entry, end)
+            if revision is not None:
+                listing.history.append(revision)
+            continue
+        if name not in listing.rows:
+            listing.add(name, _quay_row(entry))
+            start = epoch_ns(entry.get("start_ts"), "s")
+            if start is not None:
+                listing.started[name] = start
+    if doc.get("has_additional") is not True:
+        return False
+    if not keys:
+        raise TagApiUnusable(f"Quay page {page} is empty but claims more pages")
+    return True
 
 
 def _revision(name: str, entry: Mapping[str, Any], end: int) -> TagRevision | None:

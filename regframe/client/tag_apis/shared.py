@@ -10,14 +10,16 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from regframe.client.digests import is_digest
+from regframe.client.jobs import JobRunner
 from regframe.client.redact import redact_url
 from regframe.client.tag_metadata import TagMetadata
 from regframe.client.transport import Transport
-from regframe.errors import TagApiUnusable
+from regframe.errors import RegframeError, TagApiUnusable
 from regframe.parsing.reference import Reference
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "ApiListing",
     "TagRevision",
     "get_json",
+    "get_pages",
     "media_type",
     "metadata",
     "positive_int",
@@ -35,6 +38,8 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 #: Both APIs cap a page at 100 entries.
 PAGE_SIZE = 100
@@ -104,6 +109,11 @@ class ApiListing:
             self.tags.append(name)
             self.rows[name] = row
 
+    def extend(self, rows: Sequence[tuple[str, TagMetadata]]) -> None:
+        """:meth:`add` every ``(name, row)`` in order."""
+        for name, row in rows:
+            self.add(name, row)
+
 
 def split_repository(ref: Reference) -> tuple[str, str]:
     """Split ``namespace/name``; both APIs address repositories as exactly that.
@@ -120,8 +130,14 @@ def split_repository(ref: Reference) -> tuple[str, str]:
     return parts[0], parts[1]
 
 
-def get_json(url: str, transport: Transport) -> dict[str, Any]:
+@overload
+def get_json(url: str, transport: Transport) -> dict[str, Any]: ...
+@overload
+def get_json(url: str, transport: Transport, *, missing_ok: bool) -> dict[str, Any] | None: ...
+def get_json(url: str, transport: Transport, *, missing_ok: bool = False) -> dict[str, Any] | None:
     """GET one bounded page and return its JSON object; anything else is :class:`TagApiUnusable`.
+
+    With ``missing_ok``, a 404 (a page past the end of a listing that shrank) gives ``None``.
 
     Examples
     --------
@@ -132,6 +148,8 @@ def get_json(url: str, transport: Transport) -> dict[str, Any]:
         "GET", url, headers={"Accept": "application/json"}, limit=MAX_PAGE_BYTES
     )
     where = redact_url(url)
+    if reply.status == 404 and missing_ok:
+        return None
     if reply.status != 200:
         raise TagApiUnusable(f"HTTP {reply.status} from {where}")
     try:
@@ -141,6 +159,35 @@ def get_json(url: str, transport: Transport) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise TagApiUnusable(f"{where} answered a JSON {type(doc).__name__}, not an object")
     return doc
+
+
+def get_pages(
+    urls: Sequence[str], transport: Transport, runner: JobRunner, read: Callable[[str], T]
+) -> list[T | RegframeError]:
+    """``read(url)`` for every URL at once on ``runner``'s threads; results in URL order.
+
+    A page that failed holds its exception instead (``TagApiUnusable`` or the transport's
+    ``RegistryError``), so the caller decides, in page order, whether it matters: a
+    failure after the page that ends the listing does not.  ``read`` runs on the worker
+    threads, so turning a page into rows overlaps with the other pages' round trips.
+
+    Examples
+    --------
+    >>> t = Transport()
+    >>> urls = [f"https://quay.io/api/v1/repository/a/b/tag/?page={n}" for n in (2, 3)]
+    >>> get_pages(urls, t, JobRunner(2), lambda u: get_json(u, t))  # doctest: +SKIP
+    [{'tags': [...], 'page': 2, 'has_additional': True}, {'tags': [...], 'page': 3, ...}]
+    """
+    results: dict[str, T | RegframeError] = {}
+
+    def job(url: str) -> None:
+        try:
+            results[url] = read(url)
+        except RegframeError as exc:
+            results[url] = exc
+
+    runner.run(urls, job)
+    return [results[url] for url in urls]
 
 
 def text(value: object) -> str | None:
