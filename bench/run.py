@@ -182,7 +182,6 @@ def _regframe_run(ref: str, cache: str, registry: str, workers: int) -> dict[str
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            cpu0 = _cpu_seconds()
             t0 = time.perf_counter()
             df = read_tags(
                 ref,
@@ -195,14 +194,11 @@ def _regframe_run(ref: str, cache: str, registry: str, workers: int) -> dict[str
                 history=Path(cache) / "history.sqlite",
             )
             seconds = time.perf_counter() - t0
-            cpu = _cpu_seconds() - cpu0
     finally:
         session.close()
     kinds = log.snapshot()
     return {
         "seconds": seconds,
-        "cpu_seconds": cpu,
-        "cpu_ms_per_request": 1000 * cpu / max(1, log.total),
         "requests": log.total,
         "requests_by_kind": kinds,
         "by_digest": sum(kinds[k] for k in BY_DIGEST),
@@ -215,6 +211,30 @@ def _regframe_run(ref: str, cache: str, registry: str, workers: int) -> dict[str
         "dated": int(df["created"].notna().sum()),
         "warnings": [str(w.message) for w in caught],
     }
+
+
+def _cpu_run(ref: str, workers: int) -> float:
+    """CPU seconds of a cold ``read_tags(ref, dates=True)`` with regframe's own session.
+
+    The counted runs send through a counting adapter, which regframe (rightly) treats
+    as a caller's adapter to honour rather than bypass; this run measures the client
+    as users get it.  Same repository, same requests as the counted run.
+    """
+    with (
+        tempfile.TemporaryDirectory(prefix="regframe-bench-cache-") as cache,
+        warnings.catch_warnings(),
+    ):
+        warnings.simplefilter("ignore")
+        cpu0 = _cpu_seconds()
+        read_tags(
+            ref,
+            dates=True,
+            cache=cache,
+            max_workers=workers,
+            progress=False,
+            history=Path(cache) / "history.sqlite",
+        )
+        return _cpu_seconds() - cpu0
 
 
 def _cpu_seconds() -> float:
@@ -290,6 +310,10 @@ def run_benchmark(cfg: Config) -> dict[str, Any]:
                 say("regframe cold without the proxy ...")
             with tempfile.TemporaryDirectory(prefix="regframe-bench-cache-") as cache:
                 rows["floor"] = _regframe_run(sb.host + "/" + REPO, cache, sb.host, cfg.concurrency)
+            say("client CPU: the same cold run, uncounted ...")
+            cpu = _cpu_run(sb.host + "/" + REPO, cfg.concurrency)
+            rows["floor"]["cpu_seconds"] = cpu
+            rows["floor"]["cpu_ms_per_request"] = 1000 * cpu / max(1, rows["floor"]["requests"])
             unique = rows["cold"]["unique_digests"]
             trips, bound = lower_bound(cfg.tags, unique, page, rtt, cfg.concurrency)
             rows["bound"] = {

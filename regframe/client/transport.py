@@ -30,13 +30,26 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urljoin, urlsplit
 
 import requests
 import requests.adapters
+import urllib3
 from requests.structures import CaseInsensitiveDict
-from urllib3.exceptions import MaxRetryError, NameResolutionError
+from urllib3.exceptions import (
+    ClosedPoolError,
+    ConnectTimeoutError,
+    LocationValueError,
+    MaxRetryError,
+    NameResolutionError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+    ResponseError,
+)
+from urllib3.exceptions import InvalidHeader as Urllib3InvalidHeader
+from urllib3.exceptions import SSLError as Urllib3SSLError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
@@ -533,26 +546,109 @@ class Transport:
         # lookups gains nothing from Session.request's merging, which costs
         # about a third of the client's CPU per request; the mounted adapter
         # (with its urllib3 retry policy) still sends the request.
-        prepared = requests.PreparedRequest()
-        prepared.prepare(
-            method=method,
-            url=url,
-            headers={**self.session.headers, **headers},
-            auth=auth,
-        )
         env = self._proxies_for(url)
         proxies = {**self.session.proxies, **env} if env else self.session.proxies
+        adapter = self.session.get_adapter(url)
         started = time.perf_counter()
-        resp = self.session.get_adapter(url).send(
-            prepared,
-            stream=True,
-            timeout=(self.timeout, self.timeout),
-            verify=True if verify is None else verify,
-            cert=self.session.cert,
-            proxies=proxies,
-        )
+        if (
+            auth is None
+            and not proxies
+            and method in ("GET", "HEAD")
+            and url.isascii()
+            and type(adapter) is requests.adapters.HTTPAdapter
+            and requests.adapters.HTTPAdapter.send is _ADAPTER_SEND
+        ):
+            resp = self._send_pooled(adapter, method, url, headers, verify)
+        else:
+            prepared = requests.PreparedRequest()
+            prepared.prepare(
+                method=method,
+                url=url,
+                headers={**self.session.headers, **headers},
+                auth=auth,
+            )
+            resp = adapter.send(
+                prepared,
+                stream=True,
+                timeout=(self.timeout, self.timeout),
+                verify=True if verify is None else verify,
+                cert=self.session.cert,
+                proxies=proxies,
+            )
         # Session.send would have timed it (the debug log shows it).
         resp.elapsed = datetime.timedelta(seconds=time.perf_counter() - started)
+        return resp
+
+    def _send_pooled(
+        self,
+        adapter: requests.adapters.HTTPAdapter,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        verify: bool | str | None,
+    ) -> requests.Response:
+        """What ``HTTPAdapter.send`` does for a plain GET or HEAD, minus its per-call overhead.
+
+        The adapter's own connection pool and retry policy send the request; only
+        the request preparation and the cookie bookkeeping of the response are
+        skipped (no cookies are kept for a plain session).  urllib3's exceptions
+        become the ones the adapter would raise, so callers see no difference.
+        """
+        target = requests.PreparedRequest()
+        target.url = url
+        tls = True if verify is None else verify
+        try:
+            pool = cast(
+                "urllib3.HTTPConnectionPool",
+                adapter.get_connection_with_tls_context(
+                    target, tls, proxies=None, cert=self.session.cert
+                ),
+            )
+        except LocationValueError as exc:
+            raise requests.exceptions.InvalidURL(exc) from None
+        adapter.cert_verify(pool, url, tls, self.session.cert)  # type: ignore[no-untyped-call]
+        parts = urlsplit(url)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        try:
+            raw = pool.urlopen(
+                method=method,
+                url=path,
+                body=None,
+                headers={**cast("Mapping[str, str]", self.session.headers), **headers},
+                redirect=False,
+                assert_same_host=False,
+                preload_content=False,
+                decode_content=False,
+                retries=adapter.max_retries,
+                timeout=urllib3.Timeout(connect=self.timeout, read=self.timeout),
+            )
+        except (ProtocolError, OSError) as err:
+            raise requests.exceptions.ConnectionError(err) from err
+        except MaxRetryError as exc:
+            reason = exc.reason
+            if isinstance(reason, ConnectTimeoutError) and not isinstance(
+                reason, NewConnectionError
+            ):
+                raise requests.exceptions.ConnectTimeout(exc) from exc
+            if isinstance(reason, ResponseError):
+                raise requests.exceptions.RetryError(exc) from exc
+            if isinstance(reason, Urllib3SSLError):
+                raise requests.exceptions.SSLError(exc) from exc
+            raise requests.exceptions.ConnectionError(exc) from exc
+        except ClosedPoolError as exc:
+            raise requests.exceptions.ConnectionError(exc) from exc
+        except Urllib3SSLError as exc:
+            raise requests.exceptions.SSLError(exc) from exc
+        except ReadTimeoutError as exc:
+            raise requests.exceptions.ReadTimeout(exc) from exc
+        except Urllib3InvalidHeader as exc:
+            raise requests.exceptions.InvalidHeader(exc) from exc
+        resp = requests.Response()
+        resp.status_code = raw.status
+        resp.headers = CaseInsensitiveDict(raw.headers)
+        resp.raw = raw
+        resp.reason = raw.reason or ""
+        resp.url = url
         return resp
 
     def _read_body(self, resp: requests.Response, limit: int, url: str) -> bytes:
@@ -586,6 +682,10 @@ class Transport:
         ) as exc:
             raise BodyInterrupted(_short(exc)) from None
         return b"".join(chunks)
+
+
+#: The adapter's own ``send``; a test or user that patches it keeps its patch (see _send_http).
+_ADAPTER_SEND = requests.adapters.HTTPAdapter.send
 
 
 def _is_plain(session: requests.Session) -> bool:
