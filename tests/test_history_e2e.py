@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -200,14 +201,21 @@ def test_store_never_holds_credentials(registry_token: Sandbox, tmp_path: Path) 
 
 SNAPSHOT = textwrap.dedent(
     """
-    import sys, warnings
+    import os, sys, time, warnings
     import regframe as rf
     warnings.simplefilter("error")
-    image, store, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    for _ in range(n):
+    image, store, n, ready, go = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+    stamps = []
+    for i in range(n):
         df = rf.read_tags(image, dates=True, history=store, progress=False, max_workers=4)
         assert "history" in df.attrs, df.attrs
-    print("ok", len(df))
+        stamps.append(str(df.attrs["fetched_at"].value))
+        if i == 0:  # first read done: wait until the test has moved `latest`
+            open(ready, "w").close()
+            deadline = time.monotonic() + 120
+            while not os.path.exists(go) and time.monotonic() < deadline:
+                time.sleep(0.02)
+    print("ok", len(df), " ".join(stamps))
     """
 )
 READER = textwrap.dedent(
@@ -229,7 +237,7 @@ READER = textwrap.dedent(
 
 
 @pytest.mark.timeout(240)
-def test_four_processes_snapshot_at_once_while_one_reads(
+def test_four_processes_snapshot_at_once_while_one_reads_and_latest_moves(
     registry_open: Sandbox, unique_repo: str, tmp_path: Path
 ) -> None:
     image = registry_open.ref(unique_repo)
@@ -239,6 +247,7 @@ def test_four_processes_snapshot_at_once_while_one_reads(
             for i in range(20)
         ]
     )
+    registry_open.pusher.tag(unique_repo, "1.0.0", ["latest"])
     store = tmp_path / "h.sqlite"
     flag = tmp_path / "flag"
     flag.write_text("")
@@ -248,29 +257,47 @@ def test_four_processes_snapshot_at_once_while_one_reads(
         [sys.executable, "-c", READER, image, str(store), str(flag)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )  # fmt: skip
+    go = tmp_path / "go"
     writers = [
         subprocess.Popen(
-            [sys.executable, "-c", SNAPSHOT, image, str(store), "3"],
+            [sys.executable, "-c", SNAPSHOT, image, str(store), "3", str(tmp_path / f"ready-{w}"), str(go)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
         )
-        for _ in range(4)
+        for w in range(4)
     ]
+    # Every writer has read once (and recorded or is recording): now `latest` moves.
+    deadline = time.monotonic() + 180
+    while not all((tmp_path / f"ready-{w}").exists() for w in range(4)):
+        assert time.monotonic() < deadline, "writers did not finish their first read"
+        assert all(w.poll() is None for w in writers), [w.communicate() for w in writers]
+        time.sleep(0.05)
+    registry_open.pusher.tag(unique_repo, "1.19.0", ["latest"])
+    go.touch()
     outs = [w.communicate(timeout=200) for w in writers]
     flag.write_text("done")
     rout, rerr = reader.communicate(timeout=60)
+    stamps: list[list[int]] = []
     for (out, err), w in zip(outs, writers, strict=True):
         assert w.returncode == 0, err
-        assert out.strip() == "ok 40"
+        assert out.startswith("ok 41 ")
+        stamps.append([int(x) for x in out.split()[2:]])
         assert "locked" not in err.lower() and "Traceback" not in err
     assert reader.returncode == 0, rerr
     assert rout.startswith("ok ")
     hist = rf.history(image, store=store)
-    assert len(hist) == 40  # one interval per tag: nothing lost, nothing duplicated
-    assert hist["tag"].is_unique and hist["current"].all()
+    others = hist[hist["tag"] != "latest"]
+    assert len(others) == 40  # one interval per unmoved tag: nothing lost, nothing duplicated
+    assert others["tag"].is_unique and others["current"].all()
     assert (hist["first_seen"] <= hist["last_seen"]).all()
+    first_reads = [s[0] for s in stamps]
+    later_reads = [t for s in stamps for t in s[1:]]
+    latest = hist[hist["tag"] == "latest"].reset_index(drop=True)
+    # Exactly the move: 1.0.0's digest over every first read, then 1.19.0's over every later one.
+    assert latest["resolves_to"].tolist() == ["1.0.0", "1.19.0"]
+    assert latest["current"].tolist() == [False, True]
+    assert latest["first_seen"].tolist() == [pd.Timestamp(min(first_reads), tz="UTC"), pd.Timestamp(min(later_reads), tz="UTC")]
+    assert latest["last_seen"].tolist() == [pd.Timestamp(max(first_reads), tz="UTC"), pd.Timestamp(max(later_reads), tz="UTC")]
     with sqlite3.connect(store) as con:
         snaps = con.execute("SELECT taken_at FROM snapshots ORDER BY taken_at").fetchall()
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    assert len(snaps) == 12
-    assert hist["first_seen"].min() == pd.Timestamp(snaps[0][0], tz="UTC")
-    assert hist["last_seen"].max() == pd.Timestamp(snaps[-1][0], tz="UTC")
+    assert sorted(t for (t,) in snaps) == sorted(first_reads + later_reads)

@@ -96,3 +96,22 @@ def test_csv_has_prefix_and_build_after_is_prerelease() -> None:
     assert lines[0].endswith(",scheme,is_prerelease,prefix,build")
     assert lines[1] == "jammy-20240808,20240808,20240808,,,,,calver,False,jammy,"
     assert lines[2] == "1.25.3-debian-12-r5,1.25.3,1,25,3,,debian-12,semver,False,,r5"
+
+
+def test_cli_table_shows_prefix_and_build_when_the_repository_uses_them(
+    registry_open, unique_repo, capsys
+) -> None:
+    from regframe.cli import main
+
+    p = registry_open.pusher
+    p.push_image(unique_repo, ["jammy-20240808", "jammy"], created="2024-08-08T00:00:00Z")
+    p.push_image(unique_repo, ["1.25.3-debian-12-r5", "1.25.3"], created="2024-08-09T00:00:00Z")
+    assert main(["tags", registry_open.ref(unique_repo), "--dates"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split()[:7] == ["tag", "prefix", "release", "prerelease", "variant", "build",
+                                  "scheme"]  # fmt: skip
+    rows = {line.split()[0]: line.split() for line in out[1:]}
+    assert rows["jammy-20240808"][1:4] == ["jammy", "20240808", "calver"]
+    assert rows["1.25.3-debian-12-r5"][1:5] == ["1.25.3", "debian-12", "r5", "semver"]
+    # resolves_to stays within the prefix: jammy-20240808 is its own most specific tag
+    assert "jammy-20240808" in rows["jammy"]

@@ -358,6 +358,24 @@ def test_realistic_shapes_keep_the_invariants(tags: list[str]) -> None:
             _check_row(tag, df.iloc[i])
 
 
+@HYPO
+@given(st.lists(REALISH, max_size=40), st.randoms(use_true_random=False), st.booleans())
+def test_realistic_shapes_sort_the_same_whatever_the_input_order(
+    tags: list[str], rnd: random.Random, descending: bool
+) -> None:
+    shuffled = tags[:]
+    rnd.shuffle(shuffled)
+    a = sort_tags(parse_tags(tags), descending=descending)["tag"].tolist()
+    b = sort_tags(parse_tags(shuffled), descending=descending)["tag"].tolist()
+    assert a == b
+    assert sort_tags(pd.DataFrame({"tag": a}), descending=descending)["tag"].tolist() == a
+    # prefixes are separate lines: each prefix's tags are contiguous among the versioned ones
+    parsed = sort_tags(parse_tags(tags), descending=descending)
+    versioned = parsed[parsed["release"].notna()]
+    seen = list(dict.fromkeys(versioned["prefix"].fillna("").tolist()))
+    assert seen == sorted(seen)
+
+
 RELEASE = st.lists(st.integers(0, 10**7), min_size=1, max_size=6).map(
     lambda xs: ".".join(map(str, xs))
 )

@@ -33,7 +33,10 @@ def run(args: argparse.Namespace) -> int:
     if df.empty:
         print(f"{df.attrs.get('reference', args.image)}: no tags", file=sys.stderr)
         return 0
-    cols = ["tag", "release", "prerelease", "variant", "scheme"]
+    # prefix and build only when the repository uses them: most never do
+    has = {c: c in df.columns and bool(df[c].notna().any()) for c in ("prefix", "build")}
+    cols = ["tag", *(["prefix"] if has["prefix"] else []), "release", "prerelease", "variant"]
+    cols += [*(["build"] if has["build"] else []), "scheme"]
     if dates:
         cols += ["created", "platforms", "resolves_to", "attested", "error"]
     if args.labels:

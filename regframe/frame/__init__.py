@@ -1,4 +1,4 @@
-"""Frame assembly: from an image reference to a tags DataFrame, and from a frame to a file.
+"""Frame assembly: from image references to a tags DataFrame, and from a frame to a file.
 
 :mod:`~regframe.frame.read` lists and parses tags (``read_tags``) and writes CSV/JSON;
 :mod:`~regframe.frame.resolve` is the ``dates=True`` resolver (tag → manifest chain →
@@ -7,6 +7,8 @@ column lists and turns those records into typed columns.  Several images, ``matc
 ``add_dates``, repository listings and the tag history have a module each.
 """
 
+from regframe.frame.complete import add_dates
 from regframe.frame.read import read_tags, to_csv
+from regframe.frame.repositories import list_repositories
 
-__all__ = ["read_tags", "to_csv"]
+__all__ = ["add_dates", "list_repositories", "read_tags", "to_csv"]

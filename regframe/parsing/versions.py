@@ -104,6 +104,7 @@ __all__ = [
     "PRERELEASE_WORDS",
     "RELEASE_SCHEMES",
     "SCHEMES",
+    "STAMP_RE",
     "TAG_RE",
     "parse_tags",
     "sort_tags",
@@ -204,9 +205,11 @@ _TAG_PATTERN = rf"""
 [-._]*
 \Z"""
 #: The regular expression :func:`parse_tags` applies to every tag (verbose
-#: syntax).  Groups: ``prefix``, ``release``, ``prerelease``, ``variant``,
-#: ``build``; the unnamed group after ``prerelease`` is build metadata.  Tags
-#: without a version do not match and are classified separately.
+#: syntax).  Groups: ``prefix``, ``release``, ``prerelease``, ``variant`` and
+#: ``stamp_end`` (empty, set when the variant may end with a rebuild stamp for
+#: :data:`STAMP_RE` to split off); the unnamed group after ``prerelease`` is
+#: build metadata.  Tags without a version do not match and are classified
+#: separately.
 TAG_RE: Final[re.Pattern[str]] = re.compile(_TAG_PATTERN, re.VERBOSE | re.DOTALL | re.ASCII)
 #: Signature/attestation tags of cosign and friends: ``sha256-<hex>.sig``.
 DIGEST_TAG_RE: Final[re.Pattern[str]] = re.compile(r"sha256-[0-9a-f]{64}(?:\.(?:sig|att|sbom))?")
