@@ -151,3 +151,27 @@ def test_results_json_and_markdown_have_every_row(results: dict[str, Any]) -> No
     for name in ROWS:
         assert results["rows"][name]["label"] in text
     assert text.count("PASS") + text.count("MISS") + text.count("n/a") == len(saved["targets"])
+
+
+def test_cpu_per_request_is_reported(results: dict[str, Any]) -> None:
+    for name in ("cold", "warm", "floor"):
+        row = results["rows"][name]
+        assert row["cpu_seconds"] > 0
+        assert row["cpu_ms_per_request"] == pytest.approx(
+            1000 * row["cpu_seconds"] / row["requests"]
+        )
+    assert "client CPU per request (cold, no latency)" in {t["name"] for t in results["targets"]}
+    assert "client CPU ms/request" in render_markdown(results)
+
+
+def test_hub_listing_bench_structure() -> None:
+    """bench/hub_listing.py on 250 tags (3 pages of the scripted Hub API), both rows."""
+    from bench.hub_listing import render, run
+
+    res = run(tags=250, rtt=0.01, repeat=1)
+    for name in ("sequential", "concurrent"):
+        row = res["rows"][name]
+        assert row["requests"] == 3
+        assert row["rows"] == 250
+        assert row["round_trips"] > 0 and row["listing_round_trips"] > 0
+    assert "pages concurrently" in render(res)
