@@ -96,6 +96,18 @@ def lab(images, tmp_path_factory) -> Iterator[str]:
             assert proc.poll() is None, (home / "lab.log").read_text()[-2000:]
             assert time.monotonic() < deadline, "JupyterLab did not start within 120 s"
             time.sleep(0.25)  # polling a server start, not waiting on the page
+        # The notebook's session, started as JupyterLab would: opening the page then attaches to
+        # it, where a slow kernelspec fetch could otherwise end in a "Select Kernel" dialog.
+        session = json.dumps(
+            {"path": "release_cadence.ipynb", "type": "notebook", "name": "release_cadence.ipynb",
+             "kernel": {"name": "python3"}}
+        ).encode()  # fmt: skip
+        request = urllib.request.Request(
+            f"{base}/api/sessions", data=session, method="POST",
+            headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
+        )  # fmt: skip
+        with urllib.request.urlopen(request, timeout=120) as response:
+            assert response.status == 201
         yield f"{base}/lab/tree/release_cadence.ipynb?token={token}"
     finally:
         stop(proc)

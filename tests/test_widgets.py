@@ -353,6 +353,26 @@ def test_progress_updates_are_throttled() -> None:
     assert seen == [0.001]
 
 
+def test_progress_bar_follows_a_real_read(registry_token, monkeypatch) -> None:
+    """read_tags(progress=callable) drives the bar: tag list, manifests and configs."""
+    repo = "widgets/progress"
+    p = registry_token.pusher
+    for i in range(40):
+        p.push_image(repo, [f"1.{i}.0"], created=f"2023-{i % 12 + 1:02d}-{i % 28 + 1:02d}T00:00:00Z")
+    monkeypatch.setattr(Explorer, "progress_interval", 0.0)
+    ex = explore("")
+    assert ex.progress is not None and ex.image is not None and ex.load is not None
+    seen: list[float] = []
+    ex.progress.observe(lambda change: seen.append(change["new"]), names="value")
+    ex.image.value = registry_token.ref(repo)
+    ex.load.click()
+    assert ex.progress.bar_style == "success", ex.message.value
+    assert len(ex.filtered) == 40
+    moving = [v for v in seen if 0.0 < v < 1.0]
+    assert len(set(moving)) >= 2, seen  # moved with the requests, not 0 → 1 in one jump
+    assert seen[-1] == 1.0
+
+
 def test_an_empty_image_box_waits_for_input() -> None:
     calls: list[str] = []
     ex = explore("", loader=lambda image, **kw: calls.append(image) or sample())
