@@ -35,9 +35,10 @@ import regframe as rf
 def progress(done, total):
     print(f"progress {done} {total}", flush=True)
 
+refs = sys.argv[1].split(",")
 try:
-    rf.read_tags(sys.argv[1], dates=True, cache=sys.argv[2], max_workers=int(sys.argv[3]),
-                 progress=progress)
+    rf.read_tags(refs[0] if len(refs) == 1 else refs, dates=True, cache=sys.argv[2],
+                 max_workers=int(sys.argv[3]), progress=progress)
 except KeyboardInterrupt:
     print(f"interrupted {time.monotonic()!r}", flush=True)
     sys.exit(130)
@@ -132,3 +133,50 @@ def test_sigint_cancels_queued_requests_and_keeps_the_cache_sound(
     cols = ["tag", "digest", "created", "size"]
     assert again[cols].equals(fresh[cols])
     assert _verify_cache(cache) >= 40
+
+
+@pytest.mark.timeout(120)
+def test_sigint_during_several_images_stops_them_all(registry_open, unique_repo, tmp_path):
+    repos = [f"{unique_repo}-a", f"{unique_repo}-b"]
+    registry_open.pusher.run_parallel(
+        [
+            lambda repo=repo, i=i: registry_open.pusher.push_image(
+                repo, [f"2.{i}.0", f"2.{i}"], created=f"2024-02-{1 + i % 28:02d}T00:00:00Z"
+            )
+            for repo in repos
+            for i in range(30)
+        ]
+    )
+    host, port = registry_open.host.rsplit(":", 1)
+    with LatencyProxy((host, int(port)), delay=DELAY) as proxy:
+        refs = ",".join(f"{proxy.netloc}/{repo}" for repo in repos)
+        child = subprocess.Popen(
+            [sys.executable, "-c", CHILD, refs, str(tmp_path / "cache"), str(WORKERS)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=os.environ.copy(),
+        )
+        try:
+            # 120 manifest lookups and 60 configs at 4 in flight take ~18 s; wait until
+            # the manifests are flowing (about 20 answers) before interrupting.
+            deadline = time.monotonic() + 60
+            while proxy.stats["bytes_to_client"] < 20_000 and child.poll() is None:
+                assert time.monotonic() < deadline, "no manifest traffic within 60 s"
+                time.sleep(0.05)
+            assert child.poll() is None, child.communicate()
+            sent = time.monotonic()
+            child.send_signal(signal.SIGINT)
+            out, err = child.communicate(timeout=60)
+            exited = time.monotonic() - sent
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+    assert child.returncode == 130, (out, err)
+    stamps = [line for line in out.splitlines() if line.startswith("interrupted ")]
+    to_interrupt = float(stamps[0].split()[1]) - sent
+    assert to_interrupt < 1.0 + 2 * DELAY, f"KeyboardInterrupt after {to_interrupt:.2f} s"
+    assert exited < 3.0, f"exited {exited:.2f} s after SIGINT"
+    assert "finished" not in out
+    _verify_cache(tmp_path / "cache")
