@@ -29,8 +29,12 @@ DELAY = 0.4
 WORKERS = 4
 
 CHILD = """
-import sys, time
+import signal, sys, time
 import regframe as rf
+
+# A CI runner may start us with SIGINT ignored (background jobs inherit SIG_IGN);
+# a notebook kernel always turns SIGINT into KeyboardInterrupt, as this does.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 def progress(done, total):
     print(f"progress {done} {total}", flush=True)
