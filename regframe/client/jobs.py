@@ -100,13 +100,16 @@ class JobRunner:
         feed = iter(queue)
         feed_lock = threading.Lock()
         failures: list[BaseException] = []
+        # A bug stops this batch only; ``cancel`` (shared with the transport, and with
+        # other reads of the same call) is for interrupts.
+        stop = threading.Event()
         n_threads = min(self.max_workers, len(queue))
         remaining = [n_threads]
         finished = threading.Event()
 
         def worker() -> None:
             try:
-                while not self.cancel.is_set():
+                while not (self.cancel.is_set() or stop.is_set()):
                     with feed_lock:
                         item = next(feed, _END)
                     if item is _END:
@@ -115,7 +118,7 @@ class JobRunner:
                         job(item)  # type: ignore[arg-type]
                     except BaseException as exc:  # a bug in a job: stop the batch, report it
                         failures.append(exc)
-                        self.cancel.set()
+                        stop.set()
                         return
                     finally:
                         if progress is not None:
