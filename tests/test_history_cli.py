@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from pathlib import Path
@@ -38,7 +39,7 @@ def test_snapshot_records_the_others_when_one_image_fails(app: str, registry_ope
     assert out.strip() == f"{app}: 3 tags, first snapshot"
     assert err.startswith(f"{missing}: error: ")
     assert "Traceback" not in err
-    with sqlite3.connect(store) as con:
+    with contextlib.closing(sqlite3.connect(store)) as con:
         assert con.execute("SELECT count(*) FROM snapshots").fetchone()[0] == 1
 
 

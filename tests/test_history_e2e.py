@@ -7,6 +7,7 @@ several processes record the same repository at once.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import subprocess
@@ -139,7 +140,7 @@ def test_history_false_records_nothing_and_env_chooses_the_file(
     assert (tmp_path / "env" / "h.sqlite").is_file()
     assert len(rf.history(image)) == 4
     rf.read_tags(image)  # without dates nothing is recorded
-    with sqlite3.connect(tmp_path / "env" / "h.sqlite") as con:
+    with contextlib.closing(sqlite3.connect(tmp_path / "env" / "h.sqlite")) as con:
         assert con.execute("SELECT count(*) FROM snapshots").fetchone()[0] == 1
 
 
@@ -190,7 +191,7 @@ def test_store_never_holds_credentials(registry_token: Sandbox, tmp_path: Path) 
     store = tmp_path / "h.sqlite"
     df = rf.read_tags(registry_token.ref(repo), dates=True, auth=("alice", ALICE_PASSWORD), history=store)
     assert df["digest"].notna().all()
-    with sqlite3.connect(store) as con:
+    with contextlib.closing(sqlite3.connect(store)) as con:
         dump = "\n".join(con.iterdump())
     assert "1.0" in dump and "private/history-secrets" in dump
     for secret in (ALICE_PASSWORD, "alice", "Bearer", "token", "http://", "https://", "?"):
@@ -297,7 +298,7 @@ def test_four_processes_snapshot_at_once_while_one_reads_and_latest_moves(
     assert latest["current"].tolist() == [False, True]
     assert latest["first_seen"].tolist() == [pd.Timestamp(min(first_reads), tz="UTC"), pd.Timestamp(min(later_reads), tz="UTC")]
     assert latest["last_seen"].tolist() == [pd.Timestamp(max(first_reads), tz="UTC"), pd.Timestamp(max(later_reads), tz="UTC")]
-    with sqlite3.connect(store) as con:
+    with contextlib.closing(sqlite3.connect(store)) as con:
         snaps = con.execute("SELECT taken_at FROM snapshots ORDER BY taken_at").fetchall()
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert sorted(t for (t,) in snaps) == sorted(first_reads + later_reads)

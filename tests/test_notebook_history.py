@@ -8,6 +8,7 @@ the moves chart and re-runs with ``max_age``.
 from __future__ import annotations
 
 import base64
+import contextlib
 import sqlite3
 from pathlib import Path
 
@@ -34,7 +35,7 @@ def test_tag_history_notebook_runs_clean(tmp_path: Path, monkeypatch: pytest.Mon
     (tmp_path.parent / "tag_history_moves.png").write_bytes(base64.b64decode(pngs[0]))
     store = tmp_path / "tag-history.sqlite"
     assert not (tmp_path / "must-not-be-used.sqlite").exists()
-    with sqlite3.connect(store) as con:
+    with contextlib.closing(sqlite3.connect(store)) as con:
         assert con.execute("SELECT count(*) FROM snapshots").fetchone()[0] == 2
         moves = con.execute(
             "SELECT tag, count(*) FROM intervals GROUP BY tag HAVING count(*) > 1 ORDER BY tag"
