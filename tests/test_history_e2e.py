@@ -171,7 +171,9 @@ def test_unusable_store_warns_and_the_frame_still_comes_back(
     before = (store.read_bytes(), store.stat().st_mtime_ns)
     with pytest.warns(rf.HistoryWarning, match="history not recorded") as caught:
         df = rf.read_tags(image, dates=True, history=store)
-    assert len(caught) == 1
+    # Only ours: pytest.warns records every warning, and a ResourceWarning for a connection
+    # some earlier test left to the garbage collector may land inside this block.
+    assert len([w for w in caught if issubclass(w.category, rf.HistoryWarning)]) == 1
     assert sorted(df["tag"]) == ["0.9.0", "1.0", "1.0.0", "latest"]
     assert df["digest"].notna().all()
     assert "history" not in df.attrs

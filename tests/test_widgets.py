@@ -17,6 +17,7 @@ import pytest
 from frames import hand_tags
 from matplotlib.collections import PathCollection
 
+from regframe.testing.latency_proxy import LatencyProxy
 from regframe.widgets import (
     ALL_LINES,
     ALL_PREFIXES,
@@ -364,8 +365,11 @@ def test_progress_bar_follows_a_real_read(registry_token, monkeypatch) -> None:
     assert ex.progress is not None and ex.image is not None and ex.load is not None
     seen: list[float] = []
     ex.progress.observe(lambda change: seen.append(change["new"]), names="value")
-    ex.image.value = registry_token.ref(repo)
-    ex.load.click()
+    # 50 ms per round trip: on an idle machine the unproxied read can finish between two
+    # wake-ups of the waiting thread, and the bar would legitimately jump in one step.
+    with LatencyProxy(registry_token.address, delay=0.05) as proxy:
+        ex.image.value = f"127.0.0.1:{proxy.address[1]}/{repo}"
+        ex.load.click()
     assert ex.progress.bar_style == "success", ex.message.value
     assert len(ex.filtered) == 40
     moving = [v for v in seen if 0.0 < v < 1.0]
