@@ -74,6 +74,8 @@ def test_progress_counts_and_grows_and_calls_from_the_waiting_thread() -> None:
 
 
 def test_progress_options(capsys: pytest.CaptureFixture[str]) -> None:
+    import ipykernel  # noqa: F401  (imported is not running: still no notebook to draw in)
+
     quiet = Progress(None)  # no terminal under pytest: no bar, however long
     quiet.expect(1000)
     quiet.advance(1000)

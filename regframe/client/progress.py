@@ -40,7 +40,12 @@ PROGRESS_THRESHOLD = 64
 
 def _attached() -> bool:
     """A notebook kernel or a terminal is there to show a bar."""
-    if "ipykernel" in sys.modules:
+    # A running kernel, not merely an imported ipykernel: test tools and nbclient import it
+    # into processes that have no notebook to draw in.
+    ipython = sys.modules.get("IPython")
+    get_shell = getattr(ipython, "get_ipython", None)
+    shell = get_shell() if callable(get_shell) else None
+    if getattr(shell, "kernel", None) is not None:
         return True
     return bool(getattr(sys.stderr, "isatty", lambda: False)())
 
