@@ -19,16 +19,13 @@ that must hold for *every* request, so no caller can forget them:
 from __future__ import annotations
 
 import datetime
-import errno
 import json
 import logging
 import os
 import random
-import socket
-import ssl
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import urljoin, urlsplit
@@ -50,14 +47,14 @@ from urllib3.exceptions import (
 )
 from urllib3.exceptions import InvalidHeader as Urllib3InvalidHeader
 from urllib3.exceptions import SSLError as Urllib3SSLError
-from urllib3.exceptions import TimeoutError as Urllib3Timeout
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from regframe._version import __version__
 from regframe.client.headers import parse_retry_after
+from regframe.client.neterrors import name_unknown, network_error, short_error
 from regframe.client.redact import redact_host, redact_url
-from regframe.errors import BodyInterrupted, NetworkError, RegistryError, ResponseTooLarge
+from regframe.errors import BodyInterrupted, RegistryError, ResponseTooLarge
 
 __all__ = [
     "USER_AGENT",
@@ -77,12 +74,6 @@ RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 30.0
 MAX_REDIRECTS = 5
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-# Resolver answers that mean "no such name" rather than "try again later".
-_FINAL_DNS = frozenset(
-    getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA") if hasattr(socket, name)
-)
-
-
 class CappedRetry(Retry):
     """urllib3 ``Retry`` that parses ``Retry-After`` leniently and caps it.
 
@@ -97,7 +88,7 @@ class CappedRetry(Retry):
 
     def increment(self, *args: Any, **kwargs: Any) -> CappedRetry:
         error = kwargs.get("error", args[3] if len(args) > 3 else None)
-        if isinstance(error, NameResolutionError) and _name_unknown(error):
+        if isinstance(error, NameResolutionError) and name_unknown(error):
             # A name the resolver says does not exist will not exist a second
             # later; retrying it only makes a typo cost seconds.
             pool = kwargs.get("_pool", args[4] if len(args) > 4 else None)
@@ -467,7 +458,7 @@ class Transport:
                     resp = self._send_http(method, url, headers, auth)
                 except requests.exceptions.RetryError as exc:
                     raise RegistryError(
-                        f"{redact_host(url)} kept failing after retries: {_short(exc)}",
+                        f"{redact_host(url)} kept failing after retries: {short_error(exc)}",
                         url=redact_url(url),
                     ) from None
                 except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
@@ -475,7 +466,7 @@ class Transport:
                     raise network_error(exc, url, self.timeout) from None
                 except requests.exceptions.RequestException as exc:
                     raise RegistryError(
-                        f"request to {redact_host(url)} failed: {_short(exc)}",
+                        f"request to {redact_host(url)} failed: {short_error(exc)}",
                         url=redact_url(url),
                     ) from None
                 if log.isEnabledFor(logging.DEBUG):
@@ -680,7 +671,7 @@ class Transport:
             requests.exceptions.ContentDecodingError,
             requests.exceptions.Timeout,
         ) as exc:
-            raise BodyInterrupted(_short(exc)) from None
+            raise BodyInterrupted(short_error(exc)) from None
         return b"".join(chunks)
 
 
@@ -704,101 +695,6 @@ def _is_plain(session: requests.Session) -> bool:
         and not session.params
         and not any(session.hooks.values())
     )
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    # urllib3 wraps the root cause several levels deep and the whole repr can
-    # run to several hundred characters; cut at a word, never inside one.
-    if len(text) <= 200:
-        return text
-    return text[:200].rsplit(" ", 1)[0].rstrip(" ,;:(") + " ..."
-
-
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """``exc`` and everything it wraps: causes, contexts, urllib3 reasons, exception args."""
-    seen: set[int] = set()
-    todo: list[BaseException] = [exc]
-    while todo:
-        current = todo.pop(0)
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        wrapped = [current.__cause__, current.__context__, getattr(current, "reason", None)]
-        wrapped += list(current.args)
-        todo.extend(w for w in wrapped if isinstance(w, BaseException))
-
-
-def _name_unknown(exc: BaseException) -> bool:
-    return any(isinstance(e, socket.gaierror) and e.errno in _FINAL_DNS for e in _causes(exc))
-
-
-def network_error(exc: BaseException, url: str, timeout: float) -> NetworkError:
-    """Say in plain words why ``url`` could not be reached: no library class names, no reprs.
-
-    Parameters
-    ----------
-    exc
-        What requests raised (its causes are searched for the root).
-    url
-        The URL that failed; only its ``host:port`` is named.
-    timeout
-        The timeout that was in force, for the "did not answer" message.
-
-    Returns
-    -------
-    NetworkError
-        With ``reason`` ``"resolve"``, ``"refused"``, ``"tls"`` (untrusted certificate),
-        ``"handshake"``, ``"timeout"`` or ``"other"``.
-
-    Examples
-    --------
-    >>> refused = ConnectionRefusedError(111, "Connection refused")
-    >>> str(network_error(refused, "https://r:5000/v2/", 5))
-    'connection refused by r:5000'
-    >>> str(network_error(TimeoutError(), "https://r/v2/", 2.5))
-    'r did not answer within 2.5 s'
-    """
-    host = redact_host(url)
-    safe = redact_url(url)
-    causes = list(_causes(exc))
-
-    def found(*kinds: type[BaseException]) -> BaseException | None:
-        return next((e for e in causes if isinstance(e, kinds)), None)
-
-    if found(NameResolutionError, socket.gaierror):
-        name = urlsplit(url).hostname
-        return NetworkError(f"could not resolve host {name}", reason="resolve", url=safe)
-    cert = found(ssl.SSLCertVerificationError)
-    if cert is not None:
-        detail = getattr(cert, "verify_message", "") or ""
-        suffix = f" ({detail})" if detail else ""
-        return NetworkError(
-            f"TLS certificate of {host} is not trusted{suffix}", reason="tls", url=safe
-        )
-    refused = found(ConnectionRefusedError)
-    if refused is not None or any(
-        isinstance(e, OSError) and e.errno == errno.ECONNREFUSED for e in causes
-    ):
-        return NetworkError(f"connection refused by {host}", reason="refused", url=safe)
-    if found(requests.exceptions.Timeout, Urllib3Timeout, TimeoutError) is not None:
-        return NetworkError(
-            f"{host} did not answer within {timeout:g} s", reason="timeout", url=safe
-        )
-    tls = found(ssl.SSLError)
-    if tls is not None:
-        detail = getattr(tls, "reason", None) or ""
-        suffix = f" ({str(detail).lower().replace('_', ' ')})" if detail else ""
-        return NetworkError(
-            f"TLS handshake with {host} failed{suffix}", reason="handshake", url=safe
-        )
-    reset = found(ConnectionResetError, ConnectionAbortedError, BrokenPipeError)
-    if reset is not None:
-        return NetworkError(f"{host} closed the connection", reason="other", url=safe)
-    oserror = next((e for e in causes if isinstance(e, OSError) and e.strerror), None)
-    detail = f": {oserror.strerror}" if isinstance(oserror, OSError) and oserror.strerror else ""
-    return NetworkError(f"could not reach {host}{detail}", reason="other", url=safe)
 
 
 def json_errors(body: bytes) -> list[dict[str, Any]]:
