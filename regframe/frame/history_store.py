@@ -223,9 +223,23 @@ class HistoryStore:
             raise
 
     def _versions(self) -> tuple[int, int, int]:
-        app = int(self._conn.execute("PRAGMA application_id").fetchone()[0])
-        version = int(self._conn.execute("PRAGMA user_version").fetchone()[0])
-        tables = int(self._conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0])
+        # One read transaction for the three: read one by one, another process creating the
+        # store in between looks like "tables but no application id", i.e. a foreign file.
+        conn = self._conn
+        own = not conn.in_transaction
+        if own:
+            conn.execute("BEGIN")
+        try:
+            app = int(conn.execute("PRAGMA application_id").fetchone()[0])
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            tables = int(conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0])
+        except BaseException:
+            if own:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            raise
+        if own:
+            conn.execute("COMMIT")
         return app, version, tables
 
     def _check(self, app: int, version: int, tables: int) -> None:
