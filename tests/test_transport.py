@@ -1,4 +1,7 @@
-"""Transport rules that hold for every request (scripted server: these are client properties)."""
+"""Transport rules that hold for every request (scripted server: these are client properties).
+
+Every test runs on both backends (libcurl and requests) in every environment.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,14 @@ import regframe as rf
 from regframe.client.limits import AdaptiveLimit
 from regframe.client.retry import DEFAULT_POLICY, MAX_RETRY_AFTER, RetryState
 from regframe.client.transport import USER_AGENT, Transport
+from tests.backends import AVAILABLE
 from tests.scripted import Response, ScriptedServer, json_response
+
+
+@pytest.fixture(autouse=True, params=AVAILABLE)
+def backend(request, monkeypatch):
+    monkeypatch.setenv("REGFRAME_TRANSPORT", request.param)
+    return request.param
 
 
 @pytest.fixture

@@ -193,6 +193,8 @@ class Transport:
             verify = bundle or None
         self.verify = verify
         self.backend: Backend = _make_backend(name, session, self.timeout, self.max_workers, verify)
+        if session is None and name == "requests" and not fast_available():
+            log.debug("transport: requests (HTTP/1.1); for HTTP/2 and less CPU: %s", FAST_HINT)
         #: The ``requests.Session`` sending for the ``requests`` backend (``None`` for curl).
         self.session: requests.Session | None = getattr(self.backend, "session", None)
         self.owns_session = session is None
