@@ -37,7 +37,6 @@ LONG_FUNCTIONS: dict[str, str] = {
     "client/auth.py:Authenticator._fetch_token": "house",
     "client/jobs.py:JobRunner.run": "transport",
     "client/transport.py:Transport._send_once": "transport",
-    "demo.py:run_demo": "house",
     "explorer.py:Explorer.__init__": "released",
     "frame/history_store.py:HistoryStore._record": "pushed",
     "parsing/reference.py:parse_reference": "house",
@@ -159,7 +158,9 @@ def test_the_circle_finder_finds_circles() -> None:
     """The check above could fail: a lazy import back, and one only in TYPE_CHECKING, on toy code."""
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": set()}
     assert _cycles(graph) == [["a", "b", "c"]]
-    lazy = ast.parse("def f():\n    import x\nif TYPE_CHECKING:\n    import y\nelse:\n    import z\n")
+    lazy = ast.parse(
+        "def f():\n    import x\nif TYPE_CHECKING:\n    import y\nelse:\n    import z\n"
+    )
     names = [a.name for n in _run_time_imports(lazy) for a in n.names]
     assert names == ["x", "z"]
 
