@@ -153,7 +153,8 @@ def read_tags(
         One row per tag, in version order, with the columns ``tag, release,
         major, minor, patch, prerelease, variant, scheme, is_prerelease, prefix,
         build`` (and with ``dates=True`` also ``digest, media_type, platforms,
-        created, created_source, size, resolves_to, error, attested``; with
+        created, created_source, pushed, pushed_source, size, resolves_to, error,
+        date_note, attested``; with
         ``labels=True`` also ``revision, source, image_version, labels``).  For one image
         ``df.attrs`` holds ``registry``, ``repository``, ``reference`` and
         ``fetched_at`` (a recorded read also ``history``: ``store``, and the
@@ -370,7 +371,7 @@ def empty_tags_frame(*, dates: bool = False, labels: bool = False) -> pd.DataFra
     Examples
     --------
     >>> list(empty_tags_frame(dates=True).columns[-3:])
-    ['resolves_to', 'error', 'attested']
+    ['error', 'date_note', 'attested']
     """
     df = parse_tags(pd.Series([], dtype="string"))
     if dates:
@@ -427,12 +428,12 @@ def to_csv(
 
     Columns come in the documented order (``tag, release, major, minor, patch,
     prerelease, variant, scheme, is_prerelease, prefix, build, digest,
-    media_type, platforms, created, created_source, size, resolves_to,
-    error``), then any others in the frame's order; a several-images frame
-    starts with ``image``.  Timestamps are written as ``2024-08-08T10:34:56Z``
-    (with a fraction only when there is one); list values are comma-joined;
-    ``labels`` (a dict per row) is compact JSON with sorted keys; missing
-    values are empty.  The index is not written unless ``index=True``.
+    media_type, platforms, created, created_source, pushed, pushed_source, size,
+    resolves_to, error, date_note, attested``), then any others in the frame's
+    order; a several-images frame starts with ``image``.  Timestamps are written
+    as ``2024-08-08T10:34:56Z`` (with a fraction only when there is one); list
+    values are comma-joined; ``labels`` (a dict per row) is compact JSON with
+    sorted keys; missing values are empty.  The index is not written unless ``index=True``.
 
     Parameters
     ----------
