@@ -49,7 +49,8 @@ def run_demo(
 
     from regframe import plot
     from regframe.cadence import releases, summary
-    from regframe.frame.read import read_tags, to_csv
+    from regframe.frame.read import read_tags
+    from regframe.frame.write import to_csv
     from regframe.testing.histories import (
         ELASTIC_REPO,
         PYTHON_REPO,
