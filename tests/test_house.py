@@ -26,7 +26,6 @@ LONG_MODULES: dict[str, str] = {
     "cadence.py": "released",
     "client/transport.py": "transport",
     "explorer.py": "released",
-    "parsing/versions.py": "versions",
     "plot.py": "released",
 }
 
@@ -40,7 +39,6 @@ LONG_FUNCTIONS: dict[str, str] = {
     "explorer.py:Explorer.__init__": "released",
     "frame/history_store.py:HistoryStore._record": "pushed",
     "parsing/reference.py:parse_reference": "house",
-    "parsing/versions.py:parse_tags": "versions",
     "plot.py:moves": "released",
     "plot.py:timeline": "released",
 }
