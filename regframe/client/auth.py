@@ -31,7 +31,7 @@ from datetime import datetime, timezone
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from regframe.client.credentials import Credentials
-from regframe.client.headers import Challenge, parse_www_authenticate
+from regframe.client.headers import Challenge, parse_www_authenticate, pick_challenge
 from regframe.client.redact import redact_host, redact_url
 from regframe.client.transport import Reply, Transport, json_errors
 from regframe.errors import (
@@ -230,11 +230,7 @@ class Authenticator:
             )
         if not challenges:
             challenges = self._challenges or []
-        for wanted in ("bearer", "basic"):
-            for ch in challenges:
-                if ch.scheme == wanted:
-                    return ch
-        return None
+        return pick_challenge(challenges, "bearer", "basic")
 
     # -- credentials -------------------------------------------------------
 

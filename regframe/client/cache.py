@@ -39,6 +39,7 @@ from typing import Any
 import platformdirs
 
 from regframe.client.digests import compute_digest, validate_digest
+from regframe.client.locations import user_path
 from regframe.errors import ManifestError
 
 __all__ = ["CACHE_ENV", "FACTS_SCHEMA", "DigestCache", "facts_key", "resolve_cache_dir"]
@@ -72,16 +73,9 @@ def resolve_cache_dir(cache: bool | str | os.PathLike[str] | None) -> Path | Non
     >>> resolve_cache_dir("/tmp/rf-cache").name
     'rf-cache'
     """
-    if cache is None or cache is False:
-        return None
-    if cache is True:
-        override = os.environ.get(CACHE_ENV)
-        if override:
-            return Path(override).expanduser()
-        return Path(platformdirs.user_cache_dir("regframe"))
-    if isinstance(cache, (str, os.PathLike)):
-        return Path(cache).expanduser()
-    raise TypeError(f"cache must be a bool or a path, got {type(cache).__name__}")
+    return user_path(
+        cache, name="cache", env=CACHE_ENV, default=lambda: platformdirs.user_cache_path("regframe")
+    )
 
 
 def facts_key(digest: str, platform: str | None = None, kind: str = "image") -> str:
