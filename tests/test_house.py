@@ -38,7 +38,6 @@ LONG_FUNCTIONS: dict[str, str] = {
     "client/transport.py:Transport._send_once": "transport",
     "demo.py:run_demo": "house",
     "explorer.py:Explorer.__init__": "released",
-    "frame/history_store.py:HistoryStore._record": "pushed",
     "parsing/reference.py:parse_reference": "house",
     "plot.py:moves": "released",
     "plot.py:timeline": "released",
