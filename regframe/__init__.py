@@ -39,8 +39,9 @@ from regframe.errors import (
 )
 from regframe.frame.complete import add_dates
 from regframe.frame.history import history
-from regframe.frame.read import read_tags, to_csv
+from regframe.frame.read import read_tags
 from regframe.frame.repositories import list_repositories
+from regframe.frame.write import to_csv
 from regframe.parsing.reference import Reference, parse_reference
 from regframe.parsing.versions import SCHEMES, parse_tags, sort_tags, version_key
 

@@ -56,7 +56,7 @@ def _default_loader(image: str, /, **kwargs: Any) -> pd.DataFrame:
 
 
 def _write_csv(df: pd.DataFrame, path: str) -> None:
-    from regframe.frame.read import to_csv
+    from regframe.frame.write import to_csv
 
     to_csv(df, path)
 

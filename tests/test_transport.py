@@ -100,3 +100,25 @@ def test_adaptive_limit_halves_on_429_and_recovers():
         lim.acquire()
         lim.release(throttled=False)
     assert int(lim.current) == 16
+
+
+def test_post_body_is_sent_once_and_dropped_on_303(server):
+    # ECR Public's gallery API is a POST with a JSON body; a 5xx is not retried
+    # (POST is not idempotent for the session's policy) and a 303 becomes a body-less GET.
+    calls = []
+    server.route("POST", r"/api/describe", lambda req: json_response({"echo": req.json()}))
+    server.route("POST", r"/api/fail", lambda req: calls.append(1) or json_response({}, status=503))
+    server.route("POST", r"/api/moved", lambda req: Response(303, b"", {"Location": "/api/there"}))
+    server.route("GET", r"/api/there", lambda req: json_response({"body": req.body.decode()}))
+    t = Transport()
+    reply = t.request(
+        "POST", f"{server.url}/api/describe", body=b'{"maxResults": 1000}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert reply.status == 200 and reply.body == b'{"echo": {"maxResults": 1000}}'
+    assert server.requests[-1].headers["Content-Type"] == "application/json"
+    assert t.request("POST", f"{server.url}/api/fail", body=b"{}").status == 503
+    assert len(calls) == 1
+    moved = t.request("POST", f"{server.url}/api/moved", body=b"secret-ish")
+    assert moved.status == 200 and moved.body == b'{"body": ""}'
+    assert server.requests[-1].method == "GET"

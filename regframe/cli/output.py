@@ -25,7 +25,7 @@ def write_requested(df: pd.DataFrame, args: argparse.Namespace, *, noun: str = "
 
     A note about each file written goes to stderr, so stdout carries only data.
     """
-    from regframe.frame.read import to_csv, to_json
+    from regframe.frame.write import to_csv, to_json
 
     wrote = False
     for target, write in ((args.csv, to_csv), (args.json, to_json)):

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol, TypeVar
 
 from regframe.errors import InvalidReferenceError
 
-if TYPE_CHECKING:  # the document model imports Platform from here
-    from regframe.client.manifests import Descriptor, Index
-
 __all__ = [
+    "Entries",
+    "Entry",
     "Platform",
     "has_attestation",
     "index_platforms",
@@ -48,6 +48,34 @@ class Platform:
         return "/".join(parts)
 
 
+class Entry(Protocol):
+    """What platform matching reads from an index entry (a ``manifests.Descriptor``).
+
+    The document model (:mod:`regframe.client.manifests`) imports :class:`Platform` from
+    here; matching asks only for these attributes, so this module needs nothing from it.
+    """
+
+    @property
+    def digest(self) -> str: ...
+
+    @property
+    def platform(self) -> Platform | None: ...
+
+    @property
+    def annotations(self) -> Mapping[str, str]: ...
+
+
+EntryT = TypeVar("EntryT", bound=Entry)
+EntryT_co = TypeVar("EntryT_co", bound=Entry, covariant=True)
+
+
+class Entries(Protocol[EntryT_co]):
+    """An index as platform matching reads it (a :class:`~regframe.client.manifests.Index`)."""
+
+    @property
+    def children(self) -> Sequence[EntryT_co]: ...
+
+
 _ATTESTATION_ANNOTATION = "vnd.docker.reference.type"
 _SUBJECT_ANNOTATION = "vnd.docker.reference.digest"
 _COMPONENT_RE = re.compile(r"[a-z0-9][a-z0-9_.-]*")
@@ -67,7 +95,7 @@ _ARCH_ALIASES: dict[str, tuple[str, str | None]] = {
 _DEFAULT_VARIANT = {"arm64": "v8", "arm": "v7", "amd64": "v1"}
 
 
-def is_attestation(desc: Descriptor) -> bool:
+def is_attestation(desc: Entry) -> bool:
     """Tell whether an index entry is a BuildKit attestation/provenance manifest, not an image.
 
     Parameters
@@ -93,7 +121,7 @@ def is_attestation(desc: Descriptor) -> bool:
     return p is not None and p.os == "unknown" and p.architecture == "unknown"
 
 
-def has_attestation(index: Index, child: Descriptor) -> bool:
+def has_attestation(index: Entries[Entry], child: Entry) -> bool:
     """Tell whether ``index`` holds an attestation manifest for its image ``child``.
 
     BuildKit adds one ``unknown/unknown`` entry per image, annotated
@@ -185,7 +213,7 @@ def _variant_rank(variant: str | None) -> int | None:
     return None
 
 
-def select_child(index: Index, platform: Platform | None) -> Descriptor | None:
+def select_child(index: Entries[EntryT], platform: Platform | None) -> EntryT | None:
     """Pick the index entry to read for *platform*, matching the way containerd does.
 
     OS and architecture must be equal; variants compare after defaults (``arm64`` ≡
@@ -219,7 +247,7 @@ def select_child(index: Index, platform: Platform | None) -> Descriptor | None:
     want_os, want_arch = platform.os.lower(), platform.architecture.lower()
     want_variant = _norm_variant(want_arch, platform.variant)
     want_rank = _variant_rank(want_variant)
-    fallback: tuple[int, Descriptor] | None = None
+    fallback: tuple[int, EntryT] | None = None
     for child in images:
         p = child.platform
         if p is None or p.os.lower() != want_os or p.architecture.lower() != want_arch:
@@ -239,7 +267,7 @@ def select_child(index: Index, platform: Platform | None) -> Descriptor | None:
     return fallback[1] if fallback else None
 
 
-def index_platforms(index: Index) -> str:
+def index_platforms(index: Entries[Entry]) -> str:
     """Comma-join the image platforms of an index in index order (attestations left out).
 
     Repeated platforms (Windows indexes list one ``windows/amd64`` per OS build) appear once.

@@ -382,12 +382,16 @@ class Transport:
         limit: int = 4 * 1024 * 1024,
         follow_redirects: bool = True,
         auth: tuple[str, str] | None = None,
+        body: bytes | None = None,
     ) -> Reply:
         """Send ``method url`` and return the fully read :class:`Reply`.
 
         ``Authorization`` in ``headers`` (and ``auth``) only ever goes to the
         origin of ``url``; redirects elsewhere are followed without it.  An
-        https URL is never followed to plain http.
+        https URL is never followed to plain http.  ``body`` is sent as is
+        (set ``Content-Type`` in ``headers``); a 303 turns the request into a
+        body-less GET, 307/308 send it again.  Only GET and HEAD are retried
+        on 5xx/429 by the session's policy: other methods are sent once.
 
         Raises
         ------
@@ -401,7 +405,7 @@ class Transport:
         send_auth = auth
         seen: set[str] = set()
         for _hop in range(MAX_REDIRECTS + 1):
-            reply = self._send_once(method, url, hdrs, limit, send_auth)
+            reply = self._send_once(method, url, hdrs, limit, send_auth, body)
             if not follow_redirects or reply.status not in _REDIRECT_STATUSES:
                 return reply
             location = reply.headers.get("Location")
@@ -432,7 +436,7 @@ class Transport:
                 hdrs = {k: v for k, v in hdrs.items() if k.lower() != "authorization"}
                 send_auth = None
             if reply.status == 303:
-                method = "GET"
+                method, body = "GET", None
             url = target
         raise RegistryError(f"more than {MAX_REDIRECTS} redirects", url=redact_url(url))
 
@@ -443,6 +447,7 @@ class Transport:
         headers: Mapping[str, str],
         limit: int,
         auth: tuple[str, str] | None,
+        payload: bytes | None = None,
     ) -> Reply:
         body_attempts = 3
         limiter = self._limit_for(url)
@@ -455,7 +460,7 @@ class Transport:
             try:
                 self._count("requests")
                 try:
-                    resp = self._send_http(method, url, headers, auth)
+                    resp = self._send_http(method, url, headers, auth, payload)
                 except requests.exceptions.RetryError as exc:
                     raise RegistryError(
                         f"{redact_host(url)} kept failing after retries: {short_error(exc)}",
@@ -516,6 +521,7 @@ class Transport:
         url: str,
         headers: Mapping[str, str],
         auth: tuple[str, str] | None,
+        payload: bytes | None = None,
     ) -> requests.Response:
         """One HTTP exchange through the session's adapter (its retries included)."""
         # requests lets $REQUESTS_CA_BUNDLE beat session.verify when verify is
@@ -527,6 +533,7 @@ class Transport:
                 url,
                 headers=dict(headers),
                 auth=auth if auth is not None else _NoNetrc(),
+                data=payload,
                 timeout=(self.timeout, self.timeout),
                 allow_redirects=False,
                 stream=True,
@@ -543,6 +550,7 @@ class Transport:
         started = time.perf_counter()
         if (
             auth is None
+            and payload is None
             and not proxies
             and method in ("GET", "HEAD")
             and url.isascii()
@@ -557,6 +565,7 @@ class Transport:
                 url=url,
                 headers={**self.session.headers, **headers},
                 auth=auth,
+                data=payload,
             )
             resp = adapter.send(
                 prepared,

@@ -19,8 +19,10 @@ from regframe.client.credentials import Credentials
 from regframe.client.progress import ProgressOption
 from regframe.errors import InvalidArgumentError, InvalidArgumentTypeError
 from regframe.frame.columns import DATE_COLUMNS, LABEL_COLUMNS, TAG_COLUMNS
-from regframe.frame.many import ImageTask, Options, run_tasks
+from regframe.frame.many import ImageTask, run_tasks
 from regframe.frame.match import TagFilter
+from regframe.frame.one import empty_tags_frame, with_image
+from regframe.frame.options import Options
 
 __all__ = ["add_dates"]
 
@@ -59,8 +61,8 @@ def add_dates(
     -------
     pandas.DataFrame
         A copy of ``df`` (same rows, index and other columns) with ``digest,
-        media_type, platforms, created, created_source, size, resolves_to,
-        error, attested`` (and with ``labels`` ``revision, source,
+        media_type, platforms, created, created_source, pushed, pushed_source, size,
+        resolves_to, error, date_note, attested`` (and with ``labels`` ``revision, source,
         image_version, labels``) set.  A tag the registry no longer lists keeps its row, with
         ``error`` saying so.
 
@@ -101,14 +103,10 @@ def add_dates(
         for image, tags in groups.items()
     ]
     if not tasks:
-        return _with_columns(df, _empty_result(several, labels), several)
+        empty = empty_tags_frame(dates=True, labels=labels, image=several)
+        return _with_columns(df, empty, several)
     frames, _ = run_tasks(tasks, progress=progress, session=session)
-    parts = []
-    for image, frame in frames.items():
-        part = frame.copy()
-        if several:
-            part.insert(0, "image", pd.Series([image] * len(part), dtype="string"))
-        parts.append(part)
+    parts = [with_image(f, image) if several else f for image, f in frames.items()]
     result = pd.concat(parts, ignore_index=True)
     out = _with_columns(df, result, several)
     out.attrs = dict(df.attrs)
@@ -141,15 +139,6 @@ def _groups(df: pd.DataFrame, several: bool) -> dict[str, list[str]]:
         if ok:
             out.setdefault(image, []).append(str(tag))
     return out
-
-
-def _empty_result(several: bool, labels: bool) -> pd.DataFrame:
-    from regframe.frame.read import empty_tags_frame
-
-    frame = empty_tags_frame(dates=True, labels=labels)
-    if several:
-        frame.insert(0, "image", pd.Series([], dtype="string"))
-    return frame
 
 
 def _with_columns(df: pd.DataFrame, result: pd.DataFrame, several: bool) -> pd.DataFrame:

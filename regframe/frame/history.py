@@ -19,7 +19,9 @@ from typing import Any
 
 import pandas as pd
 
+from regframe.client.tag_metadata import TagMetadata
 from regframe.errors import HistoryStoreError, HistoryWarning, InvalidArgumentError
+from regframe.frame.columns import assemble_metadata
 from regframe.frame.history_schema import FACT_COLUMNS, INTERVAL_COLUMNS
 from regframe.frame.history_store import (
     HistoryStore,
@@ -283,7 +285,6 @@ def frame_from_store(
         if "no history store" not in str(exc):
             warnings.warn(f"tag history not read: {exc}", HistoryWarning, stacklevel=3)
         return None
-    from regframe.client.tag_metadata import CREATED_SOURCES
     from regframe.parsing.versions import parse_tags, sort_tags
 
     latest: dict[str, tuple[Any, ...]] = {}
@@ -291,25 +292,29 @@ def frame_from_store(
         latest[row[0]] = row  # rows come by tag then first_seen: the last is the newest
     df = parse_tags(pd.Series(list(latest), dtype="string"))
     df = sort_tags(df).reset_index(drop=True)
-    # The facts were stored as read_tags computed them (resolves_to included): no re-derivation.
-    stored = pd.DataFrame.from_records(
-        [latest[str(t)] for t in df["tag"]], columns=list(INTERVAL_COLUMNS)
-    )
-    out = df.copy()
-    out["digest"] = stored["digest"].astype("string")
-    out["media_type"] = stored["media_type"].astype("string")
-    out["platforms"] = stored["platforms"].astype("string")
-    out["created"] = pd.to_datetime(stored["created"].astype("Int64"), unit="ns", utc=True)
-    sources = list(CREATED_SOURCES)
-    out["created_source"] = pd.Categorical(stored["created_source"], categories=sources)
-    out["size"] = stored["size"].astype("Int64")
-    out["resolves_to"] = stored["resolves_to"].astype("string")
-    out["error"] = pd.Series(pd.NA, index=out.index, dtype="string")
-    out["attested"] = pd.array(
-        [None if v is None else bool(v) for v in stored["attested"]], dtype="boolean"
-    )
+    out = assemble_metadata(df, [_stored_metadata(latest[str(t)]) for t in df["tag"]])
+    # The facts were stored as read_tags computed them: resolves_to is not re-derived.
+    resolved = [latest[str(t)][INTERVAL_COLUMNS.index("resolves_to")] for t in df["tag"]]
+    out["resolves_to"] = pd.Series(resolved, index=out.index, dtype="string")
     out.attrs["history_snapshot"] = pd.Timestamp(taken, tz="UTC")
     return out
+
+
+def _stored_metadata(row: tuple[Any, ...]) -> TagMetadata:
+    """One interval row of :data:`INTERVAL_COLUMNS` as the record a read would have made."""
+    cell = dict(zip(INTERVAL_COLUMNS, row, strict=True))
+    attested = cell.get("attested")
+    return TagMetadata(
+        digest=cell["digest"],
+        media_type=cell.get("media_type"),
+        platforms=cell.get("platforms"),
+        created_ns=cell.get("created"),
+        created_source=cell.get("created_source"),
+        pushed_ns=cell.get("pushed"),
+        pushed_source=cell.get("pushed_source"),
+        size=cell.get("size"),
+        attested=None if attested is None else bool(attested),
+    )
 
 
 def _empty_history() -> pd.DataFrame:

@@ -10,7 +10,6 @@ results come back as DataFrames and are put together in input order.
 from __future__ import annotations
 
 import logging
-import os
 import pickle
 import warnings
 from collections.abc import Iterable, Mapping
@@ -28,8 +27,6 @@ from dataclasses import dataclass, replace
 import pandas as pd
 import requests
 
-from regframe.client.credentials import Credentials, coerce_auth
-from regframe.client.platforms import Platform, parse_platform
 from regframe.client.progress import Progress, ProgressOption
 from regframe.client.transport import Transport
 from regframe.errors import (
@@ -39,110 +36,25 @@ from regframe.errors import (
     InvalidArgumentTypeError,
     RegframeError,
 )
-from regframe.frame.match import Match, TagFilter, compile_match
+from regframe.frame.one import empty_tags_frame, read_one, with_image
+from regframe.frame.options import Options, check_executor, check_on_error
 from regframe.parsing.reference import Reference, parse_reference
 
 __all__ = [
     "ImageFailedWarning",
     "ImageTask",
-    "Options",
-    "check_executor",
-    "check_on_error",
     "read_many",
     "run_tasks",
+    "submit_one",
     "validate_images",
 ]
 
 log = logging.getLogger(__name__)
 
-ON_ERROR = ("raise", "skip")
 # Images read at once on threads: each already keeps the host's request slots
 # busy during its manifest phase; the overlap pays off in the serial parts
 # (ping, token, tag list, the last slow requests of a phase).
 MAX_IMAGES_AT_ONCE = 8
-
-
-@dataclass(frozen=True)
-class Options:
-    """Everything one image's read needs besides the reference, validated and picklable."""
-
-    dates: bool = False
-    labels: bool = False
-    match: TagFilter | None = None
-    platform: str | None = "linux/amd64"
-    want: Platform | None = None
-    auth: Credentials | None = None
-    insecure: bool = False
-    max_workers: int = 16
-    cache: bool | str | os.PathLike[str] = True
-    timeout: float = 30.0
-    max_age: int | None = None
-    history: bool | str | os.PathLike[str] = True
-
-    @classmethod
-    def validated(
-        cls,
-        *,
-        dates: bool = False,
-        labels: bool = False,
-        match: Match | None = None,
-        platform: str | None = "linux/amd64",
-        auth: tuple[str, str] | Credentials | None = None,
-        insecure: bool = False,
-        max_workers: int = 16,
-        cache: bool | str | os.PathLike[str] = True,
-        timeout: float = 30.0,
-        max_age: object = None,
-        history: bool | str | os.PathLike[str] = True,
-    ) -> Options:
-        """Check the arguments shared by every image; raises before any network traffic."""
-        from regframe.frame.history import check_history_options
-
-        age = check_history_options(max_age, history)
-        dates = bool(dates) or bool(labels)  # labels live in the image config: they need dates
-        want = parse_platform(platform) if (dates and platform is not None) else None
-        try:
-            credentials = coerce_auth(auth)
-        except TypeError as exc:
-            raise InvalidArgumentTypeError(str(exc)) from None
-        if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
-            raise InvalidArgumentError(f"max_workers must be a positive int, not {max_workers!r}")
-        return cls(
-            dates=dates,
-            labels=bool(labels),
-            match=compile_match(match),
-            platform=platform,
-            want=want,
-            auth=credentials,
-            insecure=bool(insecure),
-            max_workers=max_workers,
-            cache=cache,
-            timeout=float(timeout),
-            max_age=age,
-            history=history,
-        )
-
-
-def check_on_error(on_error: object) -> None:
-    """``on_error`` must be ``"raise"`` or ``"skip"``."""
-    if not isinstance(on_error, str) or on_error not in ON_ERROR:
-        raise InvalidArgumentError(f'on_error must be "raise" or "skip", not {on_error!r}')
-
-
-def check_executor(executor: object, session: requests.Session | None) -> None:
-    """``executor`` must be a :class:`concurrent.futures.Executor` and cannot carry a session."""
-    if executor is None:
-        return
-    if not isinstance(executor, Executor):
-        raise ExecutorError(
-            "executor= takes a concurrent.futures.Executor (a ProcessPoolExecutor, "
-            f"dask.distributed.Client.get_executor(), ...), not {type(executor).__name__}"
-        )
-    if session is not None:
-        raise InvalidArgumentError(
-            "session= cannot be combined with executor=: a session cannot be sent to "
-            "another process; configure proxies and CA bundles through the environment"
-        )
 
 
 def validate_images(images: object) -> list[tuple[str, Reference]]:
@@ -192,8 +104,6 @@ class ImageTask:
     options: Options
 
     def __call__(self) -> pd.DataFrame:
-        from regframe.frame.read import read_one
-
         opts = self.options
         transport = Transport(None, timeout=opts.timeout, max_workers=opts.max_workers)
         return read_one(parse_reference(self.image), transport, opts, progress=False)
@@ -247,8 +157,6 @@ def _run_threads(
     progress: ProgressOption,
     session: requests.Session | None,
 ) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
-    from regframe.frame.read import read_one
-
     first = tasks[0].options
     parent = Transport(session, timeout=first.timeout, max_workers=first.max_workers)
 
@@ -381,11 +289,13 @@ def _assemble(
         if frame is None:
             continue
         read.append(str(_repository_only(ref)))
-        part = frame.copy()
-        part.insert(0, "image", pd.Series([given] * len(part), index=part.index, dtype="string"))
+        part = with_image(frame, given)
         part.attrs = {}
         parts.append(part)
-    df = pd.concat(parts, ignore_index=True) if parts else _empty_frame(options)
+    if parts:
+        df = pd.concat(parts, ignore_index=True)
+    else:  # every image failed: the columns a several-images frame would have
+        df = empty_tags_frame(dates=options.dates, labels=options.labels, image=True)
     df.attrs = {
         "images": read,
         "failed": dict(failed),
@@ -398,17 +308,7 @@ def _repository_only(ref: Reference) -> Reference:
     return replace(ref, tag=None, digest=None)
 
 
-def _empty_frame(options: Options) -> pd.DataFrame:
-    """The columns a several-images frame would have, with no rows (every image failed)."""
-    from regframe.frame.read import empty_tags_frame
-
-    df = empty_tags_frame(dates=options.dates, labels=options.labels)
-    df.insert(0, "image", pd.Series([], dtype="string"))
-    return df
-
-
 def submit_one(image: str, options: Options, executor: Executor) -> pd.DataFrame:
     """Read one image on ``executor`` (``read_tags(str, executor=...)``)."""
     frames, _ = run_tasks([ImageTask(image, options)], executor=executor)
     return frames[image]
-

@@ -1,50 +1,30 @@
-"""Frame assembly: ``read_tags`` (reference → DataFrame) and ``to_csv`` (DataFrame → file).
+"""``read_tags``: check every argument, then read one image or several.
 
-This is the module the public API leans on; the protocol work happens in
-:mod:`regframe.client.registry`, version parsing in :mod:`regframe.parsing.versions`, the
-``dates=True`` metadata in :mod:`regframe.frame.resolve` and the column lists and typed
-columns in :mod:`regframe.frame.columns`.
+The steps of one image's read are in :mod:`regframe.frame.one`, several images in
+:mod:`regframe.frame.many`, the shared argument checks in :mod:`regframe.frame.options`;
+writing a frame to CSV or JSON is :mod:`regframe.frame.write`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
-import json
-import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from concurrent.futures import Executor
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import requests
 
 from regframe.client.credentials import Credentials
 from regframe.client.progress import Progress, ProgressOption
-from regframe.client.registry import RegistryClient
 from regframe.client.transport import Transport
-from regframe.frame.columns import DATE_COLUMNS, LABEL_COLUMNS, TAG_COLUMNS
-from regframe.frame.history import frame_from_store, record_frame
+from regframe.frame.many import read_many, submit_one
 from regframe.frame.match import Match
-from regframe.parsing.reference import Reference, parse_reference
-from regframe.parsing.versions import parse_tags, sort_tags
+from regframe.frame.one import read_one
+from regframe.frame.options import Options, check_executor, check_on_error
+from regframe.parsing.reference import parse_reference
 
-if TYPE_CHECKING:
-    from regframe.client.tag_apis import ApiListing
-    from regframe.frame.many import Options
-
-__all__ = [
-    "empty_tags_frame",
-    "read_one",
-    "read_tags",
-    "to_csv",
-    "to_json",
-]
-
-log = logging.getLogger(__name__)
-
+__all__ = ["read_tags"]
 
 
 def read_tags(
@@ -153,7 +133,8 @@ def read_tags(
         One row per tag, in version order, with the columns ``tag, release,
         major, minor, patch, prerelease, variant, scheme, is_prerelease, prefix,
         build`` (and with ``dates=True`` also ``digest, media_type, platforms,
-        created, created_source, size, resolves_to, error, attested``; with
+        created, created_source, pushed, pushed_source, size, resolves_to, error,
+        date_note, attested``; with
         ``labels=True`` also ``revision, source, image_version, labels``).  For one image
         ``df.attrs`` holds ``registry``, ``repository``, ``reference`` and
         ``fetched_at`` (a recorded read also ``history``: ``store``, and the
@@ -185,9 +166,7 @@ def read_tags(
     >>> rf.read_tags("python", dates=True, match=r"^3\\.1[23]\\.")  # doctest: +SKIP
     >>> rf.read_tags(["python", "pypy"], dates=True, on_error="skip")  # doctest: +SKIP
     """
-    from regframe.frame import many
-
-    options = many.Options.validated(
+    options = Options.validated(
         dates=dates,
         labels=labels,
         match=match,
@@ -200,16 +179,16 @@ def read_tags(
         max_age=max_age,
         history=history,
     )
-    many.check_on_error(on_error)
-    many.check_executor(executor, session)
+    check_on_error(on_error)
+    check_executor(executor, session)
     Progress.of(progress)  # a wrong type fails here, before any network traffic
     if isinstance(images, str):
         ref = parse_reference(images)
         if executor is not None:
-            return many.submit_one(images, options, executor)
+            return submit_one(images, options, executor)
         transport = Transport(session, timeout=timeout, max_workers=max_workers)
         return read_one(ref, transport, options, progress=progress)
-    return many.read_many(
+    return read_many(
         images,
         options,
         on_error=on_error,
@@ -217,309 +196,3 @@ def read_tags(
         progress=progress,
         session=session,
     )
-
-
-def read_one(
-    ref: Reference,
-    transport: Transport,
-    options: Options,
-    *,
-    progress: ProgressOption | Progress = None,
-) -> pd.DataFrame:
-    """Read one repository through ``transport`` (closed afterwards) with validated ``options``.
-
-    :func:`read_tags` for one image, after its arguments were checked; the several-images
-    path (:mod:`regframe.frame.many`) calls it once per image.
-
-    Examples
-    --------
-    >>> from regframe.client.transport import Transport
-    >>> from regframe.frame.many import Options
-    >>> from regframe.parsing.reference import parse_reference
-    >>> read_one(parse_reference("localhost:5000/app"), Transport(),  # doctest: +SKIP
-    ...          Options.validated(dates=True))
-    """
-    dates = options.dates
-    want = options.want
-    if options.max_age is not None:
-        stored = _from_store(ref, options)
-        if stored is not None:
-            transport.close()
-            return stored
-    listing = None
-    steps = Progress.of(progress)
-    try:
-        if dates:
-            from regframe.client.tag_apis import fetch_listing
-
-            # Docker Hub and Quay describe 100 tags per request in their own APIs;
-            # None (not applicable, private, API down) falls back to the registry.
-            listing = fetch_listing(ref, platform=want, transport=transport, progress=steps)
-        if listing is not None and not options.labels:
-            # Every tag is prefetched, so add_metadata sends nothing: the client
-            # only names the repository and needs no ping (nor credentials).
-            client = RegistryClient.offline(ref, transport)
-        else:
-            client = RegistryClient.open(
-                ref, transport, auth=options.auth, insecure=options.insecure
-            )
-    except BaseException:
-        transport.close()
-        steps.close()
-        raise
-    try:
-        if listing is not None:
-            tags, prefetched = listing.tags, listing.rows
-            log.debug("%s: %d tags from the %s tag API", ref, len(tags), listing.source)
-        else:
-            found = client.list_tags(progress=steps)
-            tags, prefetched = found.tags, {}
-            if dates:
-                from regframe.client.tag_apis import gcr_rows
-
-                prefetched = gcr_rows(found.gcr_manifests, platform=want)
-            log.debug("%s: %d tags listed, %d described by the listing", ref, len(tags),
-                      len(prefetched))  # fmt: skip
-        df = parse_tags(pd.Series(tags, dtype="string"))
-        df = sort_tags(df).reset_index(drop=True)
-        if options.match is not None:
-            # Before any manifest request: the filter decides what is worth asking about.
-            df = options.match.apply(df)
-        if dates:
-            from regframe.frame.resolve import add_metadata
-
-            df = add_metadata(
-                df,
-                client,
-                platform=options.platform,
-                cache=options.cache,
-                progress=steps,
-                max_workers=options.max_workers,
-                prefetched=prefetched or None,
-                labels=options.labels,
-            )
-    finally:
-        client.close()
-        steps.close()
-    fetched_at = pd.Timestamp.now(tz="UTC")
-    df.attrs.update(
-        registry=ref.domain,
-        repository=ref.repository,
-        reference=str(ref),
-        fetched_at=fetched_at,
-    )
-    if dates:
-        record_frame(
-            df,
-            registry=ref.domain,
-            repository=ref.repository,
-            platform=options.platform,
-            history=options.history,
-            seen=fetched_at,
-            # A filtered read saw only some tags: the others are not gone.
-            complete=options.match is None,
-            # Registries that keep history (Quay) say since when each tag points where.
-            **(_registry_history(listing) if listing is not None else {}),
-        )
-    return df
-
-
-def _registry_history(listing: ApiListing) -> dict[str, Any]:
-    """``record_frame`` arguments for a tag API that reports start times and past revisions."""
-    if not listing.started and not listing.history:
-        return {}
-    from regframe.frame.history_store import Revision
-
-    revisions = [
-        Revision(r.tag, r.digest, r.start, r.end, source=listing.source) for r in listing.history
-    ]
-    return {"since": dict(listing.started), "revisions": revisions, "source": listing.source}
-
-
-def _from_store(ref: Reference, options: Options) -> pd.DataFrame | None:
-    """The frame as recorded less than ``max_age`` ago, filtered as asked, or ``None``."""
-    assert options.max_age is not None
-    if options.labels:
-        return None  # the store keeps digests and dates, not labels: read them
-    stored = frame_from_store(
-        registry=ref.domain,
-        repository=ref.repository,
-        platform=options.platform,
-        history=options.history,
-        max_age=options.max_age,
-    )
-    if stored is None:
-        return None
-    snapshot = stored.attrs["history_snapshot"]
-    out = stored if options.dates else stored.loc[:, TAG_COLUMNS].copy()
-    if options.match is not None:
-        out = options.match.apply(out)
-    out = out.reset_index(drop=True)
-    out.attrs = {
-        "registry": ref.domain,
-        "repository": ref.repository,
-        "reference": str(ref),
-        "fetched_at": snapshot,
-    }
-    return out
-
-
-def empty_tags_frame(*, dates: bool = False, labels: bool = False) -> pd.DataFrame:
-    """A tags frame with every column and no rows (what a repository without tags gives).
-
-    Examples
-    --------
-    >>> list(empty_tags_frame(dates=True).columns[-3:])
-    ['resolves_to', 'error', 'attested']
-    """
-    df = parse_tags(pd.Series([], dtype="string"))
-    if dates:
-        from regframe.frame.columns import assemble_metadata
-
-        df = assemble_metadata(df, [], labels=labels)
-    return df
-
-
-def _iso_utc(s: pd.Series) -> pd.Series:
-    """ISO-8601 UTC text (``2024-08-08T10:34:56.123456789Z``), fraction only when non-zero."""
-    s = s.dt.tz_localize("UTC") if s.dt.tz is None else s.dt.tz_convert("UTC")
-    base = s.dt.strftime("%Y-%m-%dT%H:%M:%S")
-    ns = (s.dt.microsecond * 1000 + s.dt.nanosecond).astype("Int64")
-    frac = ns.astype("string").str.zfill(9).str.rstrip("0")
-    text = base.astype("string") + ("." + frac).where(ns > 0, "") + "Z"
-    out: pd.Series = text.where(s.notna(), pd.NA).astype("string")
-    return out
-
-
-def _ordered_columns(df: pd.DataFrame) -> list[Any]:
-    """``image`` (several images) first, then the documented columns, then the frame's others."""
-    known = [c for c in ["image", *TAG_COLUMNS, *DATE_COLUMNS, *LABEL_COLUMNS] if c in df.columns]
-    return known + [c for c in df.columns if c not in known]
-
-
-def _csv_frame(df: pd.DataFrame) -> pd.DataFrame:
-    out = df.loc[:, _ordered_columns(df)].copy()
-    for col in out.columns:
-        series = out[col]
-        if pd.api.types.is_datetime64_any_dtype(series):
-            out[col] = _iso_utc(series)
-        elif series.dtype == object:
-            out[col] = series.map(_flatten)
-    return out
-
-
-def _flatten(value: Any) -> Any:
-    if isinstance(value, list | tuple | set | frozenset):
-        return ",".join(str(v) for v in value)
-    if isinstance(value, Mapping):
-        # labels: one cell, stable across runs (sorted keys) and as short as JSON gets
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return value
-
-
-def to_csv(
-    df: pd.DataFrame,
-    path_or_buf: str | os.PathLike[str] | io.TextIOBase | None = None,
-    /,
-    **kwargs: Any,
-) -> str | None:
-    """Write a tags or releases frame as CSV with stable columns and ISO-8601 UTC dates.
-
-    Columns come in the documented order (``tag, release, major, minor, patch,
-    prerelease, variant, scheme, is_prerelease, prefix, build, digest,
-    media_type, platforms, created, created_source, size, resolves_to,
-    error``), then any others in the frame's order; a several-images frame
-    starts with ``image``.  Timestamps are written as ``2024-08-08T10:34:56Z``
-    (with a fraction only when there is one); list values are comma-joined;
-    ``labels`` (a dict per row) is compact JSON with sorted keys; missing
-    values are empty.  The index is not written unless ``index=True``.
-
-    Parameters
-    ----------
-    df
-        A frame from :func:`read_tags`, :func:`releases` or a filtered slice.
-    path_or_buf
-        File path or text buffer; ``None`` returns the CSV as a string.
-    **kwargs
-        Passed on to :meth:`pandas.DataFrame.to_csv`.
-
-    Returns
-    -------
-    str or None
-        The CSV text when ``path_or_buf`` is ``None``.
-
-    Examples
-    --------
-    >>> import regframe as rf
-    >>> print(rf.to_csv(rf.parse_tags(["1.2.3-alpine"])), end="")
-    tag,release,major,minor,patch,prerelease,variant,scheme,is_prerelease,prefix,build
-    1.2.3-alpine,1.2.3,1,2,3,,alpine,semver,False,,
-    """
-    kwargs.setdefault("index", False)
-    kwargs.setdefault("lineterminator", "\n")
-    out = _csv_frame(df)
-    if isinstance(path_or_buf, str | os.PathLike):
-        Path(path_or_buf).parent.mkdir(parents=True, exist_ok=True)
-    return out.to_csv(path_or_buf, **kwargs)
-
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_json_value(v) for v in value]
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and value != value:  # NaN
-        return None
-    item = getattr(value, "item", None)  # numpy scalars
-    return item() if callable(item) else value
-
-
-def to_json(
-    df: pd.DataFrame,
-    path_or_buf: str | os.PathLike[str] | io.TextIOBase | None = None,
-    /,
-) -> str | None:
-    """Write a tags or releases frame as a JSON array of records.
-
-    Columns come in the same order as :func:`to_csv`; timestamps are ISO-8601 UTC
-    text (``"2024-08-08T10:34:56Z"``), missing values are ``null``, list values
-    (``platforms``) stay arrays.
-
-    Parameters
-    ----------
-    df
-        A frame from :func:`read_tags`, :func:`releases` or a filtered slice.
-    path_or_buf
-        File path or text buffer; ``None`` returns the JSON as a string.
-
-    Returns
-    -------
-    str or None
-        The JSON text when ``path_or_buf`` is ``None``.
-
-    Examples
-    --------
-    >>> import regframe as rf
-    >>> from regframe.frame.read import to_json
-    >>> print(to_json(rf.parse_tags(["1.2"]).loc[:, ["tag", "patch", "variant"]]))
-    [{"tag": "1.2", "patch": null, "variant": null}]
-    """
-    frame = df.loc[:, _ordered_columns(df)]
-    columns: dict[str, list[Any]] = {}
-    for col in frame.columns:
-        series = frame[col]
-        if pd.api.types.is_datetime64_any_dtype(series):
-            series = _iso_utc(series)
-        columns[str(col)] = [_json_value(v) for v in series.astype(object)]
-    records = [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
-    text = json.dumps(records, ensure_ascii=False, allow_nan=False)
-    if path_or_buf is None:
-        return text
-    if isinstance(path_or_buf, str | os.PathLike):
-        target = Path(path_or_buf)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text + "\n", encoding="utf-8")
-    else:
-        path_or_buf.write(text + "\n")
-    return None

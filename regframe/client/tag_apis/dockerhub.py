@@ -1,11 +1,19 @@
 """Docker Hub's tags API: every tag of a repository with its per-platform images, 100 a request.
 
 ``GET /v2/namespaces/{ns}/repositories/{repo}/tags?page_size=100`` lists each tag's digest
-and, per platform image, its digest, compressed size and ``last_pushed``.  ``created`` is the
-chosen platform image's **push** time (``created_source`` ``"hub"``), falling back to the
-tag's ``tag_last_pushed``, then ``last_updated`` — not the build time in the image config:
-official images are rebuilt and re-pushed for base-image updates, so this is when the bytes
-last changed on Hub.  ``$REGFRAME_DOCKERHUB_API`` overrides the base URL (tests, mirrors).
+and, per platform image, its digest, compressed size and ``last_pushed``.
+
+The API knows push times only, never the build time in the image config, so a tag read
+here has ``pushed`` (``pushed_source`` ``"hub"``) and an NA ``created``; ``labels=True``
+reads the config and adds the build time.  Of the three times Hub gives, ``pushed`` is the
+tag's own ``tag_last_pushed``: when *this tag* was last pushed.  The image's
+``last_pushed`` belongs to the digest, and moves whenever any tag pushes that digest again
+(a real listing: ``1.2.1`` pushed at 19:55:17.37, ``latest`` with the same image at
+19:55:18.44, and both images say 19:55:18.44), so it is only the last resort, after
+``last_updated`` (the tag's time under its older name; Hub reports both null for tags
+pushed before about 2015).  All three are *last* pushes: an official image rebuilt and
+re-pushed under the same tag for a base-image update moves them.
+``$REGFRAME_DOCKERHUB_API`` overrides the base URL (tests, mirrors).
 """
 
 from __future__ import annotations
@@ -198,7 +206,7 @@ def _hub_row(item: Mapping[str, Any], want: Platform | None) -> TagMetadata:
         # No per-platform entries (very old tags): only the tag's own facts are known.
         return metadata(
             digest=tag_digest, media_type=kind, platforms=None,
-            created_ns=_tag_pushed(item), source="hub", size=None,
+            pushed_ns=_tag_pushed(item), source="hub", size=None,
         )  # fmt: skip
     platforms_of = tuple(
         (text(i.get("os")), text(i.get("architecture")), text(i.get("variant"))) for i in images
@@ -206,8 +214,7 @@ def _hub_row(item: Mapping[str, Any], want: Platform | None) -> TagMetadata:
     position, platforms = _choose(platforms_of, want)
     if position is None:
         return metadata(
-            digest=tag_digest, media_type=kind, platforms=platforms, created_ns=None,
-            source="hub", size=None,
+            digest=tag_digest, media_type=kind, platforms=platforms, source="hub", size=None,
             error=f"no image for platform {want or 'any'} (has: {platforms or 'none'})",
         )  # fmt: skip
     image = images[position]
@@ -216,7 +223,8 @@ def _hub_row(item: Mapping[str, Any], want: Platform | None) -> TagMetadata:
         digest=tag_digest if is_digest(tag_digest) else image_digest,
         media_type=kind,
         platforms=platforms,
-        created_ns=rfc3339_ns(image.get("last_pushed")) or _tag_pushed(item),
+        # The tag's own push first: the image's moves with every push of its digest.
+        pushed_ns=_tag_pushed(item) or rfc3339_ns(image.get("last_pushed")),
         source="hub",
         size=positive_int(image.get("size")),
     )
