@@ -32,11 +32,9 @@ LONG_MODULES: dict[str, str] = {
 #: ("path:Class.function" → owner).
 LONG_FUNCTIONS: dict[str, str] = {
     "cadence.py:releases": "released",
-    "client/auth.py:Authenticator._fetch_token": "house",
     "client/jobs.py:JobRunner.run": "transport",
     "client/transport.py:Transport._send_once": "transport",
     "frame/history_store.py:HistoryStore._record": "pushed",
-    "parsing/reference.py:parse_reference": "house",
     "plot.py:moves": "released",
     "plot.py:timeline": "released",
 }
