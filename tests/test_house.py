@@ -25,7 +25,6 @@ MAX_BODY_LINES = 60
 LONG_MODULES: dict[str, str] = {
     "cadence.py": "released",
     "client/transport.py": "transport",
-    "explorer.py": "released",
     "plot.py": "released",
 }
 
@@ -35,8 +34,6 @@ LONG_FUNCTIONS: dict[str, str] = {
     "cadence.py:releases": "released",
     "client/jobs.py:JobRunner.run": "transport",
     "client/transport.py:Transport._send_once": "transport",
-    "explorer.py:Explorer.__init__": "released",
-    "frame/history_store.py:HistoryStore._record": "pushed",
     "plot.py:moves": "released",
     "plot.py:timeline": "released",
 }
