@@ -109,6 +109,21 @@ def facts_key(digest: str, platform: str | None = None, kind: str = "image") -> 
     return f"{kind}|{digest}|{platform or '*'}"
 
 
+def _read_entry(target: Path) -> bytes | None:
+    """The entry's bytes; ``None`` when it is missing or cannot be read (a miss, not an error)."""
+    try:
+        return target.read_bytes()
+    except OSError:
+        return None
+
+
+def _drop_corrupt(target: Path, what: str) -> None:
+    """Remove a corrupt entry (a miss) so that the next write replaces it."""
+    log.debug("%s is corrupt; removing it", what)
+    with contextlib.suppress(OSError):
+        target.unlink()
+
+
 def _write_atomic(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".part")
@@ -197,14 +212,9 @@ class DigestCache:
         if self.path is None:
             return None
         target = self._blob_path(digest)
-        try:
-            data = target.read_bytes()
-        except OSError:
-            return None
-        if compute_digest(data, digest.split(":", 1)[0]) != digest:
-            log.debug("cache entry %s is corrupt; removing it", digest)
-            with contextlib.suppress(OSError):
-                target.unlink()
+        data = _read_entry(target)
+        if data is not None and compute_digest(data, digest.split(":", 1)[0]) != digest:
+            _drop_corrupt(target, f"cache entry {digest}")
             return None
         return data
 
@@ -277,18 +287,15 @@ class DigestCache:
         if self.path is None:
             return None
         target = self._facts_path(key)
-        try:
-            raw = target.read_bytes()
-        except OSError:
+        raw = _read_entry(target)
+        if raw is None:
             return None
         try:
             doc = json.loads(raw)
         except ValueError:
             doc = None
         if not isinstance(doc, dict) or not isinstance(doc.get("facts"), dict):
-            log.debug("facts entry for %s is corrupt; removing it", key)
-            with contextlib.suppress(OSError):
-                target.unlink()
+            _drop_corrupt(target, f"facts entry for {key}")
             return None
         if doc.get("schema") != FACTS_SCHEMA or doc.get("key") != key:
             return None
