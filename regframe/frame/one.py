@@ -230,7 +230,7 @@ def empty_tags_frame(
     Examples
     --------
     >>> list(empty_tags_frame(dates=True).columns[-3:])
-    ['resolves_to', 'error', 'attested']
+    ['error', 'date_note', 'attested']
     >>> list(empty_tags_frame(image=True).columns[:2])
     ['image', 'tag']
     """

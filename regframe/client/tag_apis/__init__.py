@@ -3,12 +3,16 @@
 Some registries describe every tag in an API of their own, so the per-tag manifest chain of
 :mod:`regframe.frame.resolve` (two or three requests a tag) can be skipped:
 
-* :mod:`~regframe.client.tag_apis.dockerhub` — Docker Hub's tags API (``created_source``
-  ``"hub"``: push times);
-* :mod:`~regframe.client.tag_apis.quay` — Quay's tag API (``"quay"``: push times, no
-  platforms);
+* :mod:`~regframe.client.tag_apis.dockerhub` — Docker Hub's tags API (``pushed_source``
+  ``"hub"``: push times, no build time);
+* :mod:`~regframe.client.tag_apis.quay` — Quay's tag API (``"quay"``: push times, no build
+  time, no platforms);
 * :mod:`~regframe.client.tag_apis.gcr` — the ``manifest`` map GCR and Artifact Registry add
-  to the ordinary tag list (``"gcr"``: build time, or upload time on Artifact Registry).
+  to the ordinary tag list (``"gcr"``: upload time as ``pushed``, and on GCR the build time
+  as ``created``).
+
+A registry API's time is a push time (``pushed``), never filed under ``created`` (a build
+time) unless the API reports the build time itself.
 
 The Hub and Quay APIs are queried anonymously, never with the registry credentials: a
 private repository answers 401/403/404 and :func:`fetch_listing` returns ``None``, so the
@@ -87,7 +91,7 @@ def fetch_listing(
     >>> from regframe.client.platforms import parse_platform
     >>> listing = fetch_listing(parse_reference("python"),  # doctest: +SKIP
     ...                         platform=parse_platform("linux/amd64"), transport=Transport())
-    >>> listing.rows["3.12.1"].created_source  # doctest: +SKIP
+    >>> listing.rows["3.12.1"].pushed_source  # doctest: +SKIP
     'hub'
     """
     try:
