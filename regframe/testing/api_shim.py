@@ -50,7 +50,7 @@ from regframe.testing.token import is_private, parse_scope
 
 __all__ = ["API_HOST", "PRODUCTS", "ApiShim"]
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 #: Loopback address of the separate API host (GitHub's API, the ECR gallery).
 API_HOST = "127.0.0.4"

@@ -33,7 +33,7 @@ __all__ = [
     "harbor_page",
 ]
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 #: How an answer may be made to disagree with itself.
 Fault = Literal["duplicate", "bad-digest", "bad-time", "repeat-cursor", "count"]

@@ -22,7 +22,7 @@ from typing import Any
 
 __all__ = ["ImageFacts", "StoredRepository", "StoredTag"]
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 _INDEX_TYPES = frozenset(
     {
