@@ -187,6 +187,15 @@ class Authenticator:
         ch = self._challenge()
         return ch.scheme if ch else None
 
+    @property
+    def challenge(self) -> Challenge | None:
+        """The ping's Bearer (else Basic) challenge, or ``None`` for an anonymous registry.
+
+        Its ``realm`` and ``service`` are what :mod:`regframe.client.tag_apis` reads to
+        tell which product answers (Harbor, GitLab, ACR...) without trusting host names.
+        """
+        return self._challenge()
+
     def ping(self) -> None:
         """``GET /v2/`` once and remember the challenge (thread-safe, idempotent)."""
         with self._lock:
