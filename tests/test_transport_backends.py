@@ -187,3 +187,26 @@ def test_goaway_mid_run_costs_no_row(registry_open, unique_repo, backend, monkey
     assert len(log) >= 140  # ping, tag list, 120 manifests, configs by digest
     assert len(connections) >= len(log) // 25  # nginx really closed them all along
     assert {proto for _, proto, _ in log} == {"HTTP/2.0" if backend == "curl" else "HTTP/1.1"}
+
+
+def test_without_pycurl_the_default_is_requests_and_curl_says_how_to_get_it(monkeypatch):
+    """A default install (no ``fast`` extra): today's path, and one sentence on the extra."""
+    import sys
+
+    import regframe.client.transport as transport_mod
+
+    monkeypatch.setitem(sys.modules, "pycurl", None)  # `import pycurl` raises ImportError
+    transport_mod.fast_available.cache_clear()
+    try:
+        monkeypatch.delenv("REGFRAME_TRANSPORT", raising=False)
+        transport = Transport()
+        assert transport.backend.name == "requests" and transport.max_workers == 16
+        transport.close()
+        monkeypatch.setenv("REGFRAME_TRANSPORT", "curl")
+        with pytest.raises(rf.InvalidArgumentError, match=r"pip install 'regframe\[fast\]'"):
+            Transport()
+        monkeypatch.setenv("REGFRAME_TRANSPORT", "carrier-pigeon")
+        with pytest.raises(rf.InvalidArgumentError, match="unknown transport"):
+            rf.read_tags("localhost:5000/x")
+    finally:
+        transport_mod.fast_available.cache_clear()
