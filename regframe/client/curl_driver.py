@@ -249,6 +249,10 @@ class CurlDriver:
 
     def _take_handed_in(self) -> bool:
         """Add new transfers and remove aborted ones; ``False`` once closing is done."""
+        if not self._woken:
+            # Nothing handed in (read without the lock: a hand-in racing with this look
+            # has written the wake byte, so the next select returns at once).
+            return True
         with self._lock:
             try:
                 while self._wake_r.recv(4096):
