@@ -23,20 +23,15 @@ MAX_BODY_LINES = 60
 
 #: Modules over MAX_MODULE_LINES lines (path below regframe/ → owner).
 LONG_MODULES: dict[str, str] = {
-    "cadence.py": "released",
     "client/transport.py": "transport",
-    "plot.py": "released",
 }
 
 #: Function bodies over MAX_BODY_LINES lines outside regframe/testing/
 #: ("path:Class.function" → owner).
 LONG_FUNCTIONS: dict[str, str] = {
-    "cadence.py:releases": "released",
     "client/jobs.py:JobRunner.run": "transport",
     "client/transport.py:Transport._send_once": "transport",
     "frame/history_store.py:HistoryStore._record": "pushed",
-    "plot.py:moves": "released",
-    "plot.py:timeline": "released",
 }
 
 

@@ -246,6 +246,7 @@ def record_frame(
     prev = result.previous_snapshot
     df.attrs["history"] = {
         "store": str(store.path),
+        "platform": platform,
         "new": result.new,
         "moved": result.moved,
         "gone": result.gone,
