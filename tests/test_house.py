@@ -31,7 +31,6 @@ LONG_MODULES: dict[str, str] = {
 LONG_FUNCTIONS: dict[str, str] = {
     "client/jobs.py:JobRunner.run": "transport",
     "client/transport.py:Transport._send_once": "transport",
-    "frame/history_store.py:HistoryStore._record": "pushed",
 }
 
 
