@@ -78,7 +78,11 @@ def run_demo(
 
 
 def _seed(sb: Sandbox, *, quick: bool, say: Say) -> None:
-    """Push both histories (``quick``: only the two newest majors / python lines)."""
+    """Push both histories (``quick``: only the two newest majors, three python lines).
+
+    Three python lines, not two: a rebuild wave is recognised where the newest
+    releases of at least three lines were rebuilt together.
+    """
     from regframe.testing.histories import (
         ELASTIC_REPO,
         PYTHON_REPO,
@@ -90,7 +94,8 @@ def _seed(sb: Sandbox, *, quick: bool, say: Say) -> None:
     es_pushes, py_pushes = elastic_history(), python_history()
     if quick:
         es_pushes = [p for p in es_pushes if p.tags[0][:1] in "78"]
-        py_pushes = [p for p in py_pushes if any(t.startswith(("3.12", "3.13")) for t in p.tags)]
+        lines = ("3.11", "3.12", "3.13")
+        py_pushes = [p for p in py_pushes if any(t.startswith(lines) for t in p.tags)]
     n_es = seed(sb.pusher, ELASTIC_REPO, es_pushes)
     n_py = seed(sb.pusher, PYTHON_REPO, py_pushes)
     say(f"seeded {ELASTIC_REPO} ({n_es} tags) and {PYTHON_REPO} ({n_py} tags)")

@@ -29,17 +29,19 @@ of the same variant were built.  ``released`` is the middle of the bounds
 earliest build (``"build"``), with no lower bound.
 
 **Which lines are rebuilt** (``rebuilt=None``): a line whose tags carry ``-rN``
-rebuild stamps (Bitnami) is rebuilt; when the image's newest builds are the
-newest releases of at least three lines built within a day of each other (a
-wave), every line of the image is taken as rebuilt while it was live.  Calendar
+rebuild stamps (Bitnami) is rebuilt; when the newest releases of at least three
+lines were built within a day of each other (a wave), at most 60 days before the
+image's newest build, every line of the image is taken as rebuilt while it was
+live.  Calendar
 versions (``jammy-20240808``) are each a build of their own and never rebuilt.
 ``rebuilt=True``/``False`` decides for every line.
 
 **History**: the history store's first sighting of a tag between two reads, an
 earlier build it recorded, or a registry's own tag history (Quay: when the tag
 was first pushed) narrow the bounds of a rebuilt release, or date a release
-without a build time (``"first-seen"``, ``"tag-history"``).  A built-once
-release keeps its build time.
+known only by a push time or not at all (``"first-seen"``, ``"tag-history"``):
+a registry's push time is the tag's *last* push.  A built-once release keeps
+its build time.
 
 Limits: a line whose newest release was built on the same day as the newest
 releases of two other lines, each built once (Windows images, rebuilt on Patch
@@ -49,6 +51,7 @@ Tuesday for every OS version), looks rebuilt; an image rebuilding only two lines
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -61,7 +64,10 @@ from regframe.release_frames import DAY, UTC_NS, utc
 __all__ = [
     "DATED_BY",
     "MIN_WAVE_SERIES",
+    "RECENT_WAVE",
     "WAVE_GAP",
+    "WAVE_INTERVAL",
+    "WAVE_INTERVAL_RANGE",
     "date_releases",
     "detect_rebuilt",
 ]
@@ -72,6 +78,12 @@ DATED_BY: tuple[str, ...] = ("first-seen", "tag-history", "build", "push", "pred
 WAVE_GAP = pd.Timedelta(hours=12)
 #: How many lines' newest releases the image's newest wave must hold for it to count as rebuilt.
 MIN_WAVE_SERIES = 3
+#: The rebuild interval assumed for an image that shows fewer than two waves.
+WAVE_INTERVAL = pd.Timedelta(days=21)
+#: The range the rebuild interval measured on an image is kept within.
+WAVE_INTERVAL_RANGE = (pd.Timedelta(days=7), pd.Timedelta(days=28))
+#: How far before the image's newest build the wave that rebuilt its lines may lie.
+RECENT_WAVE = pd.Timedelta(days=60)
 #: Tips of lines built this close to each other make one wave.
 _TIP_GAP = DAY
 
@@ -117,16 +129,18 @@ def _clusters(dates: np.ndarray, gap: pd.Timedelta) -> np.ndarray:
 
 
 def detect_rebuilt(tips: pd.DataFrame) -> bool:
-    """Whether the image's newest wave rebuilt the newest releases of several lines.
+    """Whether a recent wave rebuilt the newest releases of several lines together.
 
     ``tips`` has one row per line: ``series`` and ``last`` (the newest release's
-    last build or push).  True when the newest ``last`` and those within a day of
-    it (chained) hold at least :data:`MIN_WAVE_SERIES` lines.
+    last build or push).  True when, within :data:`RECENT_WAVE` of the newest
+    ``last``, the ``last`` of at least :data:`MIN_WAVE_SERIES` lines lie within a
+    day of each other (chained): a release that came out after the wave does not
+    hide it.
 
     Examples
     --------
     >>> t = pd.to_datetime(["2024-11-20 06:00", "2024-11-20 09:00", "2024-11-19 22:00",
-    ...                     "2024-06-01 00:00"], utc=True)
+    ...                     "2024-11-28 00:00"], utc=True)
     >>> detect_rebuilt(pd.DataFrame({"series": ["a", "b", "c", "d"], "last": t}))
     True
     """
@@ -134,9 +148,12 @@ def detect_rebuilt(tips: pd.DataFrame) -> bool:
     if len(dated) < MIN_WAVE_SERIES:
         return False
     stamps = utc(dated["last"]).to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    cluster = _clusters(stamps, _TIP_GAP)
-    newest = dated["series"].to_numpy()[cluster == cluster[-1]]
-    return len(set(newest.tolist())) >= MIN_WAVE_SERIES
+    recent = stamps >= stamps[-1] - RECENT_WAVE.value
+    cluster = _clusters(stamps[recent], _TIP_GAP)
+    series = dated["series"].to_numpy()[recent]
+    return any(
+        len(set(series[cluster == c].tolist())) >= MIN_WAVE_SERIES for c in np.unique(cluster)
+    )
 
 
 class _Waves:
@@ -154,6 +171,8 @@ class _Waves:
         members: list[set[Any]] = [set() for _ in range(n)]
         for c, s in zip(cluster.tolist(), series[order].tolist(), strict=True):
             members[c].add(s)
+        #: starts of the waves: clusters holding builds of two series or more
+        self.starts = [int(starts[c]) for c in range(n) if len(members[c]) >= 2]
         # the start of the first wave strictly after each cluster (none: int64 max)
         following = np.iinfo(np.int64).max
         self._next = np.empty(n, dtype=np.int64)
@@ -259,6 +278,21 @@ class _WaveIndex:
         variant, position = self._where[row]
         return self._waves[variant].next_after(position)
 
+    def interval(self) -> int:
+        """The image's rebuild interval in ns: the shortest gap between two of its waves.
+
+        Waves a release superseded in between did not leave are invisible, so the
+        gaps seen are whole multiples of the real interval: the shortest is the best
+        guess, kept within :data:`WAVE_INTERVAL_RANGE` (:data:`WAVE_INTERVAL` when the
+        image shows fewer than two waves).
+        """
+        starts = sorted({s for waves in self._waves.values() for s in waves.starts})
+        gaps = [b - a for a, b in itertools.pairwise(starts) if b - a > DAY.value]
+        if not gaps:
+            return int(WAVE_INTERVAL.value)
+        low, high = WAVE_INTERVAL_RANGE
+        return int(min(max(min(gaps), low.value), high.value))
+
 
 def _bounds(
     release: _Release, previous: _Release | None, waves: _WaveIndex
@@ -288,11 +322,12 @@ def _estimate(
     """``released``, bounds, ``dated_by`` and ``rebuilt`` per release, before any history."""
     records: list[tuple[Any, ...]] = []
     previous_in: dict[tuple[Any, ...], _Release] = {}
+    interval = waves.interval()
     for key in rels.index.tolist():  # version order
         fact = facts[int(key)]
         previous = previous_in.get(fact.series)
         previous_in[fact.series] = fact
-        source = "build" if fact.from_build else "push"
+        source = None if fact.first is None else "build" if fact.from_build else "push"
         if fact.series not in rebuilt_series:
             records.append((key, fact.first, fact.first, fact.first, source, False))
             continue
@@ -301,8 +336,10 @@ def _estimate(
             records.append((key, latest, None, latest, source if latest is not None else None,
                             True))  # fmt: skip
             continue
-        middle = earliest + (latest - earliest) // 2
-        records.append((key, middle, earliest, latest, "predecessor", True))
+        # it came out before the predecessor's next rebuild: within one interval of
+        # ``earliest``; the estimate is half an interval on, never past the middle
+        estimate = earliest + min(latest - earliest, interval) // 2
+        records.append((key, estimate, earliest, latest, "predecessor", True))
     return _frame(records, rels.index)
 
 
@@ -373,12 +410,16 @@ def _narrow(row: pd.Series, known: pd.Series) -> tuple[Any, ...] | None:
 
 
 def _apply_history(dated: pd.DataFrame, tags: pd.DataFrame, sightings: pd.DataFrame) -> None:
-    """Let the history store narrow rebuilt releases and date those without a date, in place."""
+    """Let the history narrow rebuilt releases and those dated by a push or not at all, in place.
+
+    A push time is the *last* push (Docker Hub's ``tag_last_pushed``, Quay's current
+    revision): a first sighting or the first revision is better evidence.
+    """
     known = _history_by_release(tags, sightings)
     for key in known.index:
         row = dated.loc[key]
-        if not bool(row["rebuilt"]) and pd.notna(row["released"]):
-            continue  # a built-once release keeps its build (or push) time
+        if not bool(row["rebuilt"]) and row["dated_by"] == "build":
+            continue  # a built-once release keeps its build time
         news = _narrow(row, known.loc[key])
         if news is not None:
             released, earliest, latest, by = news
