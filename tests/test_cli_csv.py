@@ -60,11 +60,17 @@ def test_tags_with_dates_csv_has_iso_utc(seeded, tmp_path):
         "platforms",
         "created",
         "created_source",
+        "pushed",
+        "pushed_source",
         "size",
         "resolves_to",
         "error",
+        "date_note",
         "attested",
     ]
+    # A plain registry says no push time: only the configs' build times are known.
+    assert set(df.pushed) == set(df.pushed_source) == set(df.date_note) == {""}
+    assert set(df.created_source) == {"config", ""}
     created = dict(zip(df.tag, df.created, strict=True))
     assert created["1.0.0"] == "2024-01-02T03:04:05Z"
     assert created["2.0.0-beta.1"] == "2024-02-02T00:00:00.5Z"

@@ -11,9 +11,11 @@ client at the scripts.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Iterator
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -25,6 +27,7 @@ from regframe.client.auth import Authenticator
 from regframe.client.platforms import parse_platform
 from regframe.client.registry import RegistryClient
 from regframe.client.tag_apis import ApiListing, fetch_listing, gcr_rows
+from regframe.client.tag_metadata import PUSHED_SOURCES
 from regframe.client.transport import Transport, build_session, default_retry
 from regframe.errors import MetadataWarning
 from regframe.frame.resolve import add_metadata
@@ -35,7 +38,10 @@ OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 HUB_PATH = r"/v2/namespaces/(?P<ns>[^/]+)/repositories/(?P<repo>[^/]+)/tags"
 QUAY_PATH = r"/api/v1/repository/(?P<ns>[^/]+)/(?P<repo>[^/]+)/tag/"
-ROW_KEYS = {"digest", "media_type", "platforms", "created_ns", "created_source", "size", "error"}
+ROW_KEYS = {
+    "digest", "media_type", "platforms", "created_ns", "created_source", "pushed_ns",
+    "pushed_source", "size", "error",
+}  # fmt: skip
 
 
 def dg(n: int | str) -> str:
@@ -136,6 +142,8 @@ def serve_hub(server: ScriptedServer, results: list[Any], **opts: Any) -> None:
 
 
 PYTHON = parse_reference("python")
+#: A tag entry without the tag's own times (Hub sends null for tags pushed before ~2015).
+NO_TAG_TIMES: dict[str, Any] = {"tag_last_pushed": None, "last_updated": None}
 AMD64 = parse_platform("linux/amd64")
 
 
@@ -163,7 +171,9 @@ def test_hub_250_tags_in_three_requests(hub: ScriptedServer, transport: Transpor
     row = listing.rows["3.12.1"]
     assert set(asdict(row)) >= ROW_KEYS
     assert row.digest == dg("index-3.12.1")
-    assert row.created_source == "hub"
+    # Hub's API knows push times only: the build time stays NA without the config.
+    assert (row.pushed_source, row.pushed_ns) == ("hub", ns("2024-08-08T23:00:00Z"))
+    assert (row.created_source, row.created_ns) == (None, None)
     assert row.error is None
 
 
@@ -177,7 +187,7 @@ MULTI = [
 
 
 @pytest.mark.parametrize(
-    ("platform", "size", "created"),
+    ("platform", "size", "image_pushed"),
     [
         ("linux/amd64", 111, "2024-08-01T01:00:00Z"),
         ("linux/arm64", 222, "2024-08-02T02:00:00Z"),  # arm64 ≡ arm64/v8
@@ -187,14 +197,18 @@ MULTI = [
     ],
 )
 def test_hub_picks_the_platform_image(
-    hub: ScriptedServer, transport: Transport, platform: str, size: int, created: str
+    hub: ScriptedServer, transport: Transport, platform: str, size: int, image_pushed: str
 ) -> None:
-    serve_hub(hub, [hub_tag("1.0", MULTI)])
+    serve_hub(hub, [hub_tag("1.0", MULTI), hub_tag("old", MULTI, **NO_TAG_TIMES)])
     listing = fetch_listing(PYTHON, platform=parse_platform(platform), transport=transport)
     assert listing is not None
     row = listing.rows["1.0"]
     assert row.size == size
-    assert row.created_ns == ns(created)
+    # The tag's own push time, whichever platform: the image's is the digest's last push.
+    assert row.pushed_ns == ns("2024-08-08T23:00:00Z")
+    # Without the tag's times, the chosen platform image's push is the last resort.
+    assert listing.rows["old"].pushed_ns == ns(image_pushed)
+    assert row.created_ns is None
     assert row.digest == dg("index-1.0")  # the index digest, whatever the platform
     assert row.media_type == OCI_INDEX
     assert row.platforms == "linux/amd64,linux/arm64/v8,linux/arm/v7"
@@ -218,15 +232,15 @@ def test_hub_missing_platform_is_a_row_error(hub: ScriptedServer, transport: Tra
     assert listing is not None
     row = listing.rows["1.0"]
     assert row.error == "no image for platform linux/s390x (has: linux/amd64,linux/arm64/v8)"
-    assert row.created_ns is None
+    assert row.created_ns is None and row.pushed_ns is None
     assert row.size is None
-    assert row.created_source is None
+    assert row.created_source is None and row.pushed_source is None
     assert row.digest == dg("index-1.0")
     assert listing.rows["2.0"].error is None
     assert listing.rows["2.0"].size == 1000
 
 
-def test_hub_created_and_digest_fallbacks(hub: ScriptedServer, transport: Transport) -> None:
+def test_hub_pushed_and_digest_fallbacks(hub: ScriptedServer, transport: Transport) -> None:
     serve_hub(
         hub,
         [
@@ -236,6 +250,8 @@ def test_hub_created_and_digest_fallbacks(hub: ScriptedServer, transport: Transp
                 [hub_image("linux", "amd64", n=2, pushed=None)],
                 tag_last_pushed=None,
             ),
+            hub_tag("only-image", [hub_image("linux", "amd64", n=4)], **NO_TAG_TIMES),
+            hub_tag("none", [hub_image("linux", "amd64", n=5, pushed=None)], **NO_TAG_TIMES),
             hub_tag("single", [hub_image("linux", "amd64", n=3)], digest=None, media_type=None),
             hub_tag("bad-digest", digest="sha256:../../etc", images=[]),
             hub_tag("no-images", images=[]),
@@ -246,16 +262,22 @@ def test_hub_created_and_digest_fallbacks(hub: ScriptedServer, transport: Transp
     listing = fetch_listing(PYTHON, platform=AMD64, transport=transport)
     assert listing is not None
     rows = listing.rows
-    assert listing.tags == ["no-image-push", "only-updated", "single", "bad-digest", "no-images"]
-    assert rows["no-image-push"].created_ns == ns("2024-08-08T23:00:00Z")  # tag_last_pushed
-    assert rows["only-updated"].created_ns == ns("2024-08-09T00:00:00Z")  # last_updated
+    assert listing.tags == [
+        "no-image-push", "only-updated", "only-image", "none", "single", "bad-digest",
+        "no-images",
+    ]  # fmt: skip
+    assert rows["no-image-push"].pushed_ns == ns("2024-08-08T23:00:00Z")  # tag_last_pushed
+    assert rows["only-updated"].pushed_ns == ns("2024-08-09T00:00:00Z")  # last_updated
+    assert rows["only-image"].pushed_ns == ns("2024-08-08T10:00:00.5Z")  # the image's
+    assert rows["none"].pushed_ns is None and rows["none"].pushed_source is None
     assert rows["single"].digest == dg(3)  # no tag digest: the image's
     assert rows["single"].media_type is None  # content_type "image" is not a media type
-    assert rows["single"].created_ns == ns("2024-08-08T10:00:00.5Z")
+    assert rows["single"].pushed_ns == ns("2024-08-08T23:00:00Z")
     assert rows["bad-digest"].digest is None
     assert rows["no-images"].platforms is None
     assert rows["no-images"].error is None
-    assert rows["no-images"].created_ns == ns("2024-08-08T23:00:00Z")
+    assert rows["no-images"].pushed_ns == ns("2024-08-08T23:00:00Z")
+    assert all(r.created_ns is None and r.created_source is None for r in rows.values())
 
 
 def test_hub_namespaced_repository(hub: ScriptedServer, transport: Transport) -> None:
@@ -406,8 +428,10 @@ def test_quay_pages_until_has_additional_is_false(
         assert "Authorization" not in req.headers
     row = listing.rows["v2.7.0"]
     assert set(asdict(row)) >= ROW_KEYS
-    assert row.created_ns == pd.Timestamp(1_700_000_007, unit="s", tz="UTC").value
-    assert row.created_source == "quay"
+    # start_ts is when the tag started pointing at its digest: a push time, not a build.
+    assert row.pushed_ns == pd.Timestamp(1_700_000_007, unit="s", tz="UTC").value
+    assert row.pushed_source == "quay"
+    assert (row.created_ns, row.created_source) == (None, None)
     assert row.size == 10_007
     assert row.digest == dg("q7")
     assert row.platforms is None
@@ -429,11 +453,12 @@ def test_quay_row_fallbacks(quay: ScriptedServer, transport: Transport) -> None:
     listing = fetch_listing(PROM, platform=None, transport=transport)
     assert listing is not None
     assert listing.tags == ["dated-by-last-modified", "bad"]
-    assert listing.rows["dated-by-last-modified"].created_ns == ns("2023-11-14T22:13:20Z")
+    assert listing.rows["dated-by-last-modified"].pushed_ns == ns("2023-11-14T22:13:20Z")
     bad = listing.rows["bad"]
     assert bad.digest is None
     assert bad.size is None
-    assert bad.created_ns == ns("2023-11-14T22:13:20Z")  # start_ts=True is no epoch
+    assert bad.pushed_ns == ns("2023-11-14T22:13:20Z")  # start_ts=True is no epoch
+    assert bad.created_ns is None
 
 
 def test_quay_repeated_page_falls_back(quay: ScriptedServer, transport: Transport) -> None:
@@ -466,7 +491,7 @@ def test_quay_http_errors_fall_back(
 
 def test_gcr_rows_from_manifest_map() -> None:
     manifest = {
-        dg("ar"): {  # Artifact Registry: created is "0", so the upload time is used
+        dg("ar"): {  # Artifact Registry: created is "0", so only the upload time is known
             "imageSizeBytes": "2803255",
             "layerId": "",
             "mediaType": OCI_MANIFEST,
@@ -498,15 +523,20 @@ def test_gcr_rows_from_manifest_map() -> None:
     assert rows["1.0"] == rows["1"]
     assert rows["1.0"] is not rows["1"]
     assert set(asdict(rows["1.0"])) >= ROW_KEYS
-    assert rows["1.0"].created_ns == ns("2024-08-08T12:34:56.123Z")
+    assert rows["1.0"].pushed_ns == ns("2024-08-08T12:34:56.123Z")
+    assert rows["1.0"].pushed_source == "gcr"
+    assert (rows["1.0"].created_ns, rows["1.0"].created_source) == (None, None)
     assert rows["1.0"].size == 2_803_255
     assert rows["1.0"].digest == dg("ar")
-    assert rows["1.0"].created_source == "gcr"
     assert rows["1.0"].media_type == OCI_MANIFEST
+    # GCR proper: build time and upload time, each in its own field.
     assert rows["2.0"].created_ns == ns("2020-09-13T12:26:40Z")
+    assert rows["2.0"].created_source == "gcr"
+    assert rows["2.0"].pushed_ns == ns("2024-08-08T12:34:56.123Z")
     assert rows["odd"].digest is None
     assert rows["odd"].size is None
-    assert rows["odd"].created_ns == ns("2001-09-09T01:46:40Z")
+    assert rows["odd"].pushed_ns == ns("2001-09-09T01:46:40Z")
+    assert rows["odd"].created_ns is None
 
 
 def test_gcr_rows_tolerates_garbage() -> None:
@@ -514,6 +544,8 @@ def test_gcr_rows_tolerates_garbage() -> None:
     rows = gcr_rows({dg(1): {"tag": ["a"], "timeCreatedMs": "x", "timeUploadedMs": "0"}})
     assert rows["a"].created_ns is None
     assert rows["a"].created_source is None
+    assert rows["a"].pushed_ns is None
+    assert rows["a"].pushed_source is None
 
 
 # --------------------------------------------------------------------------- into the frame
@@ -550,7 +582,35 @@ def test_listing_rows_feed_add_metadata_without_registry_requests(
     assert df["size"].dtype == "Int64"
     assert by_tag.loc["3.12", "resolves_to"] == "3.12.1"
     assert by_tag.loc["latest", "size"] == 222
-    assert by_tag.loc["3.12.1", "created_source"] == "hub"
-    assert by_tag.loc["3.12.1", "created"] == ts("2024-08-02T02:00:00Z")
+    assert str(df["pushed"].dtype) == "datetime64[ns, UTC]"
+    assert by_tag.loc["3.12.1", "pushed_source"] == "hub"
+    assert by_tag.loc["3.12.1", "pushed"] == ts("2024-08-08T23:00:00Z")
+    assert df["created"].isna().all() and df["created_source"].isna().all()
+    assert list(df["pushed_source"].cat.categories) == list(PUSHED_SOURCES)
     assert str(by_tag.loc["windows", "error"]).startswith("no image for platform linux/arm64")
     assert len(hub.requests) == 1
+
+
+def test_hub_real_answer_tag_push_not_image_push(hub: ScriptedServer, transport: Transport) -> None:
+    """A real Docker Hub page (tests/data/README.md): each tag gets its own push time.
+
+    ``1.2.1`` and ``latest`` share one image; the image's ``last_pushed`` is ``latest``'s
+    push, a second after ``1.2.1`` was pushed.  Taking the image's time would date
+    ``1.2.1`` by another tag's push.
+    """
+    page = json.loads((Path(__file__).parent / "data" / "dockerhub_tags_page.json").read_text())
+    serve_hub(hub, page["results"])
+    listing = fetch_listing(parse_reference("marqaaron/app"), platform=AMD64, transport=transport)
+    assert listing is not None
+    rows = listing.rows
+    assert listing.tags == ["latest", "1.2.1", "1.2.0", "1.1.0", "1.0.1", "1.0.0"]
+    assert rows["1.2.1"].pushed_ns == ns("2021-01-04T19:55:17.37199Z")
+    assert rows["latest"].pushed_ns == ns("2021-01-04T19:55:18.440537Z")
+    image_pushed = page["results"][1]["images"][0]["last_pushed"]
+    assert rows["1.2.1"].pushed_ns < ns(image_pushed)
+    # Release order is push order, and no tag claims a build time it was not given.
+    versions = ["1.0.0", "1.0.1", "1.1.0", "1.2.0", "1.2.1"]
+    pushes = [rows[v].pushed_ns for v in versions]
+    assert pushes == sorted(pushes)
+    assert all(r.pushed_source == "hub" and r.created_ns is None for r in rows.values())
+    assert rows["1.2.1"].size == 27_442_245

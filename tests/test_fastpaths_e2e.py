@@ -47,8 +47,10 @@ def test_read_tags_hub_fast_path(hub: ScriptedServer) -> None:
     df = rf.read_tags("python", dates=True, platform="linux/arm64", cache=False)
     assert len(df) == 251
     assert len(hub.requests) == 3
-    assert set(df["created_source"].dropna()) == {"hub"}
-    assert str(df["created"].dtype) == "datetime64[ns, UTC]"
+    # Hub's API gives push times only: pushed is set, the build time stays NA.
+    assert set(df["pushed_source"].dropna()) == {"hub"} and df["pushed"].notna().all()
+    assert df["created"].isna().all() and df["created_source"].isna().all()
+    assert str(df["created"].dtype) == str(df["pushed"].dtype) == "datetime64[ns, UTC]"
     assert (df["size"] == 222).all()
     assert df.set_index("tag").loc["latest", "resolves_to"] == "3.24.9"
     assert df["error"].isna().all()
@@ -61,7 +63,11 @@ def test_read_tags_quay_fast_path(quay: ScriptedServer) -> None:
     assert len(df) == 120
     # Page 1, then pages 2 and 3 together (fetched ahead; 3 is past the end and ignored).
     assert sorted(r.query["page"] for r in quay.requests) == ["1", "2", "3"]
-    assert set(df["created_source"].dropna()) == {"quay"}
+    assert set(df["pushed_source"].dropna()) == {"quay"} and df["pushed"].notna().all()
+    assert df["created"].isna().all()
+    assert df.set_index("tag").loc["v2.7.0", "pushed"] == pd.Timestamp(
+        1_700_000_007, unit="s", tz="UTC"
+    )
 
 
 def _d(b: bytes) -> str:
@@ -160,9 +166,15 @@ def test_read_tags_gcr_manifest_map(server: ScriptedServer) -> None:
         lambda r: Response(200, blobs[r.path.rsplit("/", 1)[1]]),
     )
     df = rf.read_tags(f"{server.host}/p/app", dates=True, cache=False).set_index("tag")
-    assert df.loc["1.0", "created"] == pd.Timestamp("2024-08-08T12:34:56.123Z")
+    # Artifact Registry's shape (timeCreatedMs "0"): an upload time and no build time.
+    assert df.loc["1.0", "pushed"] == pd.Timestamp("2024-08-08T12:34:56.123Z")
+    assert df.loc["1.0", "pushed_source"] == "gcr"
+    assert pd.isna(df.loc["1.0", "created"]) and pd.isna(df.loc["1.0", "created_source"])
+    # GCR's shape: both, each where it belongs.
     assert df.loc["2.0", "created"] == pd.Timestamp("2020-09-13T12:26:40Z")
-    assert df.loc["1.0", "created_source"] == "gcr"
+    assert df.loc["2.0", "created_source"] == "gcr"
+    assert df.loc["2.0", "pushed"] == pd.Timestamp("2024-08-08T12:34:56.123Z")
+    # An index goes the registry path: the platform image's config build time.
     assert df.loc["multi", "created_source"] == "config"
     assert df.loc["multi", "created"] == pd.Timestamp("2024-01-02T03:04:05Z")
     paths = [r.path for r in server.requests]

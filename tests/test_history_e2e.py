@@ -101,7 +101,10 @@ def test_max_age_answers_from_the_store_with_zero_requests(
     quiet = CountingSession(refuse=True)
     again = read(image, store, max_age="15min", session=quiet)
     assert quiet.sent == []
-    cols = ["tag", "release", "digest", "media_type", "platforms", "created", "created_source", "size", "resolves_to", "error"]
+    cols = [
+        "tag", "release", "digest", "media_type", "platforms", "created", "created_source",
+        "pushed", "pushed_source", "size", "resolves_to", "error", "date_note",
+    ]  # fmt: skip
     pd.testing.assert_frame_equal(again[cols], fresh[cols])
     assert list(again.columns) == list(fresh.columns)
     assert again.attrs["fetched_at"] == fresh.attrs["fetched_at"]

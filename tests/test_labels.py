@@ -102,9 +102,9 @@ def test_labels_csv_is_sorted_compact_json(seeded):
 
 
 def test_tag_api_dates_stay_and_labels_come_from_each_digest_once(seeded, registry_open):
-    """As behind Docker Hub's or Quay's tag API: the tags' digests and dates are known
+    """As behind Docker Hub's or Quay's tag API: the tags' digests and push times are known
     (prefetched); labels=True then reads each image's manifest chain by digest, once per
-    digest, and never asks per tag."""
+    digest, and never asks per tag — and the config read adds the build time."""
     ref = parse_reference(seeded)
     sent = []
     transport = Transport()
@@ -123,7 +123,7 @@ def test_tag_api_dates_stay_and_labels_come_from_each_digest_once(seeded, regist
         ).headers["Docker-Content-Digest"]
         hub_time = 1_700_000_000 * 10**9
         prefetched = {
-            t: TagMetadata(digest=index, created_ns=hub_time, created_source="hub")
+            t: TagMetadata(digest=index, pushed_ns=hub_time, pushed_source="hub")
             for t in ("2.0.0", "2.0", "latest")
         }
         sent.clear()
@@ -136,8 +136,11 @@ def test_tag_api_dates_stay_and_labels_come_from_each_digest_once(seeded, regist
         )
     finally:
         client.close()
-    assert (df.created_source == "hub").all()
-    assert (df.created == pd.Timestamp(hub_time, tz="UTC")).all()
+    # Both times: the API's push time stays, the config's build time joins it.
+    assert (df.pushed_source == "hub").all()
+    assert (df.pushed == pd.Timestamp(hub_time, tz="UTC")).all()
+    assert (df.created_source == "config").all()
+    assert (df.created == pd.Timestamp("2024-06-01T00:00:00Z")).all()
     assert list(df.revision) == [REV] * 3
     assert df.attested.all()
     by_tag = [u for _m, u in sent if "/manifests/" in u and "sha256:" not in u]

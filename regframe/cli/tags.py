@@ -34,20 +34,26 @@ def run(args: argparse.Namespace) -> int:
         print(f"{df.attrs.get('reference', args.image)}: no tags", file=sys.stderr)
         return 0
     # prefix and build only when the repository uses them: most never do
-    has = {c: c in df.columns and bool(df[c].notna().any()) for c in ("prefix", "build")}
+    # (and push times and date notes only when some tag has one)
+    optional = ("prefix", "build", "pushed", "date_note")
+    has = {c: c in df.columns and bool(df[c].notna().any()) for c in optional}
     cols = ["tag", *(["prefix"] if has["prefix"] else []), "release", "prerelease", "variant"]
     cols += [*(["build"] if has["build"] else []), "scheme"]
     if dates:
-        cols += ["created", "platforms", "resolves_to", "attested", "error"]
+        cols += ["created", *(["pushed"] if has["pushed"] else [])]
+        cols += ["platforms", "resolves_to", "attested", "error"]
+        cols += ["date_note"] if has["date_note"] else []
     if args.labels:
         cols += ["image_version", "revision"]
     shown = df.loc[:, cols].copy()
-    if "created" in shown:
-        shown["created"] = shown["created"].dt.strftime("%Y-%m-%d %H:%M")
+    for col in ("created", "pushed"):
+        if col in shown:
+            shown[col] = shown[col].dt.strftime("%Y-%m-%d %H:%M")
     for col in shown.columns:
-        # A categorical column cannot take "" as a fill value (pandas refuses new
-        # categories), so blanks for missing values need plain objects.
-        if isinstance(shown[col].dtype, pd.CategoricalDtype):
+        # A categorical or boolean column cannot take "" as a fill value (pandas refuses
+        # new categories and non-booleans), so blanks for missing values need plain
+        # objects — ``attested`` is NA for every tag a registry's tag API described.
+        if isinstance(shown[col].dtype, pd.CategoricalDtype | pd.BooleanDtype):
             shown[col] = shown[col].astype(object)
     with pd.option_context("display.width", 200, "display.max_colwidth", 40):
         print(shown.fillna("").to_string(index=False))

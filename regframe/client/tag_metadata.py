@@ -1,11 +1,11 @@
 """One tag's ``dates=True`` facts as a typed record, shared by the bulk tag APIs and the resolver.
 
 A :class:`TagMetadata` is what the frame layer turns into one row of the ``digest,
-media_type, platforms, created, created_source, size, error`` columns.  It is filled either
-by a registry's own tag API (:mod:`regframe.client.tag_apis`) or by following the manifest
-chain (:mod:`regframe.frame.resolve`); the same record, keyed by digest and platform, is
-what the digest cache keeps between runs.  Times are integer nanoseconds since the epoch
-(UTC) so this layer needs no pandas.
+media_type, platforms, created, created_source, pushed, pushed_source, size, error``
+columns.  It is filled either by a registry's own tag API (:mod:`regframe.client.tag_apis`)
+or by following the manifest chain (:mod:`regframe.frame.resolve`); the same record, keyed
+by digest and platform, is what the digest cache keeps between runs.  Times are integer
+nanoseconds since the epoch (UTC) so this layer needs no pandas.
 """
 
 from __future__ import annotations
@@ -15,13 +15,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-__all__ = ["CREATED_SOURCES", "TagMetadata"]
+__all__ = ["CREATED_SOURCES", "PUSHED_SOURCES", "TagMetadata"]
 
 log = logging.getLogger(__name__)
 
-#: Where a ``created`` value came from, in the order of the ``created_source`` categories:
-#: the image config, an OCI annotation, a config label, or a registry's own tag API.
-CREATED_SOURCES: Final = ("config", "annotation", "label", "hub", "quay", "gcr")
+#: Where a ``created`` value (always a *build* time) came from, in the order of the
+#: ``created_source`` categories: the image config, an OCI annotation, a config label,
+#: GCR's ``timeCreatedMs`` (the build time GCR read from the config when it was pushed), or
+#: Harbor's ``extra_attrs.created`` (likewise copied from the config by Harbor).
+CREATED_SOURCES: Final = ("config", "annotation", "label", "gcr", "harbor")
+#: Which registry API a ``pushed`` value (the registry's own *push* time of the tag or its
+#: digest) came from, in the order of the ``pushed_source`` categories.  ``ghcr`` is the
+#: first push of the digest, not of the tag (GitHub's packages API knows no tag times).
+PUSHED_SOURCES: Final = ("hub", "quay", "gcr", "harbor", "ecr-public", "ghcr", "acr", "gitlab")
 
 
 def _opt_int(value: object) -> int | None:
@@ -51,9 +57,15 @@ class TagMetadata:
     platforms
         Comma-joined image platforms of an index (or the one image's platform).
     created_ns
-        Build (or, from a registry API, push) time in nanoseconds since the epoch, UTC.
+        Build time in nanoseconds since the epoch, UTC: when the image was built, never
+        when it reached a registry.
     created_source
         One of :data:`CREATED_SOURCES`; ``None`` exactly when ``created_ns`` is.
+    pushed_ns
+        The registry's own push time of the tag (or of its digest), nanoseconds since the
+        epoch, UTC; ``None`` where no registry API says it.
+    pushed_source
+        One of :data:`PUSHED_SOURCES`; ``None`` exactly when ``pushed_ns`` is.
     size
         Compressed size in bytes (config plus layers).
     error
@@ -69,7 +81,7 @@ class TagMetadata:
 
     Examples
     --------
-    >>> TagMetadata(digest="sha256:" + "a" * 64, created_ns=1, created_source="hub").size is None
+    >>> TagMetadata(pushed_ns=1, pushed_source="hub").created_ns is None
     True
     """
 
@@ -78,6 +90,8 @@ class TagMetadata:
     platforms: str | None = None
     created_ns: int | None = None
     created_source: str | None = None
+    pushed_ns: int | None = None
+    pushed_source: str | None = None
     size: int | None = None
     error: str | None = None
     attested: bool | None = None
@@ -99,6 +113,8 @@ class TagMetadata:
             "platforms": self.platforms,
             "created_ns": self.created_ns,
             "created_source": self.created_source,
+            "pushed_ns": self.pushed_ns,
+            "pushed_source": self.pushed_source,
             "size": self.size,
             "attested": self.attested,
             "labels": self.labels,
@@ -121,6 +137,8 @@ class TagMetadata:
             platforms=_opt_str(doc.get("platforms")),
             created_ns=_opt_int(doc.get("created_ns")),
             created_source=_opt_str(doc.get("created_source")),
+            pushed_ns=_opt_int(doc.get("pushed_ns")),
+            pushed_source=_opt_str(doc.get("pushed_source")),
             size=_opt_int(doc.get("size")),
             attested=doc.get("attested") if isinstance(doc.get("attested"), bool) else None,
             labels=_opt_labels(doc.get("labels")),

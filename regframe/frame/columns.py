@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from regframe.client.tag_metadata import CREATED_SOURCES, TagMetadata
+from regframe.client.tag_metadata import CREATED_SOURCES, PUSHED_SOURCES, TagMetadata
 from regframe.parsing.versions import COLUMNS as VERSION_COLUMNS
 from regframe.parsing.versions import RELEASE_SCHEMES, version_key
 
@@ -39,9 +39,12 @@ DATE_COLUMNS = [
     "platforms",
     "created",
     "created_source",
+    "pushed",
+    "pushed_source",
     "size",
     "resolves_to",
     "error",
+    "date_note",
     "attested",
 ]
 #: With ``labels=True``: OCI keys from the config labels (else annotations), and all labels.
@@ -66,7 +69,8 @@ def assemble_metadata(
     -------
     pandas.DataFrame
         A copy of ``df`` with ``digest, media_type, platforms, created, created_source,
-        size, resolves_to, error, attested``.
+        pushed, pushed_source, size, resolves_to, error, date_note, attested``
+        (``date_note`` NA: the plausibility check of dates fills it).
 
     Examples
     --------
@@ -82,18 +86,25 @@ def assemble_metadata(
     def strings(values: list[str | None]) -> pd.Series:
         return pd.Series(values, index=df.index, dtype="string")
 
-    ns = np.array([_NAT if r.created_ns is None else r.created_ns for r in rows], dtype=np.int64)
-    sources = pd.Categorical([r.created_source for r in rows], categories=list(CREATED_SOURCES))
+    def times(values: list[int | None]) -> pd.Series:
+        ns = np.array([_NAT if v is None else v for v in values], dtype=np.int64)
+        stamps = pd.DatetimeIndex(ns.view("datetime64[ns]")).tz_localize("UTC")
+        return pd.Series(stamps, index=df.index)
+
+    def category(values: list[str | None], names: Sequence[str]) -> pd.Series:
+        return pd.Series(pd.Categorical(values, categories=list(names)), index=df.index)
+
     columns = {
         "digest": strings([r.digest for r in rows]),
         "media_type": strings([r.media_type for r in rows]),
         "platforms": strings([r.platforms for r in rows]),
-        "created": pd.Series(
-            pd.DatetimeIndex(ns.view("datetime64[ns]")).tz_localize("UTC"), index=df.index
-        ),
-        "created_source": pd.Series(sources, index=df.index),
+        "created": times([r.created_ns for r in rows]),
+        "created_source": category([r.created_source for r in rows], CREATED_SOURCES),
+        "pushed": times([r.pushed_ns for r in rows]),
+        "pushed_source": category([r.pushed_source for r in rows], PUSHED_SOURCES),
         "size": pd.Series(pd.array([r.size for r in rows], dtype="Int64"), index=df.index),
         "error": strings([r.error for r in rows]),
+        "date_note": strings([None] * len(rows)),
         "attested": pd.Series(
             pd.array([r.attested for r in rows], dtype="boolean"), index=df.index
         ),

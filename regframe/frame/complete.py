@@ -61,8 +61,8 @@ def add_dates(
     -------
     pandas.DataFrame
         A copy of ``df`` (same rows, index and other columns) with ``digest,
-        media_type, platforms, created, created_source, size, resolves_to,
-        error, attested`` (and with ``labels`` ``revision, source,
+        media_type, platforms, created, created_source, pushed, pushed_source, size,
+        resolves_to, error, date_note, attested`` (and with ``labels`` ``revision, source,
         image_version, labels``) set.  A tag the registry no longer lists keeps its row, with
         ``error`` saying so.
 

@@ -19,8 +19,10 @@ from typing import Any
 
 import pandas as pd
 
+from regframe.client.tag_metadata import TagMetadata
 from regframe.errors import HistoryStoreError, HistoryWarning, InvalidArgumentError
-from regframe.frame.history_schema import FACT_COLUMNS, INTERVAL_COLUMNS
+from regframe.frame.columns import assemble_metadata
+from regframe.frame.history_schema import FACT_COLUMNS, INTERVAL_COLUMNS, TIME_COLUMNS
 from regframe.frame.history_store import (
     HistoryStore,
     Observation,
@@ -51,6 +53,7 @@ HISTORY_COLUMNS = [
     "last_seen",
     "current",
     "created",
+    "pushed",
     "source",
     "resolves_to",
 ]
@@ -213,7 +216,8 @@ def record_frame(
     for row in facts_frame.itertuples(index=False):
         values = [_plain(v) for v in row]
         tag, digest, facts = values[0], values[1], values[2:]
-        facts[FACT_COLUMNS.index("created")] = _ns(row[2 + FACT_COLUMNS.index("created")])
+        for name in TIME_COLUMNS:
+            facts[FACT_COLUMNS.index(name)] = _ns(row[2 + FACT_COLUMNS.index(name)])
         start = since.get(tag)
         observations.append(
             Observation(
@@ -283,7 +287,6 @@ def frame_from_store(
         if "no history store" not in str(exc):
             warnings.warn(f"tag history not read: {exc}", HistoryWarning, stacklevel=3)
         return None
-    from regframe.client.tag_metadata import CREATED_SOURCES
     from regframe.parsing.versions import parse_tags, sort_tags
 
     latest: dict[str, tuple[Any, ...]] = {}
@@ -291,25 +294,29 @@ def frame_from_store(
         latest[row[0]] = row  # rows come by tag then first_seen: the last is the newest
     df = parse_tags(pd.Series(list(latest), dtype="string"))
     df = sort_tags(df).reset_index(drop=True)
-    # The facts were stored as read_tags computed them (resolves_to included): no re-derivation.
-    stored = pd.DataFrame.from_records(
-        [latest[str(t)] for t in df["tag"]], columns=list(INTERVAL_COLUMNS)
-    )
-    out = df.copy()
-    out["digest"] = stored["digest"].astype("string")
-    out["media_type"] = stored["media_type"].astype("string")
-    out["platforms"] = stored["platforms"].astype("string")
-    out["created"] = pd.to_datetime(stored["created"].astype("Int64"), unit="ns", utc=True)
-    sources = list(CREATED_SOURCES)
-    out["created_source"] = pd.Categorical(stored["created_source"], categories=sources)
-    out["size"] = stored["size"].astype("Int64")
-    out["resolves_to"] = stored["resolves_to"].astype("string")
-    out["error"] = pd.Series(pd.NA, index=out.index, dtype="string")
-    out["attested"] = pd.array(
-        [None if v is None else bool(v) for v in stored["attested"]], dtype="boolean"
-    )
+    out = assemble_metadata(df, [_stored_metadata(latest[str(t)]) for t in df["tag"]])
+    # The facts were stored as read_tags computed them: resolves_to is not re-derived.
+    resolved = [latest[str(t)][INTERVAL_COLUMNS.index("resolves_to")] for t in df["tag"]]
+    out["resolves_to"] = pd.Series(resolved, index=out.index, dtype="string")
     out.attrs["history_snapshot"] = pd.Timestamp(taken, tz="UTC")
     return out
+
+
+def _stored_metadata(row: tuple[Any, ...]) -> TagMetadata:
+    """One interval row of :data:`INTERVAL_COLUMNS` as the record a read would have made."""
+    cell = dict(zip(INTERVAL_COLUMNS, row, strict=True))
+    attested = cell.get("attested")
+    return TagMetadata(
+        digest=cell["digest"],
+        media_type=cell.get("media_type"),
+        platforms=cell.get("platforms"),
+        created_ns=cell.get("created"),
+        created_source=cell.get("created_source"),
+        pushed_ns=cell.get("pushed"),
+        pushed_source=cell.get("pushed_source"),
+        size=cell.get("size"),
+        attested=None if attested is None else bool(attested),
+    )
 
 
 def _empty_history() -> pd.DataFrame:
@@ -321,6 +328,7 @@ def _empty_history() -> pd.DataFrame:
             "last_seen": pd.Series(dtype="datetime64[ns, UTC]"),
             "current": pd.Series(dtype="boolean"),
             "created": pd.Series(dtype="datetime64[ns, UTC]"),
+            "pushed": pd.Series(dtype="datetime64[ns, UTC]"),
             "source": pd.Categorical([], categories=SOURCES),
             "resolves_to": pd.Series(dtype="string"),
         }
@@ -361,8 +369,10 @@ def history(
     Returns
     -------
     pandas.DataFrame
-        ``tag, digest, first_seen, last_seen, current, created, source,
-        resolves_to``, ordered by tag then ``first_seen``.  ``source`` is
+        ``tag, digest, first_seen, last_seen, current, created, pushed, source,
+        resolves_to``, ordered by tag then ``first_seen``.  ``created`` is the build
+        time and ``pushed`` the registry's push time (where its API says it) recorded
+        when the interval opened, as in :func:`regframe.read_tags`.  ``source`` is
         ``"observed"`` — ``first_seen`` is when *regframe* first saw the tag
         there (the move happened at or before it, after the previous
         ``last_seen``) — or ``"quay"``, Quay's push history
@@ -413,7 +423,8 @@ def history(
             "first_seen": pd.to_datetime(frame["first_seen"], unit="ns", utc=True),
             "last_seen": pd.to_datetime(frame["last_seen"], unit="ns", utc=True),
             "current": frame["current"].astype(bool).astype("boolean"),
-            "created": pd.to_datetime(frame["created"].astype("Int64"), unit="ns", utc=True),
+            "created": _times(frame["created"]),
+            "pushed": _times(frame["pushed"]),
             "source": pd.Categorical(frame["source"], categories=SOURCES),
         }
     )
@@ -425,6 +436,11 @@ def history(
     out = out.sort_values(["tag", "first_seen"], kind="stable").reset_index(drop=True)
     out.attrs.update(_attrs(ref.domain, ref.repository, key))
     return out
+
+
+def _times(ns: pd.Series) -> pd.Series:
+    """Stored nanoseconds (NULL where unknown) as UTC timestamps."""
+    return pd.to_datetime(ns.astype("Int64"), unit="ns", utc=True)
 
 
 def _attrs(registry: str, repository: str, platform: str) -> dict[str, str]:

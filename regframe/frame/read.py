@@ -133,7 +133,8 @@ def read_tags(
         One row per tag, in version order, with the columns ``tag, release,
         major, minor, patch, prerelease, variant, scheme, is_prerelease, prefix,
         build`` (and with ``dates=True`` also ``digest, media_type, platforms,
-        created, created_source, size, resolves_to, error, attested``; with
+        created, created_source, pushed, pushed_source, size, resolves_to, error,
+        date_note, attested``; with
         ``labels=True`` also ``revision, source, image_version, labels``).  For one image
         ``df.attrs`` holds ``registry``, ``repository``, ``reference`` and
         ``fetched_at`` (a recorded read also ``history``: ``store``, and the

@@ -453,15 +453,15 @@ def add_metadata(
     prefetched
         Per-tag facts already known from a registry's own tag API; those tags are not
         requested again (with ``labels``, only their images' manifests and configs are
-        read, each digest once).
+        read, each digest once, and the config's build time fills ``created``).
     labels
         Also add ``revision, source, image_version, labels``.
 
     Returns
     -------
     pandas.DataFrame
-        ``df`` with ``digest, media_type, platforms, created, created_source,
-        size, resolves_to, error, attested`` appended.
+        ``df`` with ``digest, media_type, platforms, created, created_source, pushed,
+        pushed_source, size, resolves_to, error, date_note, attested`` appended.
 
     Examples
     --------
@@ -508,10 +508,14 @@ def _with_labels(
         if walked is None:
             out[tag] = meta
             continue
-        # The tag API's dates stay (they say where they came from); the walk adds
-        # what only the image itself knows.
+        # The tag API's push time stays; the walk adds what only the image itself knows,
+        # its build time first (a config's ``created`` outranks GCR's copy of it).
+        built = walked.created_ns is not None
         out[tag] = replace(
             meta,
+            created_ns=walked.created_ns if built else meta.created_ns,
+            created_source=walked.created_source if built else meta.created_source,
+            platforms=meta.platforms or walked.platforms,
             attested=walked.attested,
             labels=walked.labels,
             revision=walked.revision,

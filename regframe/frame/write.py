@@ -68,12 +68,12 @@ def to_csv(
 
     Columns come in the documented order (``tag, release, major, minor, patch,
     prerelease, variant, scheme, is_prerelease, prefix, build, digest,
-    media_type, platforms, created, created_source, size, resolves_to,
-    error``), then any others in the frame's order; a several-images frame
-    starts with ``image``.  Timestamps are written as ``2024-08-08T10:34:56Z``
-    (with a fraction only when there is one); list values are comma-joined;
-    ``labels`` (a dict per row) is compact JSON with sorted keys; missing
-    values are empty.  The index is not written unless ``index=True``.
+    media_type, platforms, created, created_source, pushed, pushed_source, size,
+    resolves_to, error, date_note, attested``), then any others in the frame's
+    order; a several-images frame starts with ``image``.  Timestamps are written
+    as ``2024-08-08T10:34:56Z`` (with a fraction only when there is one); list
+    values are comma-joined; ``labels`` (a dict per row) is compact JSON with
+    sorted keys; missing values are empty.  The index is not written unless ``index=True``.
 
     Parameters
     ----------

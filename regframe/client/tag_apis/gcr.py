@@ -28,11 +28,11 @@ def gcr_rows(
 ) -> dict[str, TagMetadata]:
     """Per-tag facts from a GCR / Artifact Registry ``tags/list`` ``manifest`` map.
 
-    ``created`` is ``timeCreatedMs`` (GCR: the build time) when it is set, else
-    ``timeUploadedMs`` (Artifact Registry always reports ``"0"`` for created, so there it
-    is the push time); ``created_source`` is ``"gcr"`` either way.  ``size`` is
-    ``imageSizeBytes`` (compressed layers), ``None`` when ``"0"``.  Entries of the wrong
-    type are skipped.
+    ``pushed`` is ``timeUploadedMs`` (when the manifest was uploaded); ``created`` is
+    ``timeCreatedMs`` (GCR: the build time it read from the image config), NA where it is
+    ``"0"`` — Artifact Registry always reports ``"0"``, so its tags have a push time and
+    no build time.  Both sources are ``"gcr"``.  ``size`` is ``imageSizeBytes``
+    (compressed layers), ``None`` when ``"0"``.  Entries of the wrong type are skipped.
 
     Tags on a manifest list (OCI index / Docker manifest list) get **no** row: the map
     does not say which child belongs to which list, and a list's own times are its push
@@ -58,8 +58,8 @@ def gcr_rows(
     >>> rows = gcr_rows({"sha256:" + "a" * 64: {
     ...     "imageSizeBytes": "2803255", "mediaType": "application/vnd.oci.image.manifest.v1+json",
     ...     "tag": ["1.0"], "timeCreatedMs": "0", "timeUploadedMs": "1723120496123"}})
-    >>> rows["1.0"].created_ns, rows["1.0"].size
-    (1723120496123000000, 2803255)
+    >>> rows["1.0"].pushed_ns, rows["1.0"].created_ns, rows["1.0"].size
+    (1723120496123000000, None, 2803255)
     """
     rows: dict[str, TagMetadata] = {}
     if not isinstance(manifest_map, Mapping):
@@ -70,14 +70,12 @@ def gcr_rows(
         kind = media_type(entry.get("mediaType"))
         if kind in INDEX_MEDIA_TYPES:
             continue
-        created = epoch_ns(entry.get("timeCreatedMs"), "ms")
-        if created is None:
-            created = epoch_ns(entry.get("timeUploadedMs"), "ms")
         row = metadata(
             digest=digest,
             media_type=kind,
             platforms=None,
-            created_ns=created,
+            created_ns=epoch_ns(entry.get("timeCreatedMs"), "ms"),
+            pushed_ns=epoch_ns(entry.get("timeUploadedMs"), "ms"),
             source="gcr",
             size=positive_int(entry.get("imageSizeBytes")),
         )

@@ -5,10 +5,12 @@ With ``onlyActiveTags=false`` Quay lists every *revision* of every tag: the acti
 (no ``end_ts``, or one still in the future when an expiry is set) become the rows, the past
 ones (``end_ts`` reached: the tag moved away or was deleted) become
 :class:`~regframe.client.tag_apis.shared.TagRevision` entries — real push history, which
-the history store imports.  ``created`` is the tag's ``start_ts`` (push time,
-``created_source`` ``"quay"``).  The API does not list the platforms of a manifest list, so
-``platforms`` is NA and, for a manifest list, ``created`` is the list's push time rather
-than one platform's.  ``$REGFRAME_QUAY_API`` overrides the base URL (tests, mirrors).
+the history store imports.  ``pushed`` is the tag's ``start_ts`` (``pushed_source``
+``"quay"``): when the tag started pointing at its digest, i.e. the push (or retag) that
+made it point there — ``last_modified``, the same moment as an HTTP date, when ``start_ts``
+is missing.  The API knows no build time, so ``created`` is NA unless ``labels=True`` reads
+the image config.  Nor does it list the platforms of a manifest list, so ``platforms`` is
+NA.  ``$REGFRAME_QUAY_API`` overrides the base URL (tests, mirrors).
 """
 
 from __future__ import annotations
@@ -60,13 +62,16 @@ def quay_listing(
     ref
         A quay.io repository (``namespace/name``).
     transport
-        Sends the (anonymous) requests.
+        Sends the requests, anonymously (never the registry's credentials); pages are
+        fetched ahead, up to ``transport.max_workers`` at a time.
     progress
-        Counts one step per page.
+        Counts one step per page of 100 tag revisions.
 
     Returns
     -------
     ApiListing
+        The active tags as rows (their ``start_ts`` also in ``started``) and the past
+        revisions in ``history``.
 
     Raises
     ------
@@ -160,16 +165,16 @@ def _revision(name: str, entry: Mapping[str, Any], end: int) -> TagRevision | No
 
 def _quay_row(entry: Mapping[str, Any]) -> TagMetadata:
     is_list = entry.get("is_manifest_list") is True
-    created = epoch_ns(entry.get("start_ts"), "s")
-    if created is None:
-        created = http_date_ns(entry.get("last_modified"))
+    pushed = epoch_ns(entry.get("start_ts"), "s")
+    if pushed is None:
+        pushed = http_date_ns(entry.get("last_modified"))
     return metadata(
         digest=entry.get("manifest_digest"),
         # The tag API does not name the media type; is_manifest_list alone
         # cannot tell OCI from Docker.
         media_type=media_type(entry.get("media_type"), entry.get("manifest_media_type")),
         platforms=None,
-        created_ns=created,
+        pushed_ns=pushed,
         source="quay",
         # Quay reports null for manifest lists; a list has no single size anyway.
         size=None if is_list else positive_int(entry.get("size")),

@@ -237,18 +237,26 @@ def metadata(
     digest: object,
     media_type: str | None,
     platforms: str | None,
-    created_ns: int | None,
     source: str,
     size: int | None,
+    pushed_ns: int | None = None,
+    created_ns: int | None = None,
     error: str | None = None,
 ) -> TagMetadata:
     """Build one tag's record; a digest of the wrong grammar is dropped, not trusted.
 
+    ``source`` names the registry API: it becomes ``pushed_source`` when ``pushed_ns`` is
+    set, and ``created_source`` when the API also reports a real build time
+    (``created_ns``; GCR's ``timeCreatedMs``).
+
     Examples
     --------
-    >>> metadata(digest="sha256:../x", media_type=None, platforms=None, created_ns=None,
+    >>> metadata(digest="sha256:../x", media_type=None, platforms=None, pushed_ns=None,
     ...          source="hub", size=None).digest is None
     True
+    >>> metadata(digest=None, media_type=None, platforms=None, pushed_ns=5, source="quay",
+    ...          size=None).pushed_source
+    'quay'
     """
     return TagMetadata(
         digest=digest if isinstance(digest, str) and is_digest(digest) else None,
@@ -256,6 +264,8 @@ def metadata(
         platforms=platforms,
         created_ns=created_ns,
         created_source=source if created_ns is not None else None,
+        pushed_ns=pushed_ns,
+        pushed_source=source if pushed_ns is not None else None,
         size=size,
         error=error,
     )
