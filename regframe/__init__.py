@@ -13,30 +13,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from regframe import errors
 from regframe._version import __version__
 from regframe.cadence import releases
 from regframe.client.credentials import Credentials
-from regframe.errors import (
-    AuthenticationError,
-    CatalogUnavailableError,
-    ExecutorError,
-    HistoryStoreError,
-    HistoryWarning,
-    ImageFailedWarning,
-    InvalidArgumentError,
-    InvalidArgumentTypeError,
-    InvalidReferenceError,
-    ManifestError,
-    MetadataWarning,
-    MissingDatesError,
-    NetworkError,
-    NoReleasesError,
-    NotFoundError,
-    NotFoundOrUnauthorizedError,
-    RateLimitError,
-    RegframeError,
-    RegistryError,
-)
+from regframe.errors import *  # noqa: F403 -- the public exceptions, listed once in errors.__all__
 from regframe.frame.complete import add_dates
 from regframe.frame.history import history
 from regframe.frame.read import read_tags
@@ -51,27 +32,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SCHEMES",
-    "AuthenticationError",
-    "CatalogUnavailableError",
     "Credentials",
-    "ExecutorError",
-    "HistoryStoreError",
-    "HistoryWarning",
-    "ImageFailedWarning",
-    "InvalidArgumentError",
-    "InvalidArgumentTypeError",
-    "InvalidReferenceError",
-    "ManifestError",
-    "MetadataWarning",
-    "MissingDatesError",
-    "NetworkError",
-    "NoReleasesError",
-    "NotFoundError",
-    "NotFoundOrUnauthorizedError",
-    "RateLimitError",
     "Reference",
-    "RegframeError",
-    "RegistryError",
     "__version__",
     "add_dates",
     "explore",
@@ -86,6 +48,7 @@ __all__ = [
     "to_csv",
     "version_key",
 ]
+__all__ += errors.__all__
 
 
 def __getattr__(name: str) -> Any:

@@ -12,9 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 __all__ = [
-    "AppError",
     "AuthenticationError",
-    "BodyInterrupted",
     "CatalogUnavailableError",
     "ExecutorError",
     "HistoryStoreError",
@@ -33,13 +31,11 @@ __all__ = [
     "RateLimitError",
     "RegframeError",
     "RegistryError",
-    "ResponseTooLarge",
-    "SandboxError",
-    "SandboxExtraMissingError",
-    "SandboxUnavailable",
-    "TagApiUnusable",
-    "UsageError",
 ]
+# Not in __all__ (so not re-exported by ``regframe``): the classes raised and caught inside
+# the package, or shown by the command line, the app and regframe.testing — AppError,
+# BodyInterrupted, ResponseTooLarge, SandboxError, SandboxExtraMissingError,
+# SandboxUnavailable, TagApiUnusable, UsageError.  Import them by name from here.
 
 
 class RegframeError(Exception):

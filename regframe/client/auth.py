@@ -31,7 +31,7 @@ from datetime import datetime, timezone
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from regframe.client.credentials import Credentials
-from regframe.client.headers import Challenge, parse_www_authenticate
+from regframe.client.headers import Challenge, parse_www_authenticate, pick_challenge
 from regframe.client.redact import redact_host, redact_url
 from regframe.client.transport import Reply, Transport, json_errors
 from regframe.errors import (
@@ -187,6 +187,15 @@ class Authenticator:
         ch = self._challenge()
         return ch.scheme if ch else None
 
+    @property
+    def challenge(self) -> Challenge | None:
+        """The ping's Bearer (else Basic) challenge, or ``None`` for an anonymous registry.
+
+        Its ``realm`` and ``service`` are what :mod:`regframe.client.tag_apis` reads to
+        tell which product answers (Harbor, GitLab, ACR...) without trusting host names.
+        """
+        return self._challenge()
+
     def ping(self) -> None:
         """``GET /v2/`` once and remember the challenge (thread-safe, idempotent)."""
         with self._lock:
@@ -230,11 +239,7 @@ class Authenticator:
             )
         if not challenges:
             challenges = self._challenges or []
-        for wanted in ("bearer", "basic"):
-            for ch in challenges:
-                if ch.scheme == wanted:
-                    return ch
-        return None
+        return pick_challenge(challenges, "bearer", "basic")
 
     # -- credentials -------------------------------------------------------
 

@@ -37,6 +37,7 @@ from typing import Any
 
 import platformdirs
 
+from regframe.client.locations import user_path
 from regframe.errors import HistoryStoreError
 from regframe.frame import history_schema as schema
 from regframe.frame.history_plan import Plan, import_revisions, intervals_by_tag
@@ -81,16 +82,12 @@ def resolve_store_path(history: bool | str | os.PathLike[str] | None) -> Path | 
     >>> resolve_store_path("/tmp/h.sqlite").name
     'h.sqlite'
     """
-    if history is None or history is False:
-        return None
-    if history is True:
-        override = os.environ.get(HISTORY_ENV)
-        if override:
-            return Path(override).expanduser()
-        return Path(platformdirs.user_data_dir("regframe")) / "history.sqlite"
-    if isinstance(history, str | os.PathLike):
-        return Path(history).expanduser()
-    raise TypeError(f"history must be a bool or a path, got {type(history).__name__}")
+    return user_path(
+        history,
+        name="history",
+        env=HISTORY_ENV,
+        default=lambda: platformdirs.user_data_path("regframe") / "history.sqlite",
+    )
 
 
 @dataclass(frozen=True)

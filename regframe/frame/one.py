@@ -6,9 +6,11 @@ Each step a reader names has one function here:
 
 1. :func:`_from_store` — with ``max_age=``, the history store may answer alone;
 2. :func:`_open_source` — **where the tags come from**: a registry's own tag API (the
-   fast paths of :mod:`regframe.client.tag_apis`) or the registry itself, and with it
-   the :class:`~regframe.client.registry.RegistryClient` (pinged, or offline when the
-   tag API described everything);
+   fast paths of :mod:`regframe.client.tag_apis`: Docker Hub's and Quay's before any
+   ping, the APIs beside Harbor, GitLab, ACR, GHCR and ECR Public once the ping's
+   challenge named the product) or the registry itself, and with it the
+   :class:`~regframe.client.registry.RegistryClient` (pinged, or offline when Hub or
+   Quay described everything);
 3. :func:`_list_tags` — the tag names, and the facts a listing already gave;
 4. :func:`_select_tags` — parse, sort, and **filter** (``match=``) before any manifest
    request;
@@ -26,7 +28,12 @@ import pandas as pd
 
 from regframe.client.progress import Progress, ProgressOption
 from regframe.client.registry import RegistryClient
-from regframe.client.tag_apis import ApiListing, fetch_listing, gcr_rows
+from regframe.client.tag_apis import (
+    ApiListing,
+    fetch_listing,
+    fetch_registry_listing,
+    gcr_rows,
+)
 from regframe.client.tag_metadata import TagMetadata
 from regframe.client.transport import Transport
 from regframe.frame.columns import TAG_COLUMNS, assemble_metadata
@@ -103,6 +110,12 @@ def _open_source(
         # only names the repository and needs no ping (nor credentials).
         return RegistryClient.offline(ref, transport), listing
     client = RegistryClient.open(ref, transport, auth=options.auth, insecure=options.insecure)
+    if options.dates and listing is None:
+        # Harbor, GitLab, ACR, GHCR and ECR Public say who they are in the ping's
+        # challenge; their APIs then list every tag with its facts.
+        listing = fetch_registry_listing(
+            client, platform=options.want, progress=steps, credentials=options.auth
+        )
     return client, listing
 
 
