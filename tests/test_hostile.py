@@ -26,10 +26,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
-import requests
 
 import regframe as rf
-from regframe.client.transport import build_session
 from regframe.errors import MetadataWarning
 from tests.scripted import Request, Response, ScriptedServer, json_response, registry_error
 
@@ -52,19 +50,6 @@ def canonical(doc: Any) -> bytes:
     return json.dumps(doc, separators=(",", ":"), sort_keys=True).encode()
 
 
-class _RefuseTLS(requests.adapters.BaseAdapter):
-    def send(self, *args: Any, **kwargs: Any) -> requests.Response:
-        raise requests.exceptions.ConnectionError("https disabled in this test")
-
-    def close(self) -> None:
-        pass
-
-
-def http_only(max_workers: int = 16) -> requests.Session:
-    """regframe's own session with https refused at once (skips the loopback https probe)."""
-    session = build_session(max_workers)
-    session.mount("https://", _RefuseTLS())
-    return session
 
 
 class ScriptedRegistry:
@@ -199,7 +184,6 @@ REGISTRY_REPO_PREFIX = REPO + "/"
 def read(reg: ScriptedRegistry, **kwargs: Any) -> pd.DataFrame:
     kwargs.setdefault("dates", True)
     kwargs.setdefault("cache", False)
-    kwargs.setdefault("session", http_only())
     return rf.read_tags(reg.ref, **kwargs)
 
 

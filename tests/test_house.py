@@ -24,7 +24,6 @@ MAX_BODY_LINES = 60
 #: Modules over MAX_MODULE_LINES lines (path below regframe/ → owner).
 LONG_MODULES: dict[str, str] = {
     "cadence.py": "released",
-    "client/transport.py": "transport",
     "plot.py": "released",
 }
 
@@ -32,8 +31,6 @@ LONG_MODULES: dict[str, str] = {
 #: ("path:Class.function" → owner).
 LONG_FUNCTIONS: dict[str, str] = {
     "cadence.py:releases": "released",
-    "client/jobs.py:JobRunner.run": "transport",
-    "client/transport.py:Transport._send_once": "transport",
     "plot.py:moves": "released",
     "plot.py:timeline": "released",
 }

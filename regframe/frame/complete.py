@@ -17,6 +17,7 @@ import requests
 
 from regframe.client.credentials import Credentials
 from regframe.client.progress import ProgressOption
+from regframe.client.transport import default_workers
 from regframe.errors import InvalidArgumentError, InvalidArgumentTypeError
 from regframe.frame.columns import DATE_COLUMNS, LABEL_COLUMNS, TAG_COLUMNS
 from regframe.frame.many import ImageTask, run_tasks
@@ -40,7 +41,7 @@ def add_dates(
     platform: str | None = "linux/amd64",
     auth: tuple[str, str] | Credentials | None = None,
     insecure: bool = False,
-    max_workers: int = 16,
+    max_workers: int | None = None,
     cache: bool | str | os.PathLike[str] = True,
     progress: ProgressOption = None,
     timeout: float = 30.0,
@@ -92,7 +93,7 @@ def add_dates(
         platform=platform,
         auth=auth,
         insecure=insecure,
-        max_workers=max_workers,
+        max_workers=default_workers(session) if max_workers is None else max_workers,
         cache=cache,
         timeout=timeout,
     )

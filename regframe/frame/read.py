@@ -17,7 +17,7 @@ import requests
 
 from regframe.client.credentials import Credentials
 from regframe.client.progress import Progress, ProgressOption
-from regframe.client.transport import Transport
+from regframe.client.transport import Transport, default_workers
 from regframe.frame.many import read_many, submit_one
 from regframe.frame.match import Match
 from regframe.frame.one import read_one
@@ -37,7 +37,7 @@ def read_tags(
     platform: str | None = "linux/amd64",
     auth: tuple[str, str] | Credentials | None = None,
     insecure: bool = False,
-    max_workers: int = 16,
+    max_workers: int | None = None,
     cache: bool | str | os.PathLike[str] = True,
     on_error: str = "raise",
     executor: Executor | None = None,
@@ -85,6 +85,9 @@ def read_tags(
         Allow plain http (implicit for localhost and loopback addresses).
     max_workers
         Concurrent requests per host, shared by all the images of one call.
+        ``None``: 64 with the libcurl transport (the ``fast`` extra: over HTTP/2
+        they are streams on one connection; over HTTP/1.1, at most 32
+        connections), else 16 connections.
     cache
         Where immutable, digest-addressed documents are kept between runs:
         ``True`` for the user cache directory, a path, or ``False`` for none.
@@ -173,7 +176,7 @@ def read_tags(
         platform=platform,
         auth=auth,
         insecure=insecure,
-        max_workers=max_workers,
+        max_workers=default_workers(session) if max_workers is None else max_workers,
         cache=cache,
         timeout=timeout,
         max_age=max_age,
@@ -186,7 +189,7 @@ def read_tags(
         ref = parse_reference(images)
         if executor is not None:
             return submit_one(images, options, executor)
-        transport = Transport(session, timeout=timeout, max_workers=max_workers)
+        transport = Transport(session, timeout=timeout, max_workers=options.max_workers)
         return read_one(ref, transport, options, progress=progress)
     return read_many(
         images,
