@@ -15,7 +15,8 @@ Each step a reader names has one function here:
 4. :func:`_select_tags` — parse, sort, and **filter** (``match=``, ``versions=``) before
    any manifest request;
 5. :func:`_describe_tags` — the ``dates=True`` columns (:mod:`regframe.frame.resolve`);
-6. :func:`_finish` — ``df.attrs``, and the read recorded in the history store.
+6. :func:`_finish` — ``df.attrs``, the read recorded in the history store, and dates that
+   cannot be right dropped (:mod:`regframe.frame.plausible`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from regframe.frame.columns import TAG_COLUMNS, assemble_metadata
 from regframe.frame.history import frame_from_store, record_frame
 from regframe.frame.history_store import Revision
 from regframe.frame.options import Options
+from regframe.frame.plausible import flag_implausible_dates
 from regframe.frame.resolve import add_metadata
 from regframe.parsing.reference import Reference
 from regframe.parsing.versions import parse_tags, sort_tags
@@ -191,6 +193,8 @@ def _finish(
             # Registries that keep history (Quay) say since when each tag points where.
             **(_registry_history(listing) if listing is not None else {}),
         )
+        # After recording: the store keeps the dates as read, and is checked on the way out.
+        flag_implausible_dates(df, read_at=fetched_at)
     return df
 
 
