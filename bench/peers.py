@@ -26,7 +26,7 @@ from typing import Any
 import requests
 import requests.adapters
 
-from regframe.client.headers import bearer_challenge, parse_www_authenticate
+from regframe.client.headers import parse_www_authenticate, pick_challenge
 from regframe.client.manifests import ACCEPT_MANIFESTS
 
 from .http_count import KINDS, CountingAdapter, RequestLog, classify
@@ -79,7 +79,8 @@ def sequential_loop(base_url: str, repo: str, tags: Sequence[str]) -> dict[str, 
         t0 = time.perf_counter()
         ping = session.get(f"{base_url}/v2/", timeout=30)
         if ping.status_code == 401:
-            challenge = bearer_challenge(parse_www_authenticate(ping.headers["WWW-Authenticate"]))
+            offered = parse_www_authenticate(ping.headers["WWW-Authenticate"])
+            challenge = pick_challenge(offered, "bearer")
             if challenge is None or challenge.realm is None:
                 raise RuntimeError("registry asked for an auth scheme other than Bearer")
             params = {"scope": f"repository:{repo}:pull"}

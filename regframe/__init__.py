@@ -13,36 +13,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from regframe import errors
 from regframe._version import __version__
 from regframe.cadence import releases
 from regframe.client.credentials import Credentials
-from regframe.errors import (
-    AuthenticationError,
-    CatalogUnavailableError,
-    ExecutorError,
-    HistoryStoreError,
-    HistoryWarning,
-    ImageFailedWarning,
-    InvalidArgumentError,
-    InvalidArgumentTypeError,
-    InvalidReferenceError,
-    ManifestError,
-    MetadataWarning,
-    MissingDatesError,
-    NetworkError,
-    NoReleasesError,
-    NotFoundError,
-    NotFoundOrUnauthorizedError,
-    RateLimitError,
-    RegframeError,
-    RegistryError,
-)
+from regframe.errors import *  # noqa: F403 -- the public exceptions, listed once in errors.__all__
 from regframe.frame.complete import add_dates
 from regframe.frame.history import history
 from regframe.frame.read import read_tags
 from regframe.frame.repositories import list_repositories
 from regframe.frame.write import to_csv
 from regframe.parsing.reference import Reference, parse_reference
+from regframe.parsing.select import select
 from regframe.parsing.versions import SCHEMES, parse_tags, sort_tags, version_key
 
 if TYPE_CHECKING:
@@ -51,27 +33,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SCHEMES",
-    "AuthenticationError",
-    "CatalogUnavailableError",
     "Credentials",
-    "ExecutorError",
-    "HistoryStoreError",
-    "HistoryWarning",
-    "ImageFailedWarning",
-    "InvalidArgumentError",
-    "InvalidArgumentTypeError",
-    "InvalidReferenceError",
-    "ManifestError",
-    "MetadataWarning",
-    "MissingDatesError",
-    "NetworkError",
-    "NoReleasesError",
-    "NotFoundError",
-    "NotFoundOrUnauthorizedError",
-    "RateLimitError",
     "Reference",
-    "RegframeError",
-    "RegistryError",
     "__version__",
     "add_dates",
     "explore",
@@ -82,10 +45,12 @@ __all__ = [
     "plot",
     "read_tags",
     "releases",
+    "select",
     "sort_tags",
     "to_csv",
     "version_key",
 ]
+__all__ += errors.__all__
 
 
 def __getattr__(name: str) -> Any:

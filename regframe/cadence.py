@@ -50,8 +50,10 @@ __all__ = [
     "is_releases_frame",
     "lines",
     "per_period",
+    "release_dates",
     "releases",
     "summary",
+    "utc",
 ]
 
 
@@ -127,14 +129,38 @@ def _line_of(release: str) -> str:
     return ".".join(release.split(".")[:2])
 
 
-def _utc(created: pd.Series) -> pd.Series:
-    """``created`` as tz-aware UTC datetimes whatever the input resolution."""
+def utc(created: pd.Series) -> pd.Series:
+    """Dates as tz-aware UTC ``datetime64[ns]`` whatever the input's zone and resolution.
+
+    Examples
+    --------
+    >>> str(utc(pd.Series(["2024-01-02"])).dtype)
+    'datetime64[ns, UTC]'
+    """
     if isinstance(created.dtype, pd.DatetimeTZDtype):
         converted: pd.Series = created.dt.tz_convert("UTC")
     else:
         converted = cast("pd.Series", pd.to_datetime(created, utc=True, errors="coerce"))
     # one resolution everywhere: pandas 3 infers "us" where 2.x used "ns"
     return converted.astype(_UTC_NS)
+
+
+def release_dates(rel: pd.DataFrame) -> pd.Series:
+    """When each release of a releases frame came out: ``released``, else ``created``.
+
+    Frames written before ``released`` existed (a CSV from an older regframe) are
+    dated by their build time, as they were then.
+
+    Examples
+    --------
+    >>> rel = pd.DataFrame({"created": pd.to_datetime(["2024-01-01"], utc=True)})
+    >>> release_dates(rel).tolist()
+    [Timestamp('2024-01-01 00:00:00+0000', tz='UTC')]
+    """
+    for name in ("released", "created"):
+        if name in rel.columns:
+            return utc(rel[name])
+    return _empty_created(rel.index)
 
 
 def _empty_created(index: pd.Index) -> pd.Series:
@@ -265,7 +291,7 @@ def releases(df: pd.DataFrame, *, prereleases: bool = False) -> pd.DataFrame:
         kept = kept[~is_pre]
         prefix_of = prefix_of[~is_pre]
 
-    created = _utc(kept["created"]) if "created" in kept.columns else _empty_created(kept.index)
+    created = utc(kept["created"]) if "created" in kept.columns else _empty_created(kept.index)
     variant = kept["variant"] if "variant" in kept.columns else pd.Series(pd.NA, index=kept.index)
 
     release = kept["release"].astype("string")
@@ -327,7 +353,7 @@ def releases(df: pd.DataFrame, *, prereleases: bool = False) -> pd.DataFrame:
             "scheme": pd.Categorical(
                 out["scheme"].astype(object), categories=list(RELEASE_SCHEMES)
             ),
-            "created": _utc(out["created"]),
+            "created": utc(out["created"]),
             "n_tags": out["n_tags"].astype("Int64"),
             "tags": out["tags"].astype("string"),
             "variants": out["variants"].astype("string"),
@@ -399,7 +425,7 @@ def dated_releases(rel: pd.DataFrame, what: str) -> pd.DataFrame:
             f"{what} has no release to work with: the frame has no versioned "
             "(semver, multipart or calver) final tags left after filtering"
         )
-    created = _utc(rel["created"])
+    created = utc(rel["created"])
     dated = rel.assign(created=created)[created.notna()]
     if dated.empty:
         raise MissingDatesError(
@@ -574,7 +600,7 @@ def lines(rel: pd.DataFrame) -> pd.DataFrame:
     if images is not None:
         return _per_image(rel, images, lines)
     ordered = rel.iloc[_version_order(rel["release"], rel["prerelease"])]
-    created = _utc(ordered["created"]) if "created" in ordered else _empty_created(ordered.index)
+    created = utc(ordered["created"]) if "created" in ordered else _empty_created(ordered.index)
     ordered = ordered.assign(created=created)
     grouped = ordered.groupby("line", sort=False, dropna=True)
     out = pd.DataFrame(

@@ -9,9 +9,17 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from regframe.testing.sandbox import Sandbox
 
 __all__ = ["run_demo"]
+
+#: Where a line of the report goes.
+Say = Callable[[str], Any]
 
 
 def run_demo(
@@ -19,7 +27,7 @@ def run_demo(
     *,
     quick: bool = False,
     serve: bool = False,
-    echo: Callable[[str], Any] | None = None,
+    echo: Say | None = None,
 ) -> Path:
     """Start a sandbox, seed both histories, read them back and write the results to ``out``.
 
@@ -42,22 +50,7 @@ def run_demo(
     --------
     >>> run_demo("/tmp/regframe-demo")  # doctest: +SKIP
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from regframe import plot
-    from regframe.cadence import releases, summary
-    from regframe.frame.read import read_tags
-    from regframe.frame.write import to_csv
-    from regframe.testing.histories import (
-        ELASTIC_REPO,
-        PYTHON_REPO,
-        elastic_history,
-        python_history,
-        seed,
-    )
+    from regframe.cadence import releases
     from regframe.testing.sandbox import Sandbox
 
     say = echo or (lambda s: print(s, file=sys.stdout, flush=True))
@@ -65,66 +58,111 @@ def run_demo(
     folder.mkdir(parents=True, exist_ok=True)
     with Sandbox(auth="token") as sb:
         say(f"started a CNCF registry at {sb.url} (token realm {sb.token_server.realm})")
-        es_pushes, py_pushes = elastic_history(), python_history()
-        if quick:
-            es_pushes = [p for p in es_pushes if p.tags[0][:1] in "78"]
-            py_pushes = [
-                p for p in py_pushes if any(t.startswith(("3.12", "3.13")) for t in p.tags)
-            ]
-        n_es = seed(sb.pusher, ELASTIC_REPO, es_pushes)
-        n_py = seed(sb.pusher, PYTHON_REPO, py_pushes)
-        say(f"seeded {ELASTIC_REPO} ({n_es} tags) and {PYTHON_REPO} ({n_py} tags)")
-        frames = {}
-        for repo in (ELASTIC_REPO, PYTHON_REPO):
-            # Synthetic data on a throwaway registry: nothing for the user's tag history.
-            df = read_tags(sb.ref(repo), dates=True, cache=False, history=False)
-            frames[repo] = df
-            say(
-                f"read_tags({sb.ref(repo)!r}, dates=True): {len(df)} tags, "
-                f"{df['digest'].nunique()} digests, {int(df['error'].notna().sum())} errors"
-            )
-        es = frames[ELASTIC_REPO]
-        rel = releases(es)
-        to_csv(es, folder / "tags.csv")
-        to_csv(rel, folder / "releases.csv")
-        to_csv(frames[PYTHON_REPO], folder / "python-tags.csv")
-        for kind in plot.KINDS:
-            ax = getattr(plot, kind)(es)
-            ax.figure.savefig(folder / f"{kind}.png", dpi=110, bbox_inches="tight")
-            plt.close(ax.figure)
-        say("")
-        say(f"{ELASTIC_REPO}: {len(rel)} releases")
-        table = summary(rel)
-        table["first"] = table["first"].dt.strftime("%Y-%m-%d")
-        table["last"] = table["last"].dt.strftime("%Y-%m-%d")
-        table = table.round({"per_year": 1, "median_patch_days": 1})
-        say(table.to_string())
-        py_rel = releases(frames[PYTHON_REPO])
-        say("")
-        say(f"{PYTHON_REPO}: {len(py_rel)} releases; floating tags resolve to:")
-        py = frames[PYTHON_REPO]
-        floating = py[py["tag"].isin(["latest", "3", "3.12", "3.12-slim", "slim"])]
-        say(floating[["tag", "resolves_to", "created"]].to_string(index=False))
-        say("")
+        _seed(sb, quick=quick, say=say)
+        es, py = _read(sb, say)
+        es_releases = releases(es)
+        _write(es, es_releases, py, folder)
+        _report(es_releases, py, say)
         say(
             f"wrote {folder}/tags.csv, releases.csv, python-tags.csv and "
             "timeline/cadence/intervals/lines.png"
         )
         if serve:
-            say("the registry keeps running; in another shell:")
-            say(
-                f"  export REGFRAME_IMAGE={sb.ref(ELASTIC_REPO)} "
-                f"REGFRAME_OTHER_IMAGE={sb.ref(PYTHON_REPO)}"
-            )
-            say("  jupyter lab notebooks/   # quickstart.ipynb, release_cadence.ipynb")
-            say("press Ctrl-C to stop it")
-            _wait_forever()
+            _serve(sb, say)
     if not serve:
         say(
             "next: `regframe demo --serve` keeps the registry up for the notebooks in "
             "notebooks/ (quickstart.ipynb, release_cadence.ipynb)"
         )
     return folder
+
+
+def _seed(sb: Sandbox, *, quick: bool, say: Say) -> None:
+    """Push both histories (``quick``: only the two newest majors / python lines)."""
+    from regframe.testing.histories import (
+        ELASTIC_REPO,
+        PYTHON_REPO,
+        elastic_history,
+        python_history,
+        seed,
+    )
+
+    es_pushes, py_pushes = elastic_history(), python_history()
+    if quick:
+        es_pushes = [p for p in es_pushes if p.tags[0][:1] in "78"]
+        py_pushes = [p for p in py_pushes if any(t.startswith(("3.12", "3.13")) for t in p.tags)]
+    n_es = seed(sb.pusher, ELASTIC_REPO, es_pushes)
+    n_py = seed(sb.pusher, PYTHON_REPO, py_pushes)
+    say(f"seeded {ELASTIC_REPO} ({n_es} tags) and {PYTHON_REPO} ({n_py} tags)")
+
+
+def _read(sb: Sandbox, say: Say) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Both repositories read back with ``dates=True``: Elasticsearch's and python's."""
+    from regframe.frame.read import read_tags
+    from regframe.testing.histories import ELASTIC_REPO, PYTHON_REPO
+
+    frames = {}
+    for repo in (ELASTIC_REPO, PYTHON_REPO):
+        # Synthetic data on a throwaway registry: nothing for the user's tag history.
+        df = read_tags(sb.ref(repo), dates=True, cache=False, history=False)
+        frames[repo] = df
+        say(
+            f"read_tags({sb.ref(repo)!r}, dates=True): {len(df)} tags, "
+            f"{df['digest'].nunique()} digests, {int(df['error'].notna().sum())} errors"
+        )
+    return frames[ELASTIC_REPO], frames[PYTHON_REPO]
+
+
+def _write(es: pd.DataFrame, es_releases: pd.DataFrame, py: pd.DataFrame, folder: Path) -> None:
+    """The CSV files, and one PNG per chart kind of the Elasticsearch history."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from regframe import plot
+    from regframe.frame.write import to_csv
+
+    to_csv(es, folder / "tags.csv")
+    to_csv(es_releases, folder / "releases.csv")
+    to_csv(py, folder / "python-tags.csv")
+    for kind in plot.KINDS:
+        ax = getattr(plot, kind)(es)
+        ax.figure.savefig(folder / f"{kind}.png", dpi=110, bbox_inches="tight")
+        plt.close(ax.figure)
+
+
+def _report(es_releases: pd.DataFrame, py: pd.DataFrame, say: Say) -> None:
+    """The cadence summary of Elasticsearch, and where python's floating tags point."""
+    from regframe.cadence import releases, summary
+    from regframe.testing.histories import ELASTIC_REPO, PYTHON_REPO
+
+    say("")
+    say(f"{ELASTIC_REPO}: {len(es_releases)} releases")
+    table = summary(es_releases)
+    table["first"] = table["first"].dt.strftime("%Y-%m-%d")
+    table["last"] = table["last"].dt.strftime("%Y-%m-%d")
+    table = table.round({"per_year": 1, "median_patch_days": 1})
+    say(table.to_string())
+    say("")
+    say(f"{PYTHON_REPO}: {len(releases(py))} releases; floating tags resolve to:")
+    floating = py[py["tag"].isin(["latest", "3", "3.12", "3.12-slim", "slim"])]
+    say(floating[["tag", "resolves_to", "created"]].to_string(index=False))
+    say("")
+
+
+def _serve(sb: Sandbox, say: Say) -> None:
+    """Say how to point the notebooks at the registry, and keep it up until interrupted."""
+    from regframe.testing.histories import ELASTIC_REPO, PYTHON_REPO
+
+    say("the registry keeps running; in another shell:")
+    say(
+        f"  export REGFRAME_IMAGE={sb.ref(ELASTIC_REPO)} "
+        f"REGFRAME_OTHER_IMAGE={sb.ref(PYTHON_REPO)}"
+    )
+    say("  jupyter lab notebooks/   # quickstart.ipynb, release_cadence.ipynb")
+    say("press Ctrl-C to stop it")
+    _wait_forever()
 
 
 def _wait_forever() -> None:

@@ -2,19 +2,16 @@
 
 An ``ipywidgets.VBox`` whose controls are public attributes; every change
 recomputes :attr:`Explorer.filtered` and redraws (the mpl-interactions model:
-controls separate from plotting).  :func:`regframe.explore` builds one.
-
-The chart is drawn on a pyplot-free :class:`matplotlib.figure.Figure` and shown
-as a PNG inside an :class:`ipywidgets.Output`: no pyplot figure is ever
-registered, so redrawing leaks nothing and works under any matplotlib backend.
+controls separate from plotting).  :func:`regframe.explore` builds one.  The
+controls are made in :mod:`regframe.explorer_controls`, the chart, table and
+export message rendered by :mod:`regframe.explorer_view`; this module holds the
+data, the filters and what a change of each control does.
 """
 
 from __future__ import annotations
 
-import base64
 import html
 import inspect
-import io
 import logging
 import os
 import time
@@ -28,36 +25,28 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from regframe import cadence as _cad
-from regframe import plot as _plot
-from regframe.htmltable import render as _render_table
+from regframe import explorer_controls as _controls
+from regframe import explorer_view as _view
+from regframe.explorer_controls import (
+    ALL_LINES,
+    ALL_PREFIXES,
+    ALL_VARIANTS,
+    HIDDEN,
+    NO_PREFIX,
+    NO_VARIANT,
+    ExplorerControls,
+    show,
+)
+from regframe.explorer_controls import (
+    KINDS as KINDS,
+)
 
-__all__ = [
-    "ALL_LINES",
-    "ALL_PREFIXES",
-    "ALL_VARIANTS",
-    "KINDS",
-    "NO_PREFIX",
-    "NO_VARIANT",
-    "Explorer",
-]
+__all__ = ["Explorer", "Loader"]
+__all__ += _controls.CHOICES
 
 logger = logging.getLogger(__name__)
 
 Loader = Callable[..., pd.DataFrame]
-
-ALL_LINES = "all"
-ALL_VARIANTS = "(all)"
-NO_VARIANT = "(no variant)"
-ALL_PREFIXES = "(all)"
-NO_PREFIX = "(no prefix)"
-KINDS = _cad.PLOT_KINDS
-_TABLE_ROWS = 500
-_TABLE_HEIGHT = 400
-_TABLE_COLUMNS = ["image", "prefix", "release", "prerelease", "line", "created", "variants", "tags"]
-# Exports up to this size also become a browser download link (a data: URL).
-_DOWNLOAD_LIMIT = 4_000_000
-_ERROR_STYLE = "color:#b00020"
-_HIDDEN = "none"
 
 
 def _default_loader(image: str, /, **kwargs: Any) -> pd.DataFrame:
@@ -85,22 +74,6 @@ def _accepts(func: Callable[..., Any], name: str) -> bool:
     )
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _month_options(created: pd.Series) -> list[tuple[str, pd.Timestamp]]:
-    """Every month from the first to the last build date, labelled ``YYYY-MM``."""
-    dated = _cad._utc(created).dropna()
-    if dated.empty:
-        return []
-    naive = dated.dt.tz_localize(None)
-    first = naive.min().to_period("M").to_timestamp()
-    last = naive.max().to_period("M").to_timestamp()
-    months = pd.date_range(first, last, freq="MS", tz="UTC")
-    return [(m.strftime("%Y-%m"), m) for m in months]
-
-
 def _distinct(df: pd.DataFrame, column: str) -> list[str]:
     """Distinct non-missing values of ``column`` in order of appearance (none if absent)."""
     if column not in df.columns:
@@ -108,11 +81,7 @@ def _distinct(df: pd.DataFrame, column: str) -> list[str]:
     return [str(v) for v in df[column].dropna().astype(str).unique().tolist()]
 
 
-def _show(widget: widgets.Widget, visible: bool) -> None:
-    widget.layout.display = None if visible else _HIDDEN
-
-
-class Explorer(widgets.VBox):  # type: ignore[misc]
+class Explorer(widgets.VBox, ExplorerControls):  # type: ignore[misc]
     """Filter, chart, tabulate and export the releases of one image.
 
     An :class:`ipywidgets.VBox`: display it, or put it in a ``Tab``, an
@@ -137,8 +106,8 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
     ``prereleases`` (Checkbox)
         Count prereleases as releases.
     ``dates`` (SelectionRangeSlider) / ``dates_label``
-        First and last month to keep (month starts, UTC), read as
-        ``2018-11 → 2024-02``.
+        First and last month of release (``released``, month starts, UTC) to
+        keep, read as ``2018-11 → 2024-02``.
     ``kind`` (ToggleButtons)
         ``timeline``, ``cadence``, ``intervals`` or ``lines``.
     ``export`` / ``export_path``
@@ -175,69 +144,9 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
         self.figure: Figure | None = None
         self.ax: Axes | None = None
 
-        style = {"description_width": "initial"}
-        self.image: widgets.Text | None = None
-        self.load: widgets.Button | None = None
-        self.progress: widgets.FloatProgress | None = None
-        if image is not None:
-            self.image = widgets.Text(value=image, description="image", style=style,
-                                      placeholder="quay.io/prometheus/prometheus",
-                                      layout=widgets.Layout(width="420px"))  # fmt: skip
-            self.load = widgets.Button(description="Load", icon="download",
-                                       button_style="primary")  # fmt: skip
-            self.progress = widgets.FloatProgress(value=0.0, min=0.0, max=1.0,
-                                                  layout=widgets.Layout(width="160px"))  # fmt: skip
-            self.load.on_click(lambda _: self.reload())
-
-        self.message = widgets.HTML(value="")
-        self.image_filter = widgets.Dropdown(options=[], description="image", style=style,
-                                             layout=widgets.Layout(display=_HIDDEN))  # fmt: skip
-        self.prefix = widgets.Dropdown(options=[ALL_PREFIXES], value=ALL_PREFIXES,
-                                       description="prefix", style=style,
-                                       layout=widgets.Layout(display=_HIDDEN))  # fmt: skip
-        self.majors = widgets.SelectMultiple(options=[], description="majors", rows=5,
-                                             style=style)  # fmt: skip
-        self.line = widgets.Dropdown(options=[ALL_LINES], value=ALL_LINES, description="line",
-                                     style=style)  # fmt: skip
-        self.variant = widgets.Dropdown(options=[ALL_VARIANTS, NO_VARIANT], value=ALL_VARIANTS,
-                                        description="variant", style=style)  # fmt: skip
-        self.prereleases = widgets.Checkbox(value=False, description="prereleases", indent=False)
-        # the slider's own readout joins the two labels with a bare "-" ("2018-11-2024-02")
-        self.dates = widgets.SelectionRangeSlider(
-            options=[("no dates", None)], index=(0, 0), description="dates", readout=False,
-            disabled=True, style=style, layout=widgets.Layout(width="460px"),
-        )  # fmt: skip
-        self.dates_label = widgets.HTML(value="")
-        self.kind = widgets.ToggleButtons(options=list(KINDS), value="timeline")
-        self.output = widgets.Output()
-        self.table = widgets.HTML(value="")
-        self.export_path = widgets.Text(value="releases.csv", description="CSV",
-                                        style=style)  # fmt: skip
-        self.export = widgets.Button(description="Export", icon="save")
-        self.export_message = widgets.HTML(value="")
-        self.export.on_click(lambda _: self.write_csv())
-
-        self.majors.observe(self._on_majors, names="value")
-        self.image_filter.observe(self._on_subset, names="value")
-        self.prefix.observe(self._on_subset, names="value")
-        self.dates.observe(self._on_dates, names="value")
-        for control in (self.line, self.variant, self.prereleases, self.dates, self.kind):
-            control.observe(self._on_change, names="value")
-
-        rows: list[widgets.Widget] = []
-        if self.image is not None and self.load is not None and self.progress is not None:
-            rows.append(widgets.HBox([self.image, self.load, self.progress]))
-        column = [self.image_filter, self.prefix, self.line, self.variant, self.prereleases]
-        rows += [
-            self.message,
-            widgets.HBox([self.majors, widgets.VBox(column)]),
-            widgets.HBox([self.dates, self.dates_label]),
-            self.kind,
-            self.output,
-            widgets.HBox([self.export_path, self.export, self.export_message]),
-            self.table,
-        ]
-        self.children = rows
+        self.make_controls(image)
+        self._connect()
+        self.children = self.control_rows()
         self.add_class("regframe-explorer")
 
         if data is not None:
@@ -247,6 +156,18 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
         else:
             self._draw()
             self._tabulate()
+
+    def _connect(self) -> None:
+        """What each control does when it changes."""
+        if self.load is not None:
+            self.load.on_click(lambda _: self.reload())
+        self.export.on_click(lambda _: self.write_csv())
+        self.majors.observe(self._on_majors, names="value")
+        self.image_filter.observe(self._on_subset, names="value")
+        self.prefix.observe(self._on_subset, names="value")
+        self.dates.observe(self._on_dates, names="value")
+        for control in (self.line, self.variant, self.prereleases, self.dates, self.kind):
+            control.observe(self._on_change, names="value")
 
     @property
     def widget(self) -> Explorer:
@@ -315,7 +236,7 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
             images = _distinct(df, "image")
             self.image_filter.options = images
             self.image_filter.value = images[0] if images else None
-            _show(self.image_filter, len(images) > 1)
+            show(self.image_filter, len(images) > 1)
             self._set_prefixes()
             self._reset_filters()
             name = df.attrs.get("repository")
@@ -331,7 +252,7 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
         if "prefix" not in df.columns:
             self.prefix.options = [ALL_PREFIXES]
             self.prefix.value = ALL_PREFIXES
-            _show(self.prefix, False)
+            show(self.prefix, False)
             return
         subset = self._subset(df, prefix=ALL_PREFIXES)
         if "scheme" in subset.columns:
@@ -343,7 +264,7 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
         current = self.prefix.value
         self.prefix.options = options
         self.prefix.value = current if current in options else ALL_PREFIXES
-        _show(self.prefix, len(names) + int(plain) > 1)
+        show(self.prefix, len(names) + int(plain) > 1)
 
     def _reset_filters(self) -> None:
         """Offer the majors, variants, lines and months of the current image and prefix."""
@@ -355,7 +276,7 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
         self.variant.options = [ALL_VARIANTS, NO_VARIANT, *self._variants(self._subset(self._data))]
         self.variant.value = ALL_VARIANTS
         self._set_lines()
-        months = _month_options(everything["created"])
+        months = _view.month_options(_cad.release_dates(everything))
         if months:
             self.dates.options = months
             self.dates.index = (0, len(months) - 1)
@@ -431,7 +352,7 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
 
     def _label_dates(self) -> None:
         if self.dates.disabled:
-            self.dates_label.value = "<i>no build dates</i>"
+            self.dates_label.value = "<i>no release dates</i>"
             return
         first, last = self.dates.index
         labels = self.dates.options
@@ -479,9 +400,9 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
         if not self.dates.disabled and start is not None and end is not None:
             first, last = self.dates.options[0][1], self.dates.options[-1][1]
             if (start, end) != (first, last):  # full range keeps undated releases too
-                created = _cad._utc(rel["created"])
+                released = _cad.release_dates(rel)
                 stop = end + pd.offsets.MonthBegin(1)
-                rel = rel[(created >= start) & (created < stop)]
+                rel = rel[(released >= start) & (released < stop)]
         out = rel.reset_index(drop=True)
         out.attrs = dict(df.attrs)
         return out
@@ -496,82 +417,24 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
 
     def _draw(self) -> None:
         self.figure, self.ax = None, None
-        rel = self.filtered
         if self._data is None:
-            self._show_text("nothing loaded yet")
-            return
-        if rel.empty:
-            self._show_text("no release matches these filters")
-            return
-        kind = self.kind.value
-        height = 4.5
-        if kind in ("timeline", "lines"):
-            dated = rel[rel["created"].notna()]
-            n_rows = len(_plot._rows(_cad.lines(dated), _plot._DEFAULT_TOP)) if len(dated) else 1
-            height = _plot._row_height(n_rows)
-        fig = Figure(figsize=(10.0, height), layout="constrained")
-        ax = fig.add_subplot()
-        try:
-            if kind == "timeline":
-                _plot.timeline(rel, ax=ax)
-            elif kind == "cadence":
-                _plot.cadence(rel, ax=ax)
-            elif kind == "intervals":
-                _plot.intervals(rel, ax=ax)
-            else:
-                _plot.lines(rel, ax=ax)
-        except (_cad.MissingDatesError, _cad.NoReleasesError) as exc:
-            self._show_text(str(exc))
-            return
-        self.figure, self.ax = fig, ax
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=80)
-        self.output.outputs = (
-            {
-                "output_type": "display_data",
-                "data": {
-                    "image/png": base64.b64encode(buf.getvalue()).decode("ascii"),
-                    "text/plain": f"<{kind} chart of {len(rel)} releases>",
-                },
-                "metadata": {},
-            },
-        )
-
-    def _show_text(self, text: str) -> None:
-        self.output.outputs = (
-            {"output_type": "display_data", "data": {"text/plain": text}, "metadata": {}},
-        )
+            _view.show_text(self.output, "nothing loaded yet")
+        elif self.filtered.empty:
+            _view.show_text(self.output, "no release matches these filters")
+        else:
+            self.figure, self.ax = _view.draw(self.output, self.filtered, self.kind.value)
 
     def _tabulate(self) -> None:
-        rel = self.filtered
-        if rel.empty:
-            self.table.value = "<i>no releases</i>"
-            return
-        newest = rel.iloc[::-1]  # version order, newest version first ...
-        if "created" in newest.columns and newest["created"].notna().any():
-            # ... then by build date, so a late patch of an old line sits where it shipped
-            order = _cad._utc(newest["created"]).rename("_order")
-            newest = newest.loc[
-                order.sort_values(ascending=False, na_position="last", kind="stable").index
-            ]
-        shown = newest.head(_TABLE_ROWS)
-        columns = [c for c in _TABLE_COLUMNS if c in shown.columns]
         # a column that never varies says nothing: image and prefix only when selectable
-        for name, selector in (("image", self.image_filter), ("prefix", self.prefix)):
-            if name in columns and selector.layout.display == _HIDDEN:
-                columns.remove(name)
-        view = shown[columns].copy()
-        if "created" in view.columns:
-            view["created"] = _cad._utc(view["created"]).dt.strftime("%Y-%m-%d %H:%M")
-        n = len(rel)
-        caption = f"{n} release" + ("" if n == 1 else "s")
-        if n > _TABLE_ROWS:
-            caption += f", newest {_TABLE_ROWS} shown"
-        self.table.value = _render_table(view, height=_TABLE_HEIGHT, caption=caption)
+        hidden = [
+            name
+            for name, selector in (("image", self.image_filter), ("prefix", self.prefix))
+            if selector.layout.display == HIDDEN
+        ]
+        self.table.value = _view.table_html(self.filtered, hidden=hidden)
 
     def _say(self, text: str, *, error: bool = False) -> None:
-        safe = html.escape(_one_line(text))
-        self.message.value = f'<span style="{_ERROR_STYLE}">{safe}</span>' if error else safe
+        self.message.value = _view.error_html(text) if error else html.escape(_view.one_line(text))
 
     # ------------------------------------------------------------------ export
 
@@ -586,21 +449,9 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
             _write_csv(self.filtered, str(target))
             written = target.read_bytes()
         except OSError as exc:
-            text = html.escape(_one_line(f"could not write {target}: {exc}"))
-            self.export_message.value = f'<span style="{_ERROR_STYLE}">{text}</span>'
+            self.export_message.value = _view.error_html(f"could not write {target}: {exc}")
             return None
-        where = html.escape(str(target.resolve()))
-        link = ""
-        if len(written) <= _DOWNLOAD_LIMIT:
-            encoded = base64.b64encode(written).decode("ascii")
-            link = (
-                f' · <a class="regframe-download" style="color:#1565c0;text-decoration:underline" '
-                f'download="{html.escape(target.name)}" '
-                f'href="data:text/csv;base64,{encoded}">download</a>'
-            )
-        self.export_message.value = (
-            f"wrote {len(self.filtered)} releases to <code>{where}</code>{link}"
-        )
+        self.export_message.value = _view.export_html(target, written, len(self.filtered))
         return target
 
 

@@ -26,7 +26,9 @@ from matplotlib.lines import Line2D
 
 from regframe import cadence as _cad
 
-__all__ = ["KINDS", "cadence", "intervals", "lines", "moves", "timeline"]
+__all__ = [
+    "KINDS", "cadence", "intervals", "line_rows", "lines", "moves", "row_height", "timeline",
+]  # fmt: skip
 
 #: The release-cadence charts, each a function of this module taking a frame and ``ax``.
 KINDS = _cad.PLOT_KINDS
@@ -211,7 +213,13 @@ def _lines_table(rel: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, list[st
     return rel, table, images
 
 
-def _row_height(n_rows: int) -> float:
+def line_rows(table: pd.DataFrame, top: int | None = _DEFAULT_TOP) -> list[_Row]:
+    """The rows a timeline or lines chart of :func:`regframe.cadence.lines` ``table`` shows."""
+    return _rows(table, top)
+
+
+def row_height(n_rows: int) -> float:
+    """Figure height (inches) for a chart with ``n_rows`` rows of lines."""
     return float(np.clip(1.6 + 0.24 * n_rows, 3.0, 16.0))
 
 
@@ -251,7 +259,7 @@ def timeline(
     rel, table, images = _lines_table(_releases(df, prereleases, "timeline()"))
     rows = _rows(table, top)
     row_of = {member: y for y, row in enumerate(rows) for member in row.members}
-    ax = _new_axes(ax, 10.0, _row_height(len(rows)))
+    ax = _new_axes(ax, 10.0, row_height(len(rows)))
     x = _naive_utc(rel["created"])
     y = rel["line"].map(row_of).to_numpy(dtype=float)
     if images is not None:
@@ -516,7 +524,7 @@ def lines(
         colors = {m: by_image[str(m[0])] for m in table["major"].tolist()}
     else:
         colors = _major_colors(table["major"].drop_duplicates().tolist())
-    ax = _new_axes(ax, 10.0, _row_height(len(rows)))
+    ax = _new_axes(ax, 10.0, row_height(len(rows)))
 
     by_line = table.set_index("line")
     starts, ends = [], []
@@ -623,7 +631,7 @@ def moves(
     else:
         names = pd.Series(hist["tag"].dropna().unique(), dtype="string")
         order = [str(t) for t in sort_tags(parse_tags(names))["tag"]]
-    ax = _new_axes(ax, 10.0, _row_height(len(order)))
+    ax = _new_axes(ax, 10.0, row_height(len(order)))
     name = hist.attrs.get("repository")
     if hist.empty:
         ax.text(0.5, 0.5, "no history recorded", transform=ax.transAxes, ha="center",

@@ -14,27 +14,12 @@ from typing import Any
 
 import pandas as pd
 
-from regframe.explorer import (
-    ALL_LINES,
-    ALL_PREFIXES,
-    ALL_VARIANTS,
-    KINDS,
-    NO_PREFIX,
-    NO_VARIANT,
-    Explorer,
-    Loader,
-)
+from regframe import explorer as _explorer
+from regframe.explorer import *  # noqa: F403 - the explorer's public names are this module's
+from regframe.explorer import Explorer, Loader
 
-__all__ = [
-    "ALL_LINES",
-    "ALL_PREFIXES",
-    "ALL_VARIANTS",
-    "KINDS",
-    "NO_PREFIX",
-    "NO_VARIANT",
-    "Explorer",
-    "explore",
-]
+__all__ = ["explore"]
+__all__ += _explorer.__all__
 
 
 def explore(

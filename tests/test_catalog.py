@@ -8,13 +8,12 @@ import re
 from collections.abc import Iterator
 
 import pytest
-import requests
-import requests.adapters
 
 import regframe as rf
-from regframe.client.catalog import catalog_repositories
+from regframe.client.catalog import catalog_repositories, hub_repositories
 from regframe.client.transport import Transport
 from regframe.parsing.reference import parse_reference
+from tests.backends import refuse_network
 from tests.conftest import ALICE_PASSWORD
 from tests.scripted import ScriptedServer, hub_namespace, json_response, registry_error
 
@@ -129,10 +128,34 @@ def test_docker_hub_namespace_api_scripted(server, monkeypatch):
     ],
 )
 def test_bad_where_fails_before_any_request(monkeypatch, where, error, words):
-    def refuse(*args, **kwargs):
-        raise AssertionError("network traffic before input validation")
-
-    # The adapter sends every request, whichever Session method led there.
-    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", refuse)
+    refuse_network(monkeypatch)  # every backend's send
     with pytest.raises(error, match=re.escape(words)):
         rf.list_repositories(where)
+
+
+def test_catalog_listings_stop_at_max_pages(server, monkeypatch):
+    """Both catalog paths (the registry's, SCRIPTED here, and Docker Hub's API) share the cap."""
+    seen = []
+
+    def endless(request):
+        seen.append(request.query.get("last"))
+        last = f"r{len(seen):04d}"
+        return json_response(
+            {"repositories": [last]}, {"Link": f'</v2/_catalog?n=1&last={last}>; rel="next"'}
+        )
+
+    server.route("GET", r"/v2/", lambda r: json_response({}))
+    server.route("GET", r"/v2/_catalog", endless)
+    transport = Transport()
+    try:
+        ref = parse_reference(f"{server.host}/x")
+        with pytest.raises(rf.RegistryError, match="more than 4 pages of repositories"):
+            catalog_repositories(ref, transport, page_size=1, max_pages=4)
+        assert len(seen) == 4
+        monkeypatch.setenv("REGFRAME_DOCKERHUB_API", server.url)
+        hub_namespace(server, "bitnami", [f"app{i}" for i in range(30)], page_size=10)
+        with pytest.raises(rf.RegistryError, match="more than 2 pages of repositories"):
+            hub_repositories("bitnami", transport, max_pages=2)
+        assert len(hub_repositories("bitnami", transport, max_pages=3)) == 30
+    finally:
+        transport.close()

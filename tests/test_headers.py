@@ -13,11 +13,10 @@ from hypothesis import strategies as st
 
 from regframe.client.headers import (
     Challenge,
-    basic_challenge,
-    bearer_challenge,
     parse_link_next,
     parse_retry_after,
     parse_www_authenticate,
+    pick_challenge,
 )
 
 # --- WWW-Authenticate: what real registries send -----------------------------------------------
@@ -235,16 +234,20 @@ def test_challenge_accessors_and_immutability() -> None:
     assert "realm" in repr(challenge)
 
 
-def test_bearer_and_basic_helpers() -> None:
+def test_pick_challenge_prefers_the_first_scheme_named() -> None:
     challenges = parse_www_authenticate('Basic realm="b1", Bearer realm="t1", Bearer realm="t2"')
-    bearer = bearer_challenge(challenges)
-    basic = basic_challenge(challenges)
+    bearer = pick_challenge(challenges, "bearer", "basic")
+    basic = pick_challenge(challenges, "basic", "bearer")
     assert bearer is not None
     assert bearer.realm == "t1"
     assert basic is not None
     assert basic.realm == "b1"
-    assert bearer_challenge(parse_www_authenticate('Basic realm="x"')) is None
-    assert basic_challenge([]) is None
+    only_basic = parse_www_authenticate('Basic realm="x"')
+    assert pick_challenge(only_basic, "bearer") is None
+    assert pick_challenge(only_basic, "bearer", "basic") == only_basic[0]
+    assert pick_challenge([], "basic") is None
+    # a generator is read once, whatever the number of schemes asked for
+    assert pick_challenge(iter(challenges), "negotiate", "basic") == basic
 
 
 # --- WWW-Authenticate: properties ----------------------------------------------------------------

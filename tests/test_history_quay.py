@@ -63,6 +63,10 @@ def test_quay_revisions_become_intervals(quay: ScriptedServer, tmp_path: Path) -
     assert latest["current"].tolist() == [False, False, True]
     assert (latest["source"] == "quay").all()
     assert latest["resolves_to"].tolist() == ["v1.0.0", "v2.0.0", "v2.1.0"]
+    # The current interval keeps the read's push time (start_ts); past revisions have no
+    # facts of their own, and no interval claims a build time Quay never gave.
+    assert latest["pushed"].iloc[2] == ts(1_700_000_300)
+    assert latest["pushed"].iloc[:2].isna().all() and hist["created"].isna().all()
     gone = hist[hist["tag"] == "v0.9.0"]
     assert gone[["first_seen", "last_seen", "current"]].values.tolist() == [
         [ts(1_700_000_050), ts(1_700_000_150), False]
@@ -72,6 +76,11 @@ def test_quay_revisions_become_intervals(quay: ScriptedServer, tmp_path: Path) -
     again = rf.read_tags(IMAGE, dates=True, cache=False, history=store)
     assert again.attrs["history"]["moved"] == [] and again.attrs["history"]["new"] == []
     assert len(rf.history(IMAGE, store=store)) == len(hist)  # importing twice adds nothing
+    # Answered from the store, the frame has the push times the API gave.
+    stored = rf.read_tags(IMAGE, dates=True, cache=False, history=store, max_age="1h")
+    assert stored.attrs["fetched_at"] == again.attrs["fetched_at"]
+    pd.testing.assert_series_equal(stored["pushed"], again["pushed"])
+    assert set(stored["pushed_source"]) == {"quay"}
 
 
 def test_quay_move_between_reads(quay: ScriptedServer, tmp_path: Path) -> None:

@@ -10,8 +10,14 @@ import pandas as pd
 import pytest
 
 import regframe as rf
-from regframe.frame.history import HISTORY_COLUMNS, parse_max_age
-from regframe.frame.history_schema import APPLICATION_ID, SCHEMA_VERSION
+from regframe.frame.history import HISTORY_COLUMNS, frame_from_store, parse_max_age
+from regframe.frame.history_schema import (
+    APPLICATION_ID,
+    FACT_COLUMNS,
+    INTERVAL_COLUMNS,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+)
 from regframe.frame.history_store import (
     HistoryStore,
     Observation,
@@ -221,7 +227,12 @@ def test_history_env_and_default_path(monkeypatch: pytest.MonkeyPatch, tmp_path:
 
 @pytest.mark.parametrize(
     ("value", "ns"),
-    [(90, 90 * 10**9), (0.5, 5 * 10**8), ("15min", 900 * 10**9), (pd.Timedelta("1h"), 3600 * 10**9)],
+    [
+        (90, 90 * 10**9),
+        (0.5, 5 * 10**8),
+        ("15min", 900 * 10**9),
+        (pd.Timedelta("1h"), 3600 * 10**9),
+    ],
 )
 def test_max_age_forms(value: object, ns: int) -> None:
     assert parse_max_age(value) == ns
@@ -298,18 +309,97 @@ def test_migrations_run_in_order_once_and_keep_the_data(
         HistoryStore.open(path)  # and the older regframe now leaves it alone
 
 
-def test_a_schema_1_store_gains_attested(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import regframe.frame.history_schema as hs
+def old_store(path: Path, version: int, intervals: list[dict[str, object]]) -> None:
+    """A store as the regframe of schema ``version`` left it (migration steps are never edited)."""
+    con = sqlite3.connect(path)
+    try:
+        for step in MIGRATIONS[:version]:
+            for statement in step:
+                con.execute(statement)
+        con.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        con.execute(f"PRAGMA user_version = {version}")
+        con.execute("INSERT INTO series VALUES (1, ?, ?, ?)", (REG, REPO, PLAT))
+        for row in intervals:
+            names = ", ".join(["series", *row])
+            marks = ", ".join("?" * (len(row) + 1))
+            sql = f"INSERT INTO intervals ({names}) VALUES ({marks})"  # noqa: S608 (test columns)
+            con.execute(sql, (1, *row.values()))
+        con.execute("INSERT INTO snapshots (series, taken_at, tags, moved, complete)"
+                    " VALUES (1, ?, ?, 0, 1)", (TAKEN, len(intervals)))  # fmt: skip
+        con.commit()
+    finally:
+        con.close()
 
-    with monkeypatch.context() as m:  # what the first release of the store wrote
-        m.setattr(hs, "MIGRATIONS", hs.MIGRATIONS[:1])
-        m.setattr(hs, "SCHEMA_VERSION", 1)
-        m.setattr(hs, "FACT_COLUMNS", hs.FACT_COLUMNS[:-1])
-        m.setattr(hs, "INTERVAL_COLUMNS", hs.INTERVAL_COLUMNS[:-1])
-        m.setattr(hs, "INSERT_INTERVAL", hs.INSERT_INTERVAL.replace(", attested", "").replace("?, ?)", "?)", 1))
-        with HistoryStore.open(path) as store:
-            store.record(REG, REPO, PLAT, [Observation("v1", dg("a"), (None,) * 6)], seen=1)
+
+#: When :func:`old_store`'s read was recorded (after every date in it, as a real read is).
+TAKEN = pd.Timestamp("2024-09-01", tz="UTC").value
+
+
+def interval(tag: str, c: str, **facts: object) -> dict[str, object]:
+    return {"tag": tag, "digest": dg(c), "first_seen": 1, "last_seen": 5, "current": 1,
+            "source": "observed", **facts}  # fmt: skip
+
+
+def test_a_schema_1_store_gains_attested(path: Path) -> None:
+    old_store(path, 1, [interval("v1", "a", created=7, created_source="config")])
+    facts = dict.fromkeys(FACT_COLUMNS)
+    facts["attested"] = True
     with HistoryStore.open(path) as store:
-        store.record(REG, REPO, PLAT, [Observation("v2", dg("b"), (None,) * 6 + (True,))], seen=2, complete=False)
+        store.record(REG, REPO, PLAT, [Observation("v2", dg("b"), tuple(facts.values()))],
+                     seen=6, complete=False)  # fmt: skip
         got = store.intervals(REG, REPO, PLAT)
-    assert [(r[0], r[-1]) for r in got] == [("v1", None), ("v2", 1)]
+    attested = INTERVAL_COLUMNS.index("attested")
+    assert [(r[0], r[attested]) for r in got] == [("v1", None), ("v2", 1)]
+    assert got[0][INTERVAL_COLUMNS.index("created")] == 7  # the old facts are kept
+
+
+def test_a_schema_2_store_moves_push_times_out_of_created(path: Path) -> None:
+    """Schema 2 filed Docker Hub's and Quay's push times under ``created``; 3 moves them."""
+    hub_t, quay_t, built, gcr_t = (pd.Timestamp(d, tz="UTC").value for d in
+                                   ("2024-08-08", "2024-07-07", "2024-06-06", "2024-05-05"))  # fmt: skip
+    old_store(
+        path,
+        2,
+        [
+            interval("hub", "a", created=hub_t, created_source="hub", attested=None),
+            interval("quay", "b", created=quay_t, created_source="quay"),
+            interval("config", "c", created=built, created_source="config", attested=1),
+            interval("gcr", "d", created=gcr_t, created_source="gcr"),
+            interval("none", "e"),
+        ],
+    )
+    with HistoryStore.open(path) as store:
+        got = {
+            r[0]: dict(zip(INTERVAL_COLUMNS, r, strict=True))
+            for r in store.intervals(REG, REPO, PLAT)
+        }
+    con = sqlite3.connect(path)
+    try:
+        assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    finally:
+        con.close()
+    times = {
+        t: (g["created"], g["created_source"], g["pushed"], g["pushed_source"])
+        for t, g in got.items()
+    }
+    assert times == {
+        "hub": (None, None, hub_t, "hub"),
+        "quay": (None, None, quay_t, "quay"),
+        "config": (built, "config", None, None),
+        # GCR's was a build time, or Artifact Registry's upload time: the store cannot tell.
+        "gcr": (gcr_t, "gcr", None, None),
+        "none": (None, None, None, None),
+    }
+    assert got["config"]["attested"] == 1  # the other facts are untouched
+    hist = rf.history(IMAGE, store=path).set_index("tag")
+    assert hist.loc["hub", "pushed"] == pd.Timestamp(hub_t, tz="UTC")
+    assert pd.isna(hist.loc["hub", "created"])
+    assert hist.loc["config", "created"] == pd.Timestamp(built, tz="UTC")
+    # A frame answered from the upgraded store carries the push times in their own columns.
+    now = pd.Timestamp(TAKEN + 10, tz="UTC")
+    frame = frame_from_store(registry=REG, repository=REPO, platform=PLAT, history=path,
+                             max_age=100, now=now).set_index("tag")  # fmt: skip
+    assert frame.loc["quay", "pushed"] == pd.Timestamp(quay_t, tz="UTC")
+    assert frame.loc["quay", "pushed_source"] == "quay"
+    assert pd.isna(frame.loc["quay", "created_source"])
+    assert frame.loc["config", "created_source"] == "config"

@@ -10,6 +10,10 @@ from __future__ import annotations
 import pytest
 
 import regframe as rf
+from regframe.client.paging import Pager
+from regframe.client.registry import RegistryClient
+from regframe.client.transport import Transport
+from regframe.parsing.reference import parse_reference
 from tests.scripted import ScriptedServer, json_response, paginated_tags, registry_error
 
 TAGS = [f"1.{minor}.{patch}" for minor in range(12) for patch in range(10)] + ["latest", "edge"]
@@ -132,3 +136,29 @@ def test_malformed_tag_lists_are_typed_errors(server, body, match):
     )
     with pytest.raises(rf.RegistryError, match=match):
         rf.read_tags(f"{server.host}/a/b")
+
+
+def test_a_listing_past_max_pages_stops_with_an_error(server):
+    """A registry whose every page links to a new one (no loop) is cut off at ``max_pages``."""
+    paginated_tags(server, "team/app", TAGS, page_size=10)
+    transport = Transport()
+    try:
+        client = RegistryClient.open(parse_reference(f"{server.host}/team/app"), transport)
+        with pytest.raises(rf.RegistryError, match="more than 3 pages of tags"):
+            client.list_tags(page_size=10, max_pages=3)
+        assert len(_tag_requests(server)) == 3
+        # exactly as many pages as allowed is not an error
+        fits = client.list_tags(page_size=10, max_pages=-(-len(TAGS) // 10))
+        assert sorted(fits.tags) == sorted(TAGS)
+    finally:
+        transport.close()
+
+
+def test_pager_counts_the_pages_it_was_shown():
+    pager = Pager("r.example", "repositories", max_pages=2)
+    first = "https://r.example/v2/_catalog?n=1"
+    second = pager.follow(first, "/v2/_catalog?n=1&last=a")
+    assert second == "https://r.example/v2/_catalog?n=1&last=a"
+    assert pager.follow(second, None) is None  # the last page: no next link, no error
+    with pytest.raises(rf.RegistryError, match="more than 2 pages of repositories"):
+        pager.follow(second, "/v2/_catalog?n=1&last=b")

@@ -281,7 +281,7 @@ def test_date_range_reads_with_an_arrow() -> None:
     ex.dates.index = (3, 4)
     assert ex.dates_label.value == "2022-03 → 2022-04"
     assert not ex.dates.readout  # the slider's own "2022-03-2022-04" readout stays off
-    assert explore(sample(dates=False)).dates_label.value == "<i>no build dates</i>"
+    assert explore(sample(dates=False)).dates_label.value == "<i>no release dates</i>"
 
 
 def test_prefix_selector_appears_with_several_prefixes() -> None:

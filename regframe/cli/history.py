@@ -35,9 +35,12 @@ def run(args: argparse.Namespace) -> int:
     if hist.empty:
         print(f"{args.image}: no history recorded", file=sys.stderr)
         return 0
-    shown = hist.loc[:, ["tag", "digest", "first_seen", "last_seen", "current", "source"]].copy()
+    # the registry's push time only where some interval has one (Hub, Quay, GCR reads)
+    pushed = ["pushed"] if hist["pushed"].notna().any() else []
+    cols = ["tag", "digest", "first_seen", "last_seen", *pushed, "current", "source"]
+    shown = hist.loc[:, cols].copy()
     shown["digest"] = shown["digest"].str.slice(0, 19)
-    for col in ("first_seen", "last_seen"):
+    for col in ("first_seen", "last_seen", *pushed):
         shown[col] = shown[col].dt.strftime("%Y-%m-%d %H:%M:%S")
     shown["current"] = shown["current"].map({True: "*", False: ""})
     shown["source"] = shown["source"].astype(object)

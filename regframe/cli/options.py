@@ -10,12 +10,13 @@ import argparse
 import logging
 import re
 import sys
+from typing import Any
 
 import pandas as pd
 
 from regframe.errors import UsageError
 
-__all__ = ["UsageError", "add_image_options", "credentials", "read_frame"]
+__all__ = ["UsageError", "add_image_options", "credentials", "read_frame", "read_options"]
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +55,9 @@ def add_image_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--max-workers",
         type=_positive_int,
-        default=16,
+        default=None,
         metavar="N",
-        help="concurrent requests per host (default 16)",
+        help="concurrent requests per host (default 64 with the fast transport, else 16)",
     )
     p.add_argument(
         "--no-cache", action="store_true", help="do not read or write the on-disk digest cache"
@@ -85,28 +86,29 @@ def compile_match(pattern: str | None) -> re.Pattern[str] | None:
         raise UsageError(f"--match: bad regular expression: {exc}") from None
 
 
+def read_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``read_tags`` arguments the shared options give (platform checked, password read)."""
+    from regframe.client.platforms import parse_platform
+
+    parse_platform(args.platform)
+    return {
+        "platform": args.platform,
+        "auth": credentials(args),
+        "insecure": args.insecure,
+        "timeout": args.timeout,
+        "max_workers": args.max_workers,
+        "cache": not args.no_cache,
+    }
+
+
 def read_frame(args: argparse.Namespace, *, dates: bool, labels: bool = False) -> pd.DataFrame:
     """Read ``args.image`` as the options say; ``--match`` filters before manifest requests."""
-    from regframe.client.platforms import parse_platform
     from regframe.frame.read import read_tags
     from regframe.parsing.reference import parse_reference
 
     # Bad input fails before any network traffic, whatever the command needs.
     parse_reference(args.image)
     regex = compile_match(args.match)
-    parse_platform(args.platform)
-    auth = credentials(args)
-    log.debug("reading %s (dates=%s, max_workers=%d)", args.image, dates, args.max_workers)
-    df = read_tags(
-        args.image,
-        dates=dates,
-        labels=labels,
-        platform=args.platform,
-        auth=auth,
-        insecure=args.insecure,
-        timeout=args.timeout,
-        max_workers=args.max_workers,
-        cache=not args.no_cache,
-        match=regex,
-    )
-    return df
+    options = read_options(args)
+    log.debug("reading %s (dates=%s, max_workers=%s)", args.image, dates, args.max_workers)
+    return read_tags(args.image, dates=dates, labels=labels, match=regex, **options)

@@ -13,7 +13,7 @@ import sys
 import warnings
 from typing import Any
 
-from regframe.cli.options import add_image_options, credentials
+from regframe.cli.options import UsageError, add_image_options, read_options
 
 NAME = "snapshot"
 HELP = "record every tag's digest in the history store (one line per image)"
@@ -56,7 +56,6 @@ def summary(image: str, df: Any) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from regframe.client.platforms import parse_platform
     from regframe.errors import HistoryWarning, RegframeError
     from regframe.frame.read import read_tags
     from regframe.parsing.reference import parse_reference
@@ -64,28 +63,16 @@ def run(args: argparse.Namespace) -> int:
     # Every reference is checked before the first one is read.
     for image in args.image:
         parse_reference(image)
-    parse_platform(args.platform)
     if args.match:
-        from regframe.cli.options import UsageError
-
         raise UsageError("snapshot records every tag; --match does not apply")
-    auth = credentials(args)
+    options = read_options(args)
     failed = 0
     for image in args.image:
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", HistoryWarning)
                 df = read_tags(
-                    image,
-                    dates=True,
-                    platform=args.platform,
-                    auth=auth,
-                    insecure=args.insecure,
-                    timeout=args.timeout,
-                    max_workers=args.max_workers,
-                    cache=not args.no_cache,
-                    progress=False,
-                    history=args.store or True,
+                    image, dates=True, progress=False, history=args.store or True, **options
                 )
         except RegframeError as exc:
             failed += 1

@@ -50,9 +50,10 @@ def run(args: argparse.Namespace) -> int:
         if col in shown:
             shown[col] = shown[col].dt.strftime("%Y-%m-%d %H:%M")
     for col in shown.columns:
-        # A categorical column cannot take "" as a fill value (pandas refuses new
-        # categories), so blanks for missing values need plain objects.
-        if isinstance(shown[col].dtype, pd.CategoricalDtype):
+        # A categorical or boolean column cannot take "" as a fill value (pandas refuses
+        # new categories and non-booleans), so blanks for missing values need plain
+        # objects — ``attested`` is NA for every tag a registry's tag API described.
+        if isinstance(shown[col].dtype, pd.CategoricalDtype | pd.BooleanDtype):
             shown[col] = shown[col].astype(object)
     with pd.option_context("display.width", 200, "display.max_colwidth", 40):
         print(shown.fillna("").to_string(index=False))

@@ -31,7 +31,7 @@ from datetime import datetime, timezone
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from regframe.client.credentials import Credentials
-from regframe.client.headers import Challenge, parse_www_authenticate
+from regframe.client.headers import Challenge, parse_www_authenticate, pick_challenge
 from regframe.client.redact import redact_host, redact_url
 from regframe.client.transport import Reply, Transport, json_errors
 from regframe.errors import (
@@ -187,6 +187,15 @@ class Authenticator:
         ch = self._challenge()
         return ch.scheme if ch else None
 
+    @property
+    def challenge(self) -> Challenge | None:
+        """The ping's Bearer (else Basic) challenge, or ``None`` for an anonymous registry.
+
+        Its ``realm`` and ``service`` are what :mod:`regframe.client.tag_apis` reads to
+        tell which product answers (Harbor, GitLab, ACR...) without trusting host names.
+        """
+        return self._challenge()
+
     def ping(self) -> None:
         """``GET /v2/`` once and remember the challenge (thread-safe, idempotent)."""
         with self._lock:
@@ -230,11 +239,7 @@ class Authenticator:
             )
         if not challenges:
             challenges = self._challenges or []
-        for wanted in ("bearer", "basic"):
-            for ch in challenges:
-                if ch.scheme == wanted:
-                    return ch
-        return None
+        return pick_challenge(challenges, "bearer", "basic")
 
     # -- credentials -------------------------------------------------------
 
@@ -299,6 +304,14 @@ class Authenticator:
             return token
 
     def _fetch_token(self, scope: str, ch: Challenge) -> _Token:
+        url = self._token_url(scope, ch)
+        creds = self._creds()
+        self.token_requests += 1
+        reply = self._ask_token_server(url, scope, creds)
+        return self._read_token(reply, url, scope)
+
+    def _token_url(self, scope: str, ch: Challenge) -> str:
+        """The realm's URL with ``service`` and ``scope`` added, once the realm passed its check."""
         realm = ch.params.get("realm", "")
         if not realm:
             raise AuthenticationError(f"{self.display} sent a Bearer challenge without a realm")
@@ -309,10 +322,11 @@ class Authenticator:
         params.append(("scope", scope))
         parts = urlsplit(realm)
         query = "&".join(q for q in (parts.query, urlencode(params)) if q)
-        url = urlunsplit((parts.scheme, parts.netloc, parts.path or "/", query, ""))
-        creds = self._creds()
-        self.token_requests += 1
-        realm_host = parts.hostname
+        return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", query, ""))
+
+    def _ask_token_server(self, url: str, scope: str, creds: Credentials | None) -> Reply:
+        """The token server's 200 answer; anything else becomes an ``AuthenticationError``."""
+        realm_host = urlsplit(url).hostname
         try:
             reply = self.transport.request(
                 "GET",
@@ -340,35 +354,35 @@ class Authenticator:
                 )
             raise self._needs_credentials(scope, status=reply.status)
         if reply.status != 200:
-            raise AuthenticationError(
-                f"token server {realm_host} for {self.display} answered HTTP {reply.status}",
-                status_code=reply.status,
-                url=redact_url(url),
-            )
+            raise self._token_error(url, reply, f"answered HTTP {reply.status}")
+        return reply
+
+    def _read_token(self, reply: Reply, url: str, scope: str) -> _Token:
+        """The token and its lifetime from the token server's JSON answer."""
         try:
             doc = json.loads(reply.body)
         except ValueError:
             doc = None
         if not isinstance(doc, dict):
-            raise AuthenticationError(
-                f"token server {realm_host} for {self.display} did not answer with a JSON object",
-                status_code=reply.status,
-                url=redact_url(url),
-            )
+            raise self._token_error(url, reply, "did not answer with a JSON object")
         value = doc.get("token") or doc.get("access_token")
         if not isinstance(value, str) or not value.strip():
-            raise AuthenticationError(
-                f"token server {realm_host} for {self.display} answered without a token",
-                status_code=reply.status,
-                url=redact_url(url),
-            )
+            raise self._token_error(url, reply, "answered without a token")
         if any(c in value for c in "\r\n"):
+            realm_host = urlsplit(url).hostname
             raise AuthenticationError(
                 f"token server {realm_host} for {self.display} sent a malformed token"
             )
         lifetime = _lifetime(doc.get("expires_in"), doc.get("issued_at"))
         log.debug("got a token for %s scope %s valid %.0fs", self.display, scope, lifetime)
         return _Token(value.strip(), time.monotonic() + lifetime)
+
+    def _token_error(self, url: str, reply: Reply, what: str) -> AuthenticationError:
+        return AuthenticationError(
+            f"token server {urlsplit(url).hostname} for {self.display} {what}",
+            status_code=reply.status,
+            url=redact_url(url),
+        )
 
     # -- errors ------------------------------------------------------------
 

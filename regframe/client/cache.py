@@ -39,6 +39,7 @@ from typing import Any
 import platformdirs
 
 from regframe.client.digests import compute_digest, validate_digest
+from regframe.client.locations import user_path
 from regframe.errors import ManifestError
 
 __all__ = ["CACHE_ENV", "FACTS_SCHEMA", "DigestCache", "facts_key", "resolve_cache_dir"]
@@ -72,16 +73,9 @@ def resolve_cache_dir(cache: bool | str | os.PathLike[str] | None) -> Path | Non
     >>> resolve_cache_dir("/tmp/rf-cache").name
     'rf-cache'
     """
-    if cache is None or cache is False:
-        return None
-    if cache is True:
-        override = os.environ.get(CACHE_ENV)
-        if override:
-            return Path(override).expanduser()
-        return Path(platformdirs.user_cache_dir("regframe"))
-    if isinstance(cache, (str, os.PathLike)):
-        return Path(cache).expanduser()
-    raise TypeError(f"cache must be a bool or a path, got {type(cache).__name__}")
+    return user_path(
+        cache, name="cache", env=CACHE_ENV, default=lambda: platformdirs.user_cache_path("regframe")
+    )
 
 
 def facts_key(digest: str, platform: str | None = None, kind: str = "image") -> str:
@@ -113,6 +107,21 @@ def facts_key(digest: str, platform: str | None = None, kind: str = "image") -> 
     if "|" in kind or "|" in (platform or ""):
         raise ValueError("facts key components must not contain '|'")
     return f"{kind}|{digest}|{platform or '*'}"
+
+
+def _read_entry(target: Path) -> bytes | None:
+    """The entry's bytes; ``None`` when it is missing or cannot be read (a miss, not an error)."""
+    try:
+        return target.read_bytes()
+    except OSError:
+        return None
+
+
+def _drop_corrupt(target: Path, what: str) -> None:
+    """Remove a corrupt entry (a miss) so that the next write replaces it."""
+    log.debug("%s is corrupt; removing it", what)
+    with contextlib.suppress(OSError):
+        target.unlink()
 
 
 def _write_atomic(target: Path, data: bytes) -> None:
@@ -203,14 +212,9 @@ class DigestCache:
         if self.path is None:
             return None
         target = self._blob_path(digest)
-        try:
-            data = target.read_bytes()
-        except OSError:
-            return None
-        if compute_digest(data, digest.split(":", 1)[0]) != digest:
-            log.debug("cache entry %s is corrupt; removing it", digest)
-            with contextlib.suppress(OSError):
-                target.unlink()
+        data = _read_entry(target)
+        if data is not None and compute_digest(data, digest.split(":", 1)[0]) != digest:
+            _drop_corrupt(target, f"cache entry {digest}")
             return None
         return data
 
@@ -283,18 +287,15 @@ class DigestCache:
         if self.path is None:
             return None
         target = self._facts_path(key)
-        try:
-            raw = target.read_bytes()
-        except OSError:
+        raw = _read_entry(target)
+        if raw is None:
             return None
         try:
             doc = json.loads(raw)
         except ValueError:
             doc = None
         if not isinstance(doc, dict) or not isinstance(doc.get("facts"), dict):
-            log.debug("facts entry for %s is corrupt; removing it", key)
-            with contextlib.suppress(OSError):
-                target.unlink()
+            _drop_corrupt(target, f"facts entry for {key}")
             return None
         if doc.get("schema") != FACTS_SCHEMA or doc.get("key") != key:
             return None

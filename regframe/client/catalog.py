@@ -67,11 +67,11 @@ def catalog_repositories(
     """
     client = RegistryClient.open(ref, transport, auth=auth, insecure=insecure)
     domain = ref.domain
-    url = f"{client.base_url}/v2/_catalog?n={page_size}"
-    pager = Pager(domain, "repositories")
+    url: str | None = f"{client.base_url}/v2/_catalog?n={page_size}"
+    pager = Pager(domain, "repositories", max_pages=max_pages)
     out: dict[str, None] = {}
     retried_without_n = False
-    for _page in range(max_pages):
+    while url is not None:
         reply = _catalog_get(client, url)
         if reply.status == 400 and not retried_without_n and not out:
             # As with tags: a few registries reject the page-size hint.
@@ -82,14 +82,8 @@ def catalog_repositories(
         for name in _names(reply, domain):
             if not namespace or name.startswith(namespace + "/"):
                 out.setdefault(name, None)
-        nxt = pager.next_url(url, reply.headers.get("Link"), count=len(out))
-        if nxt is None:
-            return list(out)
-        url = nxt
-    raise RegistryError(
-        f"{domain} returned more than {max_pages} pages of repositories; stopping",
-        url=f"{client.base_url}/v2/_catalog",
-    )
+        url = pager.next_url(url, reply.headers.get("Link"), count=len(out))
+    return list(out)
 
 
 def _catalog_get(client: RegistryClient, url: str) -> Reply:
@@ -118,8 +112,7 @@ def _raise_for_catalog(client: RegistryClient, reply: Reply) -> None:
         )
     if reply.status in (404, 405, 501):
         raise CatalogUnavailableError(
-            f"{domain} does not offer a repository catalog (HTTP {reply.status} for "
-            "/v2/_catalog)",
+            f"{domain} does not offer a repository catalog (HTTP {reply.status} for /v2/_catalog)",
             status_code=reply.status,
             url=where,
             errors=json_errors(reply.body),
@@ -162,23 +155,18 @@ def hub_repositories(
     """
     base = os.environ.get(DOCKERHUB_API_ENV, _DOCKERHUB_API).rstrip("/")
     url = f"{base}/v2/namespaces/{quote(namespace, safe='')}/repositories?page_size={HUB_PAGE_SIZE}"
-    pager = Pager("Docker Hub", "repositories")
+    pager = Pager("Docker Hub", "repositories", max_pages=max_pages)
     out: dict[str, None] = {}
-    for _page in range(max_pages):
-        doc = _hub_page(url, namespace, transport)
+    page: str | None = url
+    while page is not None:
+        doc = _hub_page(page, namespace, transport)
         for item in doc.get("results") or []:
             name = item.get("name") if isinstance(item, dict) else None
             if isinstance(name, str) and name.strip():
                 out.setdefault(f"{namespace}/{name}", None)
         nxt = doc.get("next")
-        nxt_url = pager.follow(url, nxt if isinstance(nxt, str) else None, count=len(out))
-        if nxt_url is None:
-            return list(out)
-        url = nxt_url
-    raise RegistryError(
-        f"Docker Hub returned more than {max_pages} pages of repositories for {namespace}",
-        url=f"{base}/v2/namespaces/{namespace}/repositories",
-    )
+        page = pager.follow(page, nxt if isinstance(nxt, str) else None, count=len(out))
+    return list(out)
 
 
 def _hub_page(url: str, namespace: str, transport: Transport) -> dict[str, Any]:

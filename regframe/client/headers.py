@@ -20,11 +20,10 @@ from types import MappingProxyType
 
 __all__ = [
     "Challenge",
-    "basic_challenge",
-    "bearer_challenge",
     "parse_link_next",
     "parse_retry_after",
     "parse_www_authenticate",
+    "pick_challenge",
 ]
 
 # RFC 9110 tchar and RFC 7235 token68 alphabets.
@@ -277,17 +276,15 @@ def _finish_element(scanner: _Scanner) -> None:
         scanner.skip_element()
 
 
-def _find_scheme(challenges: Iterable[Challenge], scheme: str) -> Challenge | None:
-    return next((c for c in challenges if c.scheme == scheme), None)
-
-
-def bearer_challenge(challenges: Iterable[Challenge]) -> Challenge | None:
-    """The first ``Bearer`` challenge, or None.
+def pick_challenge(challenges: Iterable[Challenge], *schemes: str) -> Challenge | None:
+    """The first challenge of the most preferred scheme offered, or None.
 
     Parameters
     ----------
     challenges
         Output of :func:`parse_www_authenticate`.
+    *schemes
+        Scheme names in lower case, most preferred first (``"bearer", "basic"``).
 
     Returns
     -------
@@ -295,31 +292,18 @@ def bearer_challenge(challenges: Iterable[Challenge]) -> Challenge | None:
 
     Examples
     --------
-    >>> c = bearer_challenge(parse_www_authenticate('Basic realm="r", Bearer realm="t"'))
-    >>> c.realm
+    >>> offered = parse_www_authenticate('Basic realm="r", Bearer realm="t"')
+    >>> pick_challenge(offered, "bearer", "basic").realm
     't'
+    >>> pick_challenge(offered, "negotiate") is None
+    True
     """
-    return _find_scheme(challenges, "bearer")
-
-
-def basic_challenge(challenges: Iterable[Challenge]) -> Challenge | None:
-    """The first ``Basic`` challenge, or None.
-
-    Parameters
-    ----------
-    challenges
-        Output of :func:`parse_www_authenticate`.
-
-    Returns
-    -------
-    Challenge or None
-
-    Examples
-    --------
-    >>> basic_challenge(parse_www_authenticate('Basic realm="Registry"')).realm
-    'Registry'
-    """
-    return _find_scheme(challenges, "basic")
+    offered = list(challenges)
+    for scheme in schemes:
+        for challenge in offered:
+            if challenge.scheme == scheme:
+                return challenge
+    return None
 
 
 def parse_link_next(value: str | Iterable[str] | None) -> str | None:

@@ -3,7 +3,7 @@
 One rule for every paginated registry list (tags, the catalog): a relative or
 absolute next link is followed only on the origin (scheme, host, port) of the
 page that sent it, a repeated URL or ``last`` cursor ends in an error instead
-of a loop, and the number of pages is capped by the caller.
+of a loop, and a listing that goes on past ``max_pages`` pages ends in an error too.
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ class Pager:
         Registry name for messages.
     what
         What is being listed, for messages (``"repositories"``).
+    max_pages
+        Pages a listing may have; a next link after that many is an error.
+        ``None``: the caller counts.
 
     Examples
     --------
@@ -40,9 +43,10 @@ class Pager:
     True
     """
 
-    def __init__(self, domain: str, what: str) -> None:
+    def __init__(self, domain: str, what: str, *, max_pages: int | None = None) -> None:
         self.domain = domain
         self.what = what
+        self.max_pages = max_pages
         self._urls: set[str] = set()
         self._cursors: set[str] = set()
 
@@ -52,7 +56,8 @@ class Pager:
         Raises
         ------
         RegistryError
-            The link leaves the origin, or repeats a page already fetched.
+            The link leaves the origin, repeats a page already fetched, or asks for
+            one page more than ``max_pages``.
         """
         return self.follow(url, parse_link_next(link_header), count=count)
 
@@ -64,6 +69,12 @@ class Pager:
             self._cursors.add(cursor)
         if not link:
             return None
+        if self.max_pages is not None and len(self._urls) >= self.max_pages:
+            raise RegistryError(
+                f"{self.domain} returned more than {self.max_pages} pages of {self.what}; "
+                "stopping",
+                url=redact_url(url),
+            )
         nxt = urljoin(url, link)
         if origin_of(nxt) != origin_of(url):
             raise RegistryError(

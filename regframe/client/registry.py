@@ -242,12 +242,12 @@ class RegistryClient:
             On a pagination loop, a cross-origin ``Link``, a malformed body, or
             more than ``max_pages`` pages.
         """
-        url = f"{self.repo_url}/tags/list?n={page_size}"
-        pager = Pager(self.reference.domain, "tags")
+        url: str | None = f"{self.repo_url}/tags/list?n={page_size}"
+        pager = Pager(self.reference.domain, "tags", max_pages=max_pages)
         out: dict[str, None] = {}
         gcr_manifests: dict[str, Any] = {}
         retried_without_n = False
-        for _page in range(max_pages):
+        while url is not None:
             reply = self.request("GET", url, accept="application/json", limit=MAX_LIST_BYTES)
             if progress is not None:
                 progress.step()
@@ -261,14 +261,8 @@ class RegistryClient:
             for tag in tags:
                 out.setdefault(tag, None)
             gcr_manifests.update(manifests)
-            nxt = pager.next_url(url, reply.headers.get("Link"), count=len(out))
-            if nxt is None:
-                return TagList(list(out), gcr_manifests)
-            url = nxt
-        raise RegistryError(
-            f"{self.reference.domain} returned more than {max_pages} pages of tags; stopping",
-            url=redact_url(url),
-        )
+            url = pager.next_url(url, reply.headers.get("Link"), count=len(out))
+        return TagList(list(out), gcr_manifests)
 
 
 def _tags_from(reply: Reply, domain: str) -> tuple[list[str], dict[str, Any]]:

@@ -20,9 +20,10 @@ __all__ = ["CREATED_SOURCES", "PUSHED_SOURCES", "TagMetadata"]
 log = logging.getLogger(__name__)
 
 #: Where a ``created`` value (always a *build* time) came from, in the order of the
-#: ``created_source`` categories: the image config, an OCI annotation, a config label, or
-#: GCR's ``timeCreatedMs`` (the build time GCR read from the config when it was pushed).
-CREATED_SOURCES: Final = ("config", "annotation", "label", "gcr")
+#: ``created_source`` categories: the image config, an OCI annotation, a config label,
+#: GCR's ``timeCreatedMs`` (the build time GCR read from the config when it was pushed), or
+#: Harbor's ``extra_attrs.created`` (likewise copied from the config by Harbor).
+CREATED_SOURCES: Final = ("config", "annotation", "label", "gcr", "harbor")
 #: Which registry API a ``pushed`` value (the registry's own *push* time of the tag or its
 #: digest) came from, in the order of the ``pushed_source`` categories.  ``ghcr`` is the
 #: first push of the digest, not of the tag (GitHub's packages API knows no tag times).

@@ -22,7 +22,7 @@ import pandas as pd
 from regframe.client.tag_metadata import TagMetadata
 from regframe.errors import HistoryStoreError, HistoryWarning, InvalidArgumentError
 from regframe.frame.columns import assemble_metadata
-from regframe.frame.history_schema import FACT_COLUMNS, INTERVAL_COLUMNS
+from regframe.frame.history_schema import FACT_COLUMNS, INTERVAL_COLUMNS, TIME_COLUMNS
 from regframe.frame.history_store import (
     HistoryStore,
     Observation,
@@ -30,6 +30,7 @@ from regframe.frame.history_store import (
     Revision,
     resolve_store_path,
 )
+from regframe.frame.plausible import flag_implausible_dates
 from regframe.parsing.reference import parse_reference
 
 __all__ = [
@@ -53,6 +54,7 @@ HISTORY_COLUMNS = [
     "last_seen",
     "current",
     "created",
+    "pushed",
     "source",
     "resolves_to",
 ]
@@ -215,7 +217,8 @@ def record_frame(
     for row in facts_frame.itertuples(index=False):
         values = [_plain(v) for v in row]
         tag, digest, facts = values[0], values[1], values[2:]
-        facts[FACT_COLUMNS.index("created")] = _ns(row[2 + FACT_COLUMNS.index("created")])
+        for name in TIME_COLUMNS:
+            facts[FACT_COLUMNS.index(name)] = _ns(row[2 + FACT_COLUMNS.index(name)])
         start = since.get(tag)
         observations.append(
             Observation(
@@ -296,7 +299,10 @@ def frame_from_store(
     # The facts were stored as read_tags computed them: resolves_to is not re-derived.
     resolved = [latest[str(t)][INTERVAL_COLUMNS.index("resolves_to")] for t in df["tag"]]
     out["resolves_to"] = pd.Series(resolved, index=out.index, dtype="string")
-    out.attrs["history_snapshot"] = pd.Timestamp(taken, tz="UTC")
+    snapshot = pd.Timestamp(taken, tz="UTC")
+    # The store keeps dates as read: the same checks as a fresh read, as of that read.
+    flag_implausible_dates(out, read_at=snapshot)
+    out.attrs["history_snapshot"] = snapshot
     return out
 
 
@@ -326,6 +332,7 @@ def _empty_history() -> pd.DataFrame:
             "last_seen": pd.Series(dtype="datetime64[ns, UTC]"),
             "current": pd.Series(dtype="boolean"),
             "created": pd.Series(dtype="datetime64[ns, UTC]"),
+            "pushed": pd.Series(dtype="datetime64[ns, UTC]"),
             "source": pd.Categorical([], categories=SOURCES),
             "resolves_to": pd.Series(dtype="string"),
         }
@@ -366,8 +373,10 @@ def history(
     Returns
     -------
     pandas.DataFrame
-        ``tag, digest, first_seen, last_seen, current, created, source,
-        resolves_to``, ordered by tag then ``first_seen``.  ``source`` is
+        ``tag, digest, first_seen, last_seen, current, created, pushed, source,
+        resolves_to``, ordered by tag then ``first_seen``.  ``created`` is the build
+        time and ``pushed`` the registry's push time (where its API says it) recorded
+        when the interval opened, as in :func:`regframe.read_tags`.  ``source`` is
         ``"observed"`` — ``first_seen`` is when *regframe* first saw the tag
         there (the move happened at or before it, after the previous
         ``last_seen``) — or ``"quay"``, Quay's push history
@@ -418,7 +427,8 @@ def history(
             "first_seen": pd.to_datetime(frame["first_seen"], unit="ns", utc=True),
             "last_seen": pd.to_datetime(frame["last_seen"], unit="ns", utc=True),
             "current": frame["current"].astype(bool).astype("boolean"),
-            "created": pd.to_datetime(frame["created"].astype("Int64"), unit="ns", utc=True),
+            "created": _times(frame["created"]),
+            "pushed": _times(frame["pushed"]),
             "source": pd.Categorical(frame["source"], categories=SOURCES),
         }
     )
@@ -430,6 +440,11 @@ def history(
     out = out.sort_values(["tag", "first_seen"], kind="stable").reset_index(drop=True)
     out.attrs.update(_attrs(ref.domain, ref.repository, key))
     return out
+
+
+def _times(ns: pd.Series) -> pd.Series:
+    """Stored nanoseconds (NULL where unknown) as UTC timestamps."""
+    return pd.to_datetime(ns.astype("Int64"), unit="ns", utc=True)
 
 
 def _attrs(registry: str, repository: str, platform: str) -> dict[str, str]:

@@ -10,11 +10,13 @@ Tables::
     series     (id, registry, repository, platform)             one per thing observed
     intervals  (series, tag, digest, first_seen, last_seen, current, source,
                 media_type, platforms, created, created_source, size, resolves_to,
-                attested)
+                attested, pushed, pushed_source)
     snapshots  (series, taken_at, tags, moved, complete)         one per recorded read
 """
 
 from __future__ import annotations
+
+from regframe.frame.columns import DATE_COLUMNS
 
 __all__ = [
     "APPLICATION_ID",
@@ -22,7 +24,9 @@ __all__ = [
     "INSERT_INTERVAL",
     "INTERVAL_COLUMNS",
     "MIGRATIONS",
+    "NOT_STORED",
     "SCHEMA_VERSION",
+    "TIME_COLUMNS",
 ]
 
 #: ``PRAGMA application_id`` of a regframe store ("rfH1"): tells it from other SQLite files.
@@ -66,20 +70,29 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     # 2: the frame's ``attested`` column (NULL for intervals recorded before it existed).
     ("ALTER TABLE intervals ADD COLUMN attested INTEGER",),
+    # 3: build time and push time apart.  Docker Hub's and Quay's times were push times
+    # filed under ``created``: they move to ``pushed``.  A ``gcr`` created stays (it was
+    # GCR's build time, or Artifact Registry's upload time: the store cannot tell which).
+    (
+        "ALTER TABLE intervals ADD COLUMN pushed INTEGER",
+        "ALTER TABLE intervals ADD COLUMN pushed_source TEXT",
+        "UPDATE intervals SET pushed = created, pushed_source = created_source,"
+        " created = NULL, created_source = NULL WHERE created_source IN ('hub', 'quay')",
+    ),
 )
 #: The schema this regframe writes; a store with a higher ``user_version`` is left alone.
 SCHEMA_VERSION = len(MIGRATIONS)
 
-#: The facts of a ``dates=True`` row each interval keeps (immutable for its digest).
-FACT_COLUMNS = (
-    "media_type",
-    "platforms",
-    "created",
-    "created_source",
-    "size",
-    "resolves_to",
-    "attested",
-)
+#: Columns of a ``dates=True`` row that are not facts of its digest: the interval's key
+#: (``digest``) and what one read found wrong (``error``, ``date_note``, decided again on
+#: every read, from the store too).
+NOT_STORED = ("digest", "error", "date_note")
+#: The facts of a ``dates=True`` row each interval keeps, as first recorded when it opened
+#: (so ``pushed`` is the earliest push time seen for the tag at that digest): every date
+#: column but :data:`NOT_STORED`, so a new column of the frame needs a migration step.
+FACT_COLUMNS = tuple(c for c in DATE_COLUMNS if c not in NOT_STORED)
+#: Which of :data:`FACT_COLUMNS` hold times (ns since the epoch, UTC).
+TIME_COLUMNS = ("created", "pushed")
 #: What :meth:`~regframe.frame.history_store.HistoryStore.intervals` returns, in order.
 INTERVAL_COLUMNS = (
     "tag",

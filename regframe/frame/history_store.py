@@ -1,7 +1,8 @@
 """The tag-history store: one SQLite file of intervals "tag → digest, from first_seen to last_seen".
 
 The tables, the schema version and the migrations live in
-:mod:`regframe.frame.history_schema`; this module opens, checks, migrates, writes and reads.
+:mod:`regframe.frame.history_schema`, and how a read changes the intervals in
+:mod:`regframe.frame.history_plan`; this module opens, checks, migrates, writes and reads.
 
 Times are integer nanoseconds since the Unix epoch, UTC.  ``source`` is
 ``"observed"`` (regframe saw the tag point there; ``first_seen`` is the first
@@ -36,8 +37,10 @@ from typing import Any
 
 import platformdirs
 
+from regframe.client.locations import user_path
 from regframe.errors import HistoryStoreError
 from regframe.frame import history_schema as schema
+from regframe.frame.history_plan import Plan, import_revisions, intervals_by_tag
 
 __all__ = [
     "HISTORY_ENV",
@@ -79,16 +82,12 @@ def resolve_store_path(history: bool | str | os.PathLike[str] | None) -> Path | 
     >>> resolve_store_path("/tmp/h.sqlite").name
     'h.sqlite'
     """
-    if history is None or history is False:
-        return None
-    if history is True:
-        override = os.environ.get(HISTORY_ENV)
-        if override:
-            return Path(override).expanduser()
-        return Path(platformdirs.user_data_dir("regframe")) / "history.sqlite"
-    if isinstance(history, str | os.PathLike):
-        return Path(history).expanduser()
-    raise TypeError(f"history must be a bool or a path, got {type(history).__name__}")
+    return user_path(
+        history,
+        name="history",
+        env=HISTORY_ENV,
+        default=lambda: platformdirs.user_data_path("regframe") / "history.sqlite",
+    )
 
 
 @dataclass(frozen=True)
@@ -415,103 +414,21 @@ class HistoryStore:
         complete: bool,
         revisions: Iterable[Revision],
     ) -> RecordResult:
-        result = RecordResult(tags=len(observations))
+        """Record one read in four steps: import the registry's past, decide, write, note."""
         prev = conn.execute(
             "SELECT max(taken_at) FROM snapshots WHERE series = ?", (sid,)
         ).fetchone()[0]
-        result.previous_snapshot = None if prev is None else int(prev)
-
-        for rev in revisions:
-            conn.execute(
-                "INSERT INTO intervals"
-                " (series, tag, digest, first_seen, last_seen, current, source)"
-                " VALUES (?, ?, ?, ?, ?, 0, ?)"
-                # The registry's end time is the truth, even over a later read of ours.
-                " ON CONFLICT (series, tag, source, first_seen, digest) DO UPDATE SET"
-                " last_seen = excluded.last_seen, current = 0",
-                (sid, rev.tag, rev.digest, rev.start, rev.end, rev.source),
-            )
-
-        # Every interval of the series, oldest first per tag (the last one is the tag's latest).
-        by_tag: dict[str, list[tuple[Any, ...]]] = {}
-        for row in conn.execute(
-            "SELECT id, tag, digest, first_seen, last_seen, current, source FROM intervals"
-            " WHERE series = ? ORDER BY tag, first_seen, id",
-            (sid,),
-        ):
-            by_tag.setdefault(row[1], []).append(row)
-
-        inserts: list[tuple[Any, ...]] = []
-        extend: list[tuple[int, int, int]] = []  # (last_seen, current, id)
-        close: list[int] = []
-        earlier_start: list[tuple[int, int]] = []  # (first_seen, id)
+        result = RecordResult(
+            tags=len(observations), previous_snapshot=None if prev is None else int(prev)
+        )
+        import_revisions(conn, sid, revisions)
+        by_tag = intervals_by_tag(conn, sid)
+        plan = Plan(sid, seen, result)
         for obs in observations:
-            history = by_tag.get(obs.tag, [])
-            latest = history[-1] if history else None
-            if obs.since is not None:
-                # The registry says when this revision started: that is the interval's key.
-                same = latest is not None and latest[2] == obs.digest and latest[3] == obs.since
-                if latest is None:
-                    result.new.append(obs.tag)
-                elif not same and latest[2] != obs.digest:
-                    result.moved.append(obs.tag)
-                key = (obs.since, obs.digest)
-                close.extend(r[0] for r in history if r[5] and (r[3], r[2]) != key)
-                last = max(seen, obs.since)
-                inserts.append(
-                    (sid, obs.tag, obs.digest, obs.since, last, 1, obs.source, *obs.facts)
-                )
-                continue
-            if latest is None:
-                result.new.append(obs.tag)
-                inserts.append((sid, obs.tag, obs.digest, seen, seen, 1, obs.source, *obs.facts))
-                continue
-            lid, _, ldigest, lfirst, llast, lcurrent, _ = latest
-            if seen >= llast:
-                if ldigest == obs.digest and lcurrent:
-                    extend.append((seen, 1, lid))
-                else:
-                    if ldigest != obs.digest:
-                        result.moved.append(obs.tag)
-                    if lcurrent:
-                        close.append(lid)
-                    inserts.append(
-                        (sid, obs.tag, obs.digest, seen, seen, 1, obs.source, *obs.facts)
-                    )
-            elif seen < lfirst:
-                # A read older than one already recorded (its commit waited for the lock):
-                # it can only widen the intervals around it, or add a closed one between.
-                before = [r for r in history if r[3] <= seen]
-                after = next(r for r in history if r[3] > seen)
-                prev = before[-1] if before else None
-                if prev is not None and prev[2] == obs.digest:
-                    extend.append((seen, 0, prev[0]))
-                elif after[2] == obs.digest and (prev is None or prev[4] < seen):
-                    earlier_start.append((seen, after[0]))
-                elif prev is None or prev[4] < seen:
-                    inserts.append(
-                        (sid, obs.tag, obs.digest, seen, seen, 0, obs.source, *obs.facts)
-                    )
-            # else: inside the latest interval's span already — nothing new to say.
-
+            plan.observe(obs, by_tag.get(obs.tag, []))
         if complete:
-            present = {o.tag for o in observations}
-            for tag, history in by_tag.items():
-                latest = history[-1]
-                if tag not in present and latest[5] and latest[4] < seen:
-                    close.append(latest[0])
-                    result.gone.append(tag)
-
-        conn.executemany("UPDATE intervals SET current = 0 WHERE id = ?", [(i,) for i in close])
-        conn.executemany(
-            "UPDATE intervals SET last_seen = max(last_seen, ?), current = max(current, ?)"
-            " WHERE id = ?",
-            extend,
-        )
-        conn.executemany(
-            "UPDATE intervals SET first_seen = min(first_seen, ?) WHERE id = ?", earlier_start
-        )
-        conn.executemany(schema.INSERT_INTERVAL, inserts)
+            plan.close_gone(by_tag, {o.tag for o in observations})
+        plan.write(conn)
         conn.execute(
             "INSERT INTO snapshots (series, taken_at, tags, moved, complete)"
             " VALUES (?, ?, ?, ?, ?)",

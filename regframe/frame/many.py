@@ -312,4 +312,3 @@ def submit_one(image: str, options: Options, executor: Executor) -> pd.DataFrame
     """Read one image on ``executor`` (``read_tags(str, executor=...)``)."""
     frames, _ = run_tasks([ImageTask(image, options)], executor=executor)
     return frames[image]
-

@@ -415,6 +415,25 @@ def parse_reference(image: str) -> Reference:
     >>> parse_reference("python").repository
     'library/python'
     """
+    _check_text(image)
+    remainder, digest = _split_digest(image)
+    name, tag = _split_tag(image, remainder)
+    if _IDENTIFIER_RE.fullmatch(name) and tag is None and digest is None:
+        raise _error(image, "a 64-character hex string is an image ID, not a reference")
+    registry, path = _split_registry(image, name)
+    for component in path.split("/"):
+        _check_path_component(image, component)
+    domain = DOCKER_HUB_DOMAIN if registry == DOCKER_HUB_REGISTRY else registry
+    total = len(domain) + 1 + len(path)
+    if total > NAME_TOTAL_LENGTH_MAX:
+        raise _error(
+            image, f"name is {total} characters long, at most {NAME_TOTAL_LENGTH_MAX} allowed"
+        )
+    return Reference(registry=registry, repository=path, tag=tag, digest=digest)
+
+
+def _check_text(image: object) -> None:
+    """A non-empty printable ASCII string without a URL scheme, or ``InvalidReferenceError``."""
     if not isinstance(image, str):
         raise InvalidReferenceError(
             f"invalid image reference: expected a string, got {type(image).__name__}"
@@ -433,16 +452,23 @@ def parse_reference(image: str) -> Reference:
             "(use insecure=True for a plain-http registry)",
         )
 
-    remainder, at, digest = image.partition("@")
-    if at:
-        if "@" in digest:
-            raise _error(image, "more than one '@'")
-        try:
-            validate_digest(digest)
-        except InvalidReferenceError as exc:
-            raise _error(image, str(exc)) from None
 
-    # A ':' after the last '/' starts the tag; earlier ones belong to host:port.
+def _split_digest(image: str) -> tuple[str, str | None]:
+    """``(name[:tag], digest)``, the digest checked; ``None`` without an ``@``."""
+    remainder, at, digest = image.partition("@")
+    if not at:
+        return remainder, None
+    if "@" in digest:
+        raise _error(image, "more than one '@'")
+    try:
+        validate_digest(digest)
+    except InvalidReferenceError as exc:
+        raise _error(image, str(exc)) from None
+    return remainder, digest
+
+
+def _split_tag(image: str, remainder: str) -> tuple[str, str | None]:
+    """``(name, tag)``, the tag checked; a ``:`` before the last ``/`` belongs to host:port."""
     name, tag = remainder, None
     colon = remainder.rfind(":")
     if colon > remainder.rfind("/") and not remainder.endswith("]"):
@@ -453,27 +479,18 @@ def parse_reference(image: str) -> Reference:
             raise _error(image, str(exc)) from None
     if not name:
         raise _error(image, "missing repository name")
-    if _IDENTIFIER_RE.fullmatch(name) and tag is None and not at:
-        raise _error(image, "a 64-character hex string is an image ID, not a reference")
+    return name, tag
 
+
+def _split_registry(image: str, name: str) -> tuple[str, str]:
+    """``(registry, path)`` the way docker splits them; Docker Hub names get ``library/``."""
     first, slash, rest = name.partition("/")
     if slash and ("." in first or ":" in first or first == "localhost" or first.startswith("[")):
-        registry = _check_domain(image, first)
-        path = rest
+        registry, path = _check_domain(image, first), rest
     else:
         registry, path = DOCKER_HUB_REGISTRY, name
     if registry in _DOCKER_HUB_ALIASES:
         registry = DOCKER_HUB_REGISTRY
         if path and "/" not in path:
             path = f"library/{path}"
-
-    for component in path.split("/"):
-        _check_path_component(image, component)
-
-    domain = DOCKER_HUB_DOMAIN if registry == DOCKER_HUB_REGISTRY else registry
-    total = len(domain) + 1 + len(path)
-    if total > NAME_TOTAL_LENGTH_MAX:
-        raise _error(
-            image, f"name is {total} characters long, at most {NAME_TOTAL_LENGTH_MAX} allowed"
-        )
-    return Reference(registry=registry, repository=path, tag=tag, digest=digest if at else None)
+    return registry, path

@@ -194,10 +194,6 @@ class FaultProxy(LoopServer):
             paths=paths,
         )
 
-    def __enter__(self) -> FaultProxy:
-        self.start()
-        return self
-
     @property
     def stats(self) -> dict[str, int]:
         """Counts per fault kind plus ``requests``, ``forwarded`` and connections."""

@@ -63,10 +63,6 @@ class LatencyProxy(LoopServer):
         self.handshake = handshake
         self._stats = {"connections": 0, "active": 0, "bytes_to_upstream": 0, "bytes_to_client": 0}
 
-    def __enter__(self) -> LatencyProxy:
-        self.start()
-        return self
-
     @property
     def stats(self) -> dict[str, int]:
         """Counts: ``connections`` accepted, ``active`` now, bytes each way."""

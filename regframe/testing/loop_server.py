@@ -15,8 +15,7 @@ import socket
 import struct
 import threading
 from collections.abc import Coroutine
-from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from regframe.parsing.reference import is_loopback_host
 
@@ -57,6 +56,9 @@ def close_quietly(writer: asyncio.StreamWriter | None) -> None:
     if writer is not None:
         with contextlib.suppress(Exception):
             writer.close()
+
+
+_Server = TypeVar("_Server", bound="LoopServer")
 
 
 class LoopServer:
@@ -124,16 +126,11 @@ class LoopServer:
         thread.join(timeout=10)
         self._loop = self._thread = None
 
-    def __enter__(self) -> LoopServer:
+    def __enter__(self: _Server) -> _Server:
         self.start()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def _call(self, coro: Coroutine[Any, Any, None]) -> None:

@@ -104,9 +104,12 @@ class RecordingHTTPServer(ThreadingHTTPServer):
         """The TCP port the kernel picked."""
         return int(self.server_address[1])
 
-    def start_background(self, name: str) -> None:
-        """Serve in a daemon thread until :meth:`stop`."""
-        self._thread = threading.Thread(target=self.serve_forever, name=name, daemon=True)
+    def start_background(self, name: str, *, poll_interval: float = 0.5) -> None:
+        """Serve in a daemon thread until :meth:`stop` (which waits up to ``poll_interval``)."""
+        self._thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": poll_interval}, name=name,
+            daemon=True,
+        )  # fmt: skip
         self._thread.start()
 
     def stop(self) -> None:

@@ -38,8 +38,7 @@ import time
 import warnings
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import requests
 
@@ -223,9 +222,7 @@ class Sandbox:
     @property
     def host(self) -> str:
         """``127.0.0.1:PORT``."""
-        if self._port is None:
-            raise SandboxError("sandbox is not started")
-        return f"{REGISTRY_HOST}:{self._port}"
+        return f"{REGISTRY_HOST}:{_present(self._port, 'sandbox is not started')}"
 
     @property
     def address(self) -> tuple[str, int]:
@@ -236,9 +233,7 @@ class Sandbox:
         >>> with LatencyProxy(sb.address, delay=0.05) as proxy:  # doctest: +SKIP
         ...     regframe.read_tags(f"{proxy.netloc}/demo/app")
         """
-        if self._port is None:
-            raise SandboxError("sandbox is not started")
-        return (REGISTRY_HOST, self._port)
+        return (REGISTRY_HOST, _present(self._port, "sandbox is not started"))
 
     @property
     def url(self) -> str:
@@ -273,30 +268,22 @@ class Sandbox:
     @property
     def token_server(self) -> TokenServer:
         """The token server (``auth="token"`` only)."""
-        if self._token_server is None:
-            raise SandboxError("this sandbox has no token server (auth != 'token')")
-        return self._token_server
+        return _present(self._token_server, "this sandbox has no token server (auth != 'token')")
 
     @property
     def cdn(self) -> CDNServer:
         """The recording CDN (``redirect=True`` only)."""
-        if self._cdn is None:
-            raise SandboxError("this sandbox has no CDN (redirect=False)")
-        return self._cdn
+        return _present(self._cdn, "this sandbox has no CDN (redirect=False)")
 
     @property
     def pusher(self) -> Pusher:
         """A :class:`~regframe.testing.pusher.Pusher` with push rights on every repository."""
-        if self._pusher is None:
-            raise SandboxError("sandbox is not started")
-        return self._pusher
+        return _present(self._pusher, "sandbox is not started")
 
     @property
     def storage_root(self) -> Path:
         """The filesystem driver's root directory."""
-        if self._dir is None:
-            raise SandboxError("sandbox is not started")
-        return self._dir / "storage"
+        return _present(self._dir, "sandbox is not started") / "storage"
 
     def mint_token(self, repo: str, actions: Sequence[str] = ("pull",), lifetime: int = 300) -> str:
         """Sign a registry token directly (no token server request; ``auth="token"`` only).
@@ -305,9 +292,8 @@ class Sandbox:
         --------
         >>> tok = sb.mint_token("private/app")  # doctest: +SKIP
         """
-        if self._signing is None:
-            raise SandboxError("this sandbox does not use token auth")
-        return self._signing.mint(
+        signing = _present(self._signing, "this sandbox does not use token auth")
+        return signing.mint(
             issuer=ISSUER,
             audience=SERVICE,
             access=[{"type": "repository", "name": repo, "actions": list(actions)}],
@@ -320,12 +306,7 @@ class Sandbox:
     def __enter__(self) -> Sandbox:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     def start(self) -> Sandbox:
@@ -561,3 +542,12 @@ class Sandbox:
         state = self.url if self.running else "stopped"
         return f"Sandbox(auth={self.auth!r}, redirect={self.redirect}, tls={self.tls}, {state})"
 
+
+_T = TypeVar("_T")
+
+
+def _present(part: _T | None, problem: str) -> _T:
+    """``part``, or a :class:`SandboxError` saying why this sandbox has none."""
+    if part is None:
+        raise SandboxError(problem)
+    return part

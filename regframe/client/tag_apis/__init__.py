@@ -14,6 +14,20 @@ Some registries describe every tag in an API of their own, so the per-tag manife
 A registry API's time is a push time (``pushed``), never filed under ``created`` (a build
 time) unless the API reports the build time itself.
 
+Those two are asked before the registry is pinged.  Five more live beside registries that
+must first say who they are — :func:`fetch_registry_listing` reads the ping's token
+challenge (realm path and service), never the host name, and then asks:
+
+* :mod:`~regframe.client.tag_apis.harbor` — Harbor's artifact API (``"harbor"``);
+* :mod:`~regframe.client.tag_apis.gitlab` — GitLab's registry API (``"gitlab"``);
+* :mod:`~regframe.client.tag_apis.acr` — Azure Container Registry's ``/acr/v1`` (``"acr"``);
+* :mod:`~regframe.client.tag_apis.ghcr` — GitHub's packages API, with a GitHub token
+  only (``"ghcr"``);
+* :mod:`~regframe.client.tag_apis.ecr_public` — ECR Public's gallery API (``"ecr-public"``).
+
+They read strictly (:mod:`~regframe.client.tag_apis.strict`): any answer that disagrees
+with itself falls back to the manifest walk.
+
 The Hub and Quay APIs are queried anonymously, never with the registry credentials: a
 private repository answers 401/403/404 and :func:`fetch_listing` returns ``None``, so the
 caller falls back to the authenticated registry path.  Every failure (HTTP errors after the
@@ -29,25 +43,41 @@ To add a registry: write a module here whose listing function returns an
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
+from regframe.client.credentials import Credentials
 from regframe.client.platforms import Platform
 from regframe.client.progress import Progress
+from regframe.client.registry import RegistryClient
+from regframe.client.tag_apis.acr import acr_listing, is_acr
 from regframe.client.tag_apis.dockerhub import DOCKERHUB_API_ENV, hub_listing
+from regframe.client.tag_apis.ecr_public import (
+    ECR_PUBLIC_API_ENV,
+    ecr_public_listing,
+    is_ecr_public,
+)
 from regframe.client.tag_apis.gcr import gcr_rows
+from regframe.client.tag_apis.ghcr import GITHUB_API_ENV, ghcr_listing, is_ghcr
+from regframe.client.tag_apis.gitlab import gitlab_listing, is_gitlab
+from regframe.client.tag_apis.harbor import harbor_listing, is_harbor
 from regframe.client.tag_apis.quay import QUAY_API_ENV, quay_listing
 from regframe.client.tag_apis.shared import MAX_PAGE_BYTES, MAX_PAGES, PAGE_SIZE, ApiListing
+from regframe.client.tag_apis.strict import ApiContext
 from regframe.client.transport import Transport
-from regframe.errors import RegistryError, TagApiUnusable
+from regframe.errors import RegframeError, RegistryError, TagApiUnusable
 from regframe.parsing.reference import Reference
 
 __all__ = [
     "DOCKERHUB_API_ENV",
+    "ECR_PUBLIC_API_ENV",
+    "GITHUB_API_ENV",
     "MAX_PAGES",
     "MAX_PAGE_BYTES",
     "PAGE_SIZE",
     "QUAY_API_ENV",
     "ApiListing",
     "fetch_listing",
+    "fetch_registry_listing",
     "gcr_rows",
 ]
 
@@ -101,4 +131,72 @@ def fetch_listing(
             return quay_listing(ref, transport, progress=progress)
     except (TagApiUnusable, RegistryError) as exc:
         log.debug("tag API fast path for %s not used, using the registry: %s", ref.name, exc)
+    return None
+
+
+#: The registry-hosted tag APIs: (name for messages, detection on the ping, reader).
+_REGISTRY_APIS: tuple[
+    tuple[str, Callable[[RegistryClient], bool], Callable[[ApiContext], ApiListing]], ...
+] = (
+    ("Harbor", lambda c: is_harbor(c.auth.challenge), harbor_listing),
+    ("GitLab", lambda c: is_gitlab(c.auth.challenge), gitlab_listing),
+    ("ACR", lambda c: is_acr(c.auth.challenge, c.base_url), acr_listing),
+    ("GHCR", lambda c: is_ghcr(c.auth.challenge), ghcr_listing),
+    ("ECR Public", lambda c: is_ecr_public(c.auth.challenge), ecr_public_listing),
+)
+
+
+def fetch_registry_listing(
+    client: RegistryClient,
+    *,
+    platform: Platform | None,
+    progress: Progress | None = None,
+    credentials: Credentials | None = None,
+) -> ApiListing | None:
+    """List every tag with its facts from the API of the product behind a pinged registry.
+
+    The registry's token challenge (kept by ``client.auth`` from the ping) says which
+    product answers: Harbor (realm ``…/service/token``, service ``harbor-registry``), GitLab
+    (``…/jwt/auth``, ``container_registry``), ACR (``/oauth2/token`` on the registry's own
+    origin), GHCR (service ``ghcr.io``; only with a GitHub token at hand) or ECR Public
+    (service ``public.ecr.aws``).  Host names are never consulted, so the same products on
+    any host, loopback included, qualify.
+
+    Parameters
+    ----------
+    client
+        An opened (pinged) client for the repository.
+    platform
+        Which image of a multi-arch tag to describe where the API names platforms.
+    progress
+        Counts one step per request.
+    credentials
+        The explicit ``auth=`` of the call (a GitHub token for GHCR).
+
+    Returns
+    -------
+    ApiListing or None
+        ``None`` when no API applies or it could not be used (logged at debug level);
+        the caller then lists tags and walks manifests as usual.
+
+    Examples
+    --------
+    >>> from regframe.parsing.reference import parse_reference
+    >>> client = RegistryClient.open(parse_reference("harbor.example/library/app"),
+    ...                              Transport())  # doctest: +SKIP
+    >>> fetch_registry_listing(client, platform=None).source  # doctest: +SKIP
+    'harbor'
+    """
+    ctx = ApiContext(client, platform, progress, credentials)
+    for name, applies, reader in _REGISTRY_APIS:
+        if not applies(client):
+            continue
+        try:
+            return reader(ctx)
+        except RegframeError as exc:
+            # TagApiUnusable, HTTP or network failures, a refused token: all mean
+            # "not this way"; the registry path reports real failures itself.
+            log.debug("%s tag API for %s not used, walking manifests: %s",
+                      name, client.reference.name, exc)  # fmt: skip
+            return None
     return None

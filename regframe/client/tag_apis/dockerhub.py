@@ -22,7 +22,7 @@ import functools
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
@@ -32,18 +32,7 @@ from regframe.client.manifests import Descriptor, Index
 from regframe.client.paging import Pager
 from regframe.client.platforms import Platform, index_platforms, select_child
 from regframe.client.progress import Progress
-from regframe.client.tag_apis.shared import (
-    MAX_PAGES,
-    PAGE_SIZE,
-    ApiListing,
-    get_json,
-    get_pages,
-    media_type,
-    metadata,
-    positive_int,
-    split_repository,
-    text,
-)
+from regframe.client.tag_apis import shared
 from regframe.client.tag_metadata import TagMetadata
 from regframe.client.transport import Transport
 from regframe.errors import RegframeError, TagApiUnusable
@@ -65,7 +54,7 @@ def hub_listing(
     transport: Transport,
     *,
     progress: Progress | None = None,
-) -> ApiListing:
+) -> shared.ApiListing:
     """List every tag of a Docker Hub repository, describing the *want* platform's image.
 
     Page 1 says how many tags there are (``count``); the other pages are then fetched
@@ -99,53 +88,27 @@ def hub_listing(
     >>> from regframe.parsing.reference import parse_reference
     >>> hub_listing(parse_reference("python"), None, Transport())  # doctest: +SKIP
     """
-    ns, repo = split_repository(ref)
+    ns, repo = shared.split_repository(ref)
     base = os.environ.get(DOCKERHUB_API_ENV, _DOCKERHUB_API).rstrip("/")
     url = (
         f"{base}/v2/namespaces/{quote(ns, safe='')}/repositories/{quote(repo, safe='')}"
-        f"/tags?page_size={PAGE_SIZE}"
+        f"/tags?page_size={shared.PAGE_SIZE}"
     )
-    listing = ApiListing("hub")
-    pager = Pager("Docker Hub", "tags")
-    page = _read_page(get_json(url, transport), want)
-    listing.requests += 1
-    if progress is not None:
-        progress.step()
-    listing.extend(page.rows)
-    nxt = _next_url(pager, url, page.next, listing)
+    reader = _HubReader(shared.ApiListing("hub"), want, transport, progress)
+    page, nxt = reader.one(url)
     rest = _page_urls(nxt, page.count)
     if nxt is not None and rest:
-        runner = JobRunner(transport.max_workers, progress=progress, cancel=transport.cancelled)
-
-        def read(page_url: str) -> _HubPage | None:
-            doc = get_json(page_url, transport, missing_ok=True)
-            return None if doc is None else _read_page(doc, want)
-
-        pages = get_pages(rest, transport, runner, read)
-        listing.requests += len(rest)
-        for page_url in rest:
-            pager.follow(page_url, None)  # fetched: a next link back to it is a loop
-        for page_url, result in zip(rest, pages, strict=True):
-            if result is None:  # the listing shrank while we read it: nothing after this
-                return listing
-            if isinstance(result, RegframeError):
-                raise result
-            listing.extend(result.rows)
-            page, url = result, page_url
-        nxt = _next_url(pager, url, page.next, listing)
+        last = reader.concurrently(rest)
+        if last is None:  # the listing shrank while we read it: nothing after this
+            return reader.listing
+        nxt = reader.next_url(*last)
     # One page after another: the repository grew while it was listed, or page 1 named
     # no count or a next link without a page number.
-    for _page in range(MAX_PAGES):
+    for _page in range(shared.MAX_PAGES):
         if nxt is None:
-            return listing
-        url = nxt
-        page = _read_page(get_json(url, transport), want)
-        listing.requests += 1
-        if progress is not None:
-            progress.step()
-        listing.extend(page.rows)
-        nxt = _next_url(pager, url, page.next, listing)
-    raise TagApiUnusable(f"Docker Hub returned more than {MAX_PAGES} pages")
+            return reader.listing
+        _, nxt = reader.one(nxt)
+    raise TagApiUnusable(f"Docker Hub returned more than {shared.MAX_PAGES} pages")
 
 
 @dataclass
@@ -157,23 +120,70 @@ class _HubPage:
     count: object
 
 
+@dataclass
+class _HubReader:
+    """Reads pages of one listing into ``listing``, counting requests and progress steps."""
+
+    listing: shared.ApiListing
+    want: Platform | None
+    transport: Transport
+    progress: Progress | None
+    pager: Pager = field(default_factory=lambda: Pager("Docker Hub", "tags"))
+
+    def one(self, url: str) -> tuple[_HubPage, str | None]:
+        """Read the page at ``url``; return it and the URL of the page after it."""
+        page = _read_page(shared.get_json(url, self.transport), self.want)
+        self.listing.requests += 1
+        if self.progress is not None:
+            self.progress.step()
+        self.listing.extend(page.rows)
+        return page, self.next_url(url, page)
+
+    def concurrently(self, urls: list[str]) -> tuple[str, _HubPage] | None:
+        """Read ``urls`` at once and keep their rows in order; the last URL and page.
+
+        ``None`` when a page was gone (404: the listing shrank), so nothing follows it.
+        """
+        runner = JobRunner(
+            self.transport.max_workers, progress=self.progress, cancel=self.transport.cancelled
+        )
+
+        def read(page_url: str) -> _HubPage | None:
+            doc = shared.get_json(page_url, self.transport, missing_ok=True)
+            return None if doc is None else _read_page(doc, self.want)
+
+        pages = shared.get_pages(urls, self.transport, runner, read)
+        self.listing.requests += len(urls)
+        for page_url in urls:
+            self.pager.follow(page_url, None)  # fetched: a next link back to it is a loop
+        last: tuple[str, _HubPage] | None = None
+        for page_url, result in zip(urls, pages, strict=True):
+            if result is None:
+                return None
+            if isinstance(result, RegframeError):
+                raise result
+            self.listing.extend(result.rows)
+            last = (page_url, result)
+        return last
+
+    def next_url(self, url: str, page: _HubPage) -> str | None:
+        """The page after ``url`` from its ``next`` field (checked for origin and loops)."""
+        link = page.next
+        if link is not None and not isinstance(link, str):
+            raise TagApiUnusable(f"Docker Hub sent 'next' as {type(link).__name__}")
+        return self.pager.follow(url, link, count=len(self.listing.tags))
+
+
 def _read_page(doc: Mapping[str, Any], want: Platform | None) -> _HubPage:
     results = doc.get("results")
     if not isinstance(results, list):
         raise TagApiUnusable(f"Docker Hub sent 'results' as {type(results).__name__}, not a list")
     rows = []
     for item in results:
-        name = text(item.get("name")) if isinstance(item, dict) else None
+        name = shared.text(item.get("name")) if isinstance(item, dict) else None
         if name is not None:
             rows.append((name, _hub_row(item, want)))
     return _HubPage(rows, doc.get("next"), doc.get("count"))
-
-
-def _next_url(pager: Pager, url: str, link: object, listing: ApiListing) -> str | None:
-    """The page after ``url`` from its ``next`` field (checked for origin and loops), or None."""
-    if link is not None and not isinstance(link, str):
-        raise TagApiUnusable(f"Docker Hub sent 'next' as {type(link).__name__}")
-    return pager.follow(url, link, count=len(listing.tags))
 
 
 def _page_urls(nxt: str | None, count: object) -> list[str]:
@@ -187,8 +197,8 @@ def _page_urls(nxt: str | None, count: object) -> list[str]:
     if values.get("page") != "2" or not size.isdigit() or int(size) < 1:
         return []
     last = -(-count // int(size))
-    if last > MAX_PAGES:
-        raise TagApiUnusable(f"Docker Hub counts {count} tags: more than {MAX_PAGES} pages")
+    if last > shared.MAX_PAGES:
+        raise TagApiUnusable(f"Docker Hub counts {count} tags: more than {shared.MAX_PAGES} pages")
 
     def numbered(n: int) -> str:
         q = [(k, str(n) if k == "page" else v) for k, v in query]
@@ -200,33 +210,34 @@ def _page_urls(nxt: str | None, count: object) -> list[str]:
 def _hub_row(item: Mapping[str, Any], want: Platform | None) -> TagMetadata:
     raw_images = item.get("images")
     images = [i for i in raw_images if isinstance(i, dict)] if isinstance(raw_images, list) else []
-    kind = media_type(item.get("media_type"), item.get("content_type"))
+    kind = shared.media_type(item.get("media_type"), item.get("content_type"))
     tag_digest = item.get("digest")
     if not images:
         # No per-platform entries (very old tags): only the tag's own facts are known.
-        return metadata(
+        return shared.metadata(
             digest=tag_digest, media_type=kind, platforms=None,
             pushed_ns=_tag_pushed(item), source="hub", size=None,
         )  # fmt: skip
+    text = shared.text
     platforms_of = tuple(
         (text(i.get("os")), text(i.get("architecture")), text(i.get("variant"))) for i in images
     )
     position, platforms = _choose(platforms_of, want)
     if position is None:
-        return metadata(
+        return shared.metadata(
             digest=tag_digest, media_type=kind, platforms=platforms, source="hub", size=None,
             error=f"no image for platform {want or 'any'} (has: {platforms or 'none'})",
         )  # fmt: skip
     image = images[position]
     image_digest = image.get("digest")
-    return metadata(
+    return shared.metadata(
         digest=tag_digest if is_digest(tag_digest) else image_digest,
         media_type=kind,
         platforms=platforms,
         # The tag's own push first: the image's moves with every push of its digest.
         pushed_ns=_tag_pushed(item) or rfc3339_ns(image.get("last_pushed")),
         source="hub",
-        size=positive_int(image.get("size")),
+        size=shared.positive_int(image.get("size")),
     )
 
 

@@ -62,13 +62,16 @@ def quay_listing(
     ref
         A quay.io repository (``namespace/name``).
     transport
-        Sends the (anonymous) requests.
+        Sends the requests, anonymously (never the registry's credentials); pages are
+        fetched ahead, up to ``transport.max_workers`` at a time.
     progress
-        Counts one step per page.
+        Counts one step per page of 100 tag revisions.
 
     Returns
     -------
     ApiListing
+        The active tags as rows (their ``start_ts`` also in ``started``) and the past
+        revisions in ``history``.
 
     Raises
     ------
