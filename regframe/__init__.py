@@ -24,6 +24,7 @@ from regframe.frame.read import read_tags
 from regframe.frame.repositories import list_repositories
 from regframe.frame.write import to_csv
 from regframe.parsing.reference import Reference, parse_reference
+from regframe.parsing.select import select
 from regframe.parsing.versions import SCHEMES, parse_tags, sort_tags, version_key
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ __all__ = [
     "plot",
     "read_tags",
     "releases",
+    "select",
     "sort_tags",
     "to_csv",
     "version_key",

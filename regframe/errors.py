@@ -34,7 +34,7 @@ __all__ = [
 ]
 # Not in __all__ (so not re-exported by ``regframe``): the classes raised and caught inside
 # the package, or shown by the command line, the app and regframe.testing — AppError,
-# BodyInterrupted, ResponseTooLarge, SandboxError, SandboxExtraMissingError,
+# BodyInterrupted, ResponseTooLarge, SandboxError, TransferFailed, SandboxExtraMissingError,
 # SandboxUnavailable, TagApiUnusable, UsageError.  Import them by name from here.
 
 
@@ -170,6 +170,21 @@ class BodyInterrupted(Exception):
     Deliberately not a :class:`RegframeError`: it never leaves
     :class:`regframe.client.transport.Transport`.
     """
+
+
+class TransferFailed(Exception):
+    """Internal to the transport: one exchange failed before an answer arrived.
+
+    A backend raises it; :class:`regframe.client.transport.Transport` retries by
+    ``kind`` (``"connect"``: nothing was sent; ``"read"``: sent, no answer;
+    ``"other"``: not worth another try) and raises ``error`` once the budget is spent.
+    Deliberately not a :class:`RegframeError`: it never leaves the transport.
+    """
+
+    def __init__(self, kind: str, error: RegistryError) -> None:
+        super().__init__(str(error))
+        self.kind = kind
+        self.error = error
 
 
 class ManifestError(RegframeError):

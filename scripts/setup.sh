@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what regframe's demo, tests and benchmark need on a fresh Debian machine:
-# the CNCF registry, skopeo and chromium (Debian packages) and regframe itself with its
+# the CNCF registry, skopeo, chromium and nginx (Debian packages; nginx plays an HTTP/2
+# reverse proxy that ends connections with GOAWAY) and regframe itself with its
 # development extras.  Idempotent: skips what is already there.
 # The test environments (.venvs/) are built by scripts/venv.sh when `make test` needs them.
 set -euo pipefail
@@ -11,6 +12,7 @@ need_apt=()
 command -v docker-registry >/dev/null 2>&1 || need_apt+=(docker-registry)
 command -v skopeo >/dev/null 2>&1 || need_apt+=(skopeo)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_apt+=(nginx)
 if [ ${#need_apt[@]} -gt 0 ]; then
     SUDO=""
     [ "$(id -u)" -ne 0 ] && SUDO="sudo"

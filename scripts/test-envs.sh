@@ -3,6 +3,10 @@
 # `oldest` (Python 3.10, every dependency at its lower bound), then `newest`.
 # One after the other: each suite starts real registries and a browser, and a second
 # suite beside it on a small machine would only make both slower.
+# Each environment runs the suite on one transport backend ($REGFRAME_TRANSPORT): `oldest` on
+# `requests` (the path of a default install without the `fast` extra, and of `session=`),
+# `newest` on libcurl (pycurl, HTTP/2).  tests/test_transport_backends.py and the GOAWAY test
+# run on both backends in both environments.  Set REGFRAME_TRANSPORT to override.
 # Usage: scripts/test-envs.sh [ENV...] [-- PYTEST ARGS]   (default: oldest newest)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -16,9 +20,11 @@ failed=()
 for env in "${envs[@]}"; do
     python="$(scripts/venv.sh "$env")" || { failed+=("$env (environment)"); continue; }
     bin="$(dirname "$python")"
-    echo "== $env: $("$python" -V), pandas $("$python" -c 'import importlib.metadata as m; print(m.version("pandas"))')" >&2
+    case "$env" in oldest) backend=requests ;; *) backend=curl ;; esac
+    backend="${REGFRAME_TRANSPORT:-$backend}"
+    echo "== $env: $("$python" -V), pandas $("$python" -c 'import importlib.metadata as m; print(m.version("pandas"))'), transport $backend" >&2
     # The environment's bin first, so subprocesses find its `regframe` and its tools.
-    if ! PATH="$PWD/$bin:$PATH" "$python" -m pytest -q -p no:cacheprovider "$@"; then
+    if ! REGFRAME_TRANSPORT="$backend" PATH="$PWD/$bin:$PATH" "$python" -m pytest -q -p no:cacheprovider "$@"; then
         failed+=("$env")
     fi
 done

@@ -5,7 +5,8 @@
 #   oldest  Python 3.10 with every runtime dependency at its declared lower bound
 #           (scripts/constraints-oldest.txt: pandas 2.2.0, numpy 1.26.0, matplotlib 3.8.0, ...)
 #   newest  the newest Python 3.x found on this machine with the newest releases of everything
-# Both get `pip install -e ".[dev]"`, so an extra added to pyproject.toml reaches them.
+# Both get `pip install -e ".[dev]"`, so an extra added to pyproject.toml reaches them
+# (the `fast` extra, pycurl, included: scripts/test-envs.sh picks the transport backend).
 # Idempotent: an environment is rebuilt only when pyproject.toml, the constraints or this
 # script change (a stamp file records their hash).
 set -euo pipefail

@@ -38,12 +38,23 @@ REQUIRED_PROGRAMS = {
     "docker-registry": "docker-registry",
     "skopeo": "skopeo",
     "chromium": "chromium",
+    "nginx": "nginx",
 }
 
 
 def in_ci() -> bool:
     """True on a CI machine (``CI=true``, as CI services set it)."""
     return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Which transport backend the suite's reads go through ($REGFRAME_TRANSPORT)."""
+    from regframe.client.transport import Transport
+
+    transport = Transport()
+    name = transport.backend.name
+    transport.close()
+    return f"regframe transport backend: {name} (REGFRAME_TRANSPORT={os.environ.get('REGFRAME_TRANSPORT', '')!r})"
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -137,9 +148,7 @@ def unique_repo(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(autouse=True)
-def isolated_env(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> Path:
+def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No test sees the machine's docker/containers credentials or writes the user's cache or history.
 
     Returns the temporary HOME (``$DOCKER_CONFIG`` is ``HOME/.docker``).
@@ -152,5 +161,24 @@ def isolated_env(
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(home / "run"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("REGFRAME_CACHE_DIR", str(home / ".cache" / "regframe"))
-    monkeypatch.setenv("REGFRAME_HISTORY", str(home / ".local" / "share" / "regframe" / "history.sqlite"))
+    monkeypatch.setenv(
+        "REGFRAME_HISTORY", str(home / ".local" / "share" / "regframe" / "history.sqlite")
+    )
     return home
+
+
+@pytest.fixture
+def plain_http_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The https attempt on a loopback registry fails at once, on either backend.
+
+    For servers that never answer a TLS ClientHello (FaultProxy and its subclasses wait
+    for an HTTP head): without this, ``read_tags`` would wait one ``timeout`` for the
+    https probe before falling back to plain http.
+    """
+    from regframe.client.transport import Transport
+    from regframe.errors import NetworkError
+
+    def refuse(self: Transport, url: str) -> None:
+        raise NetworkError("https disabled in this test", url=url)
+
+    monkeypatch.setattr(Transport, "probe", refuse)

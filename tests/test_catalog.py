@@ -8,13 +8,12 @@ import re
 from collections.abc import Iterator
 
 import pytest
-import requests
-import requests.adapters
 
 import regframe as rf
 from regframe.client.catalog import catalog_repositories, hub_repositories
 from regframe.client.transport import Transport
 from regframe.parsing.reference import parse_reference
+from tests.backends import refuse_network
 from tests.conftest import ALICE_PASSWORD
 from tests.scripted import ScriptedServer, hub_namespace, json_response, registry_error
 
@@ -129,11 +128,7 @@ def test_docker_hub_namespace_api_scripted(server, monkeypatch):
     ],
 )
 def test_bad_where_fails_before_any_request(monkeypatch, where, error, words):
-    def refuse(*args, **kwargs):
-        raise AssertionError("network traffic before input validation")
-
-    # The adapter sends every request, whichever Session method led there.
-    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", refuse)
+    refuse_network(monkeypatch)  # every backend's send
     with pytest.raises(error, match=re.escape(words)):
         rf.list_repositories(where)
 

@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 import pytest
 import requests
-from test_hostile import GOOD, ScriptedRegistry, http_only
+from test_hostile import GOOD, ScriptedRegistry
 
 import regframe as rf
 import regframe.client.auth as auth_mod
@@ -107,7 +107,7 @@ def test_realm_with_userinfo_gets_nothing(reg, token_host):
     reg.ping = _bearer_ping(f"http://scripted-user:realm-secret-9@{token_host.host}/token")
     reg.image(["1.0"], GOOD)
     with pytest.raises(rf.AuthenticationError, match="userinfo") as info:
-        rf.read_tags(reg.ref, auth=("alice", ALICE_PASSWORD), session=http_only())
+        rf.read_tags(reg.ref, auth=("alice", ALICE_PASSWORD))
     assert token_host.requests == []
     assert "realm-secret-9" not in str(info.value) and ALICE_PASSWORD not in str(info.value)
 
@@ -151,7 +151,7 @@ def test_multi_hop_redirect_never_carries_authorization(reg, hops):
     origin.route("GET", r"/cdn/(.+)", lambda req: Response(200, reg.blobs[config]))
 
     df = rf.read_tags(
-        reg.ref, dates=True, cache=False, auth=("alice", ALICE_PASSWORD), session=http_only()
+        reg.ref, dates=True, cache=False, auth=("alice", ALICE_PASSWORD)
     )
     assert df["error"].isna().all()
     assert df.loc[0, "created"] == pd.Timestamp(GOOD)
@@ -182,7 +182,7 @@ def test_redirect_target_challenge_never_gets_the_registry_token(reg, hops, issu
     three.route("GET", r"/token", lambda req: json_response({"token": "cdn-token"}))
 
     with pytest.warns(MetadataWarning):
-        df = rf.read_tags(reg.ref, dates=True, cache=False, session=http_only())
+        df = rf.read_tags(reg.ref, dates=True, cache=False)
     assert "redirect target" in df.loc[0, "error"]
     assert issued_tokens and all(t.startswith("registry-token-") for t in issued_tokens)
     assert [r.path for r in three.requests] == ["/blob"]  # its own realm was never asked
@@ -209,7 +209,9 @@ class RecordingProxy(FaultProxy):
         return request
 
 
-def test_basic_credentials_never_reach_a_token_mode_registry(registry_token, token_server):
+def test_basic_credentials_never_reach_a_token_mode_registry(
+    registry_token, token_server, plain_http_only
+):
     registry_token.pusher.push_image("private/proxied", ["1.0", "2.0"], created=GOOD)
     with RecordingProxy(("127.0.0.1", _port(registry_token))) as proxy:
         df = rf.read_tags(
@@ -217,7 +219,6 @@ def test_basic_credentials_never_reach_a_token_mode_registry(registry_token, tok
             dates=True,
             cache=False,
             auth=("alice", ALICE_PASSWORD),
-            session=http_only(),
         )
         heads = [h.decode("latin-1").lower() for h in proxy.heads]
     assert df["error"].isna().all()
@@ -282,7 +283,7 @@ def test_rejected_token_is_not_quoted(reg, token_host, issued_tokens, caplog):
     reg.gate = _bearer_ping(f"{token_host.url}/token")
     reg.image(["1.0"], GOOD)
     with pytest.raises(rf.AuthenticationError) as info:
-        rf.read_tags(reg.ref, auth=("alice", ALICE_PASSWORD), session=http_only())
+        rf.read_tags(reg.ref, auth=("alice", ALICE_PASSWORD))
     said = _everything_said(info.value) + caplog.text
     assert issued_tokens == ["scripted-token-1"] * len(issued_tokens) and issued_tokens
     for secret in _secrets(issued_tokens):

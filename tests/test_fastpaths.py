@@ -20,15 +20,15 @@ from typing import Any
 
 import pandas as pd
 import pytest
-import requests.adapters
 
 import regframe as rf
+import regframe.client.transport as transport_mod
 from regframe.client.auth import Authenticator
 from regframe.client.platforms import parse_platform
 from regframe.client.registry import RegistryClient
 from regframe.client.tag_apis import ApiListing, fetch_listing, gcr_rows
 from regframe.client.tag_metadata import PUSHED_SOURCES
-from regframe.client.transport import Transport, build_session, default_retry
+from regframe.client.transport import Transport
 from regframe.errors import MetadataWarning
 from regframe.frame.resolve import add_metadata
 from regframe.parsing.reference import Reference, parse_reference
@@ -65,16 +65,12 @@ def server() -> Iterator[ScriptedServer]:
 
 
 @pytest.fixture
-def transport() -> Iterator[Transport]:
+def transport(monkeypatch: pytest.MonkeyPatch) -> Iterator[Transport]:
     # regframe's own retry policy, minus the backoff sleeps, so the 5xx cases stay fast.
-    session = build_session(4)
-    adapter = requests.adapters.HTTPAdapter(
-        max_retries=default_retry().new(backoff_factor=0, backoff_jitter=0)
-    )
-    session.mount("http://", adapter)
-    t = Transport(session, timeout=5)
+    monkeypatch.setattr(transport_mod, "pause", lambda seconds, cancelled: True)
+    t = Transport(timeout=5, max_workers=4)
     yield t
-    session.close()
+    t.close()
 
 
 @pytest.fixture

@@ -7,13 +7,17 @@ server instead, and says so in its docstring: the real registry never sends 429.
 
 Two helpers keep the suite fast without changing what is measured:
 
-* ``no_tls_session`` — regframe's own pooled session (same retry policy) with
-  https refused at once.  ``read_tags`` probes https first on loopback hosts;
-  FaultProxy waits for an HTTP head and never answers a TLS ClientHello, so each
-  probe would cost 5 x ``timeout`` (see /tmp/hardening-notes.md, bug B1).
-* ``recorded_sleeps`` — replaces the ``time`` module *inside urllib3's retry
-  module* so backoff and ``Retry-After`` waits are recorded instead of slept.
-  Socket timeouts stay real.  Tests that measure real waits do not use it.
+* ``plain_http_only`` (tests/conftest.py) — the https attempt fails at once.
+  ``read_tags`` probes https first on loopback hosts; FaultProxy waits for an
+  HTTP head and never answers a TLS ClientHello, so each probe would cost a
+  ``timeout``.
+* ``recorded_sleeps`` — replaces the transport's wait between retries
+  (:func:`regframe.client.retry.pause`) so backoff and ``Retry-After`` waits are
+  recorded instead of slept.  Socket timeouts stay real.  Tests that measure real
+  waits do not use it.
+
+Every test here runs on the transport backend the environment selects
+(``$REGFRAME_TRANSPORT``): the retry policy sits above both backends.
 """
 
 from __future__ import annotations
@@ -21,16 +25,14 @@ from __future__ import annotations
 import email.utils
 import threading
 import time
-import types
 
 import pandas as pd
 import pytest
-import requests
-import urllib3.util.retry
 
 import regframe as rf
+import regframe.client.retry as retry_mod
 import regframe.client.transport as transport_mod
-from regframe.client.transport import MAX_RETRY_AFTER, CappedRetry, build_session
+from regframe.client.retry import DEFAULT_POLICY, MAX_RETRY_AFTER, RetryState
 from regframe.errors import MetadataWarning
 from regframe.testing.fault_proxy import FaultProxy
 from regframe.testing.latency_proxy import LatencyProxy
@@ -43,28 +45,19 @@ SMALL_REPO = "hardening/faults-small"
 
 
 
-class _RefuseTLS(requests.adapters.BaseAdapter):
-    """Fails every https request at once, the way a closed port would."""
-
-    def send(self, *args, **kwargs):
-        raise requests.exceptions.ConnectionError("https disabled in this test")
-
-    def close(self) -> None:
-        pass
-
-
-def no_tls_session(max_workers: int = 16) -> requests.Session:
-    session = build_session(max_workers)
-    session.mount("https://", _RefuseTLS())
-    return session
 
 
 @pytest.fixture
 def recorded_sleeps(monkeypatch) -> list[float]:
-    """Waits urllib3's Retry asks for, recorded instead of slept."""
+    """Waits the retry policy asks for, recorded instead of slept."""
     sleeps: list[float] = []
-    fake = types.SimpleNamespace(sleep=sleeps.append, time=time.time, monotonic=time.monotonic)
-    monkeypatch.setattr(urllib3.util.retry, "time", fake)
+
+    def pause(seconds: float, cancelled: threading.Event) -> bool:
+        if seconds > 0:
+            sleeps.append(seconds)
+        return not cancelled.is_set()
+
+    monkeypatch.setattr(transport_mod, "pause", pause)
     return sleeps
 
 
@@ -102,7 +95,7 @@ def seeded_500(registry_open: Sandbox) -> tuple[Sandbox, pd.DataFrame]:
 
 
 @pytest.mark.timeout(120)
-def test_500_tags_through_resets_503_and_429_equal_the_fault_free_frame(seeded_500, capsys):
+def test_500_tags_through_resets_503_and_429_equal_the_fault_free_frame(plain_http_only, seeded_500, capsys):
     sandbox, baseline = seeded_500
     assert len(baseline) == 500
     assert baseline["error"].isna().all()
@@ -117,8 +110,7 @@ def test_500_tags_through_resets_503_and_429_equal_the_fault_free_frame(seeded_5
             f"{proxy.netloc}/{FAULT_REPO}",
             dates=True,
             cache=False,
-            max_workers=16,
-            session=no_tls_session(16),
+            max_workers=16
         )
         elapsed = time.monotonic() - start
         stats = proxy.stats
@@ -135,7 +127,7 @@ def test_500_tags_through_resets_503_and_429_equal_the_fault_free_frame(seeded_5
 
 
 @pytest.mark.timeout(60)
-def test_truncated_bodies_are_retried(registry_open, unique_repo):
+def test_truncated_bodies_are_retried(plain_http_only, registry_open, unique_repo):
     """A fixed seed and one worker make the fault schedule reproducible (no flaky draws)."""
     for i in range(8):
         registry_open.pusher.push_image(
@@ -149,8 +141,7 @@ def test_truncated_bodies_are_retried(registry_open, unique_repo):
             f"{proxy.netloc}/{unique_repo}",
             dates=True,
             cache=False,
-            max_workers=1,
-            session=no_tls_session(1),
+            max_workers=1
         )
         stats = proxy.stats
     assert stats["truncate"] >= 2
@@ -187,62 +178,63 @@ def _once_429(server: ScriptedServer, retry_after: str | None) -> list[float]:
         ("date+2", 0.9, 2.6),
     ],
 )
-def test_retry_after_is_honoured(header, low, high):
+def test_retry_after_is_honoured(plain_http_only, header, low, high):
     """Scripted: the real registry never answers 429, and the test needs exactly one."""
     with ScriptedServer() as server:
         value = (
             email.utils.formatdate(time.time() + 2, usegmt=True) if header == "date+2" else header
         )
         times = _once_429(server, value)
-        df = rf.read_tags(f"{server.host}/x/y", session=no_tls_session())
+        df = rf.read_tags(f"{server.host}/x/y")
     assert list(df.tag) == ["1.0", "2.0"]
     assert len(times) == 2
     assert low <= times[1] - times[0] <= high
 
 
-def test_retry_after_hour_is_capped_in_real_time(monkeypatch):
+def test_retry_after_hour_is_capped_in_real_time(plain_http_only, monkeypatch):
     """Scripted 429 with ``Retry-After: 3600``; the cap (lowered to 0.5 s here) is what we wait."""
-    monkeypatch.setattr(transport_mod, "MAX_RETRY_AFTER", 0.5)
+    monkeypatch.setattr(retry_mod, "MAX_RETRY_AFTER", 0.5)
     with ScriptedServer() as server:
         times = _once_429(server, "3600")
-        df = rf.read_tags(f"{server.host}/x/y", session=no_tls_session())
+        df = rf.read_tags(f"{server.host}/x/y")
     assert len(df) == 2
     assert 0.45 <= times[1] - times[0] <= 1.5
 
 
-def test_retry_after_hour_asks_for_at_most_the_default_cap(recorded_sleeps):
+def test_retry_after_hour_asks_for_at_most_the_default_cap(plain_http_only, recorded_sleeps):
     """Scripted 429 with ``Retry-After: 3600`` under the real cap: the wait asked for is the cap."""
     assert MAX_RETRY_AFTER <= 60
     with ScriptedServer() as server:
         _once_429(server, "3600")
         start = time.monotonic()
-        df = rf.read_tags(f"{server.host}/x/y", session=no_tls_session())
+        df = rf.read_tags(f"{server.host}/x/y")
     assert len(df) == 2
     assert recorded_sleeps == [MAX_RETRY_AFTER]
     assert time.monotonic() - start < 5
 
 
 @pytest.mark.parametrize("value", ["soon", "Fri, 99 Foo 2024", "-5", "1e9999", "3600" * 100])
-def test_unparsable_retry_after_is_not_a_crash(value, recorded_sleeps):
+def test_unparsable_retry_after_is_not_a_crash(plain_http_only, value, recorded_sleeps):
     """Scripted: a 429 with a garbage ``Retry-After`` is retried with plain backoff."""
     with ScriptedServer() as server:
         _once_429(server, value)
-        df = rf.read_tags(f"{server.host}/x/y", session=no_tls_session())
+        df = rf.read_tags(f"{server.host}/x/y")
     assert len(df) == 2
     assert all(0 <= s <= MAX_RETRY_AFTER for s in recorded_sleeps)
 
 
-def test_capped_retry_parses_both_forms():
-    retry = CappedRetry()
+def test_retry_after_parses_both_forms_and_caps_them():
+    def wait(value: str, status: int = 429) -> float:
+        state = RetryState(DEFAULT_POLICY, "GET")
+        assert state.allow("status")
+        return state.wait_for(status, {"Retry-After": value})
 
-    def reply(value: str) -> urllib3.HTTPResponse:
-        return urllib3.HTTPResponse(body=b"", headers={"Retry-After": value}, status=429)
-
-    assert retry.get_retry_after(reply("3600")) == MAX_RETRY_AFTER
-    assert retry.get_retry_after(reply("2")) == 2.0
+    assert wait("3600") == MAX_RETRY_AFTER
+    assert wait("2") == 2.0
     future = email.utils.formatdate(time.time() + 3600, usegmt=True)
-    assert retry.get_retry_after(reply(future)) == MAX_RETRY_AFTER
-    assert retry.get_retry_after(reply("garbage")) is None
+    assert wait(future) == MAX_RETRY_AFTER
+    assert wait("garbage") == 0.0  # the first retry's backoff: none
+    assert wait("2", status=500) == 0.0  # Retry-After counts on 413/429/503 only
 
 
 # -- registries that always fail ---------------------------------------------------------
@@ -253,7 +245,7 @@ def test_capped_retry_parses_both_forms():
     ("status", "error"),
     [(503, rf.RegistryError), (500, rf.RegistryError), (429, rf.RateLimitError)],
 )
-def test_always_failing_registry_is_a_bounded_typed_error(
+def test_always_failing_registry_is_a_bounded_typed_error(plain_http_only,
     registry_open, unique_repo, recorded_sleeps, status, error
 ):
     registry_open.pusher.push_image(unique_repo, ["1.0"], created=None)
@@ -261,7 +253,7 @@ def test_always_failing_registry_is_a_bounded_typed_error(
         proxy.always(status)
         start = time.monotonic()
         with pytest.raises(error) as info:
-            rf.read_tags(f"{proxy.netloc}/{unique_repo}", session=no_tls_session())
+            rf.read_tags(f"{proxy.netloc}/{unique_repo}")
         elapsed = time.monotonic() - start
         attempts = proxy.stats["always"]
     assert info.value.status_code == status
@@ -276,7 +268,7 @@ def test_always_failing_registry_is_a_bounded_typed_error(
 
 
 @pytest.mark.timeout(30)
-def test_stalled_registry_hits_the_timeout_and_is_typed(
+def test_stalled_registry_hits_the_timeout_and_is_typed(plain_http_only,
     registry_open, unique_repo, recorded_sleeps
 ):
     registry_open.pusher.push_image(unique_repo, ["1.0"], created=None)
@@ -286,16 +278,16 @@ def test_stalled_registry_hits_the_timeout_and_is_typed(
     ) as proxy:
         start = time.monotonic()
         with pytest.raises(rf.RegistryError) as info:
-            rf.read_tags(f"{proxy.netloc}/{unique_repo}", timeout=timeout, session=no_tls_session())
+            rf.read_tags(f"{proxy.netloc}/{unique_repo}", timeout=timeout)
         elapsed = time.monotonic() - start
         stalls = proxy.stats["stall"]
     assert str(info.value) == f"{proxy.netloc} did not answer within 0.3 s"
-    assert stalls == 7  # one try and six read retries (transport.default_retry)
+    assert stalls == 7  # one try and six read retries (retry.DEFAULT_POLICY)
     assert elapsed < 7 * timeout + 2
 
 
 @pytest.mark.timeout(30)
-def test_stalled_manifests_become_row_errors_not_a_lost_frame(
+def test_stalled_manifests_become_row_errors_not_a_lost_frame(plain_http_only,
     registry_open, unique_repo, recorded_sleeps
 ):
     for tag in ("1.0", "2.0"):
@@ -313,8 +305,7 @@ def test_stalled_manifests_become_row_errors_not_a_lost_frame(
             f"{proxy.netloc}/{unique_repo}",
             dates=True,
             cache=False,
-            timeout=0.3,
-            session=no_tls_session(),
+            timeout=0.3
         )
     row = df.set_index("tag")
     assert pd.isna(row.loc["1.0", "error"])

@@ -26,10 +26,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
-import requests
 
 import regframe as rf
-from regframe.client.transport import build_session
 from regframe.errors import MetadataWarning
 from tests.scripted import Request, Response, ScriptedServer, json_response, registry_error
 
@@ -52,19 +50,6 @@ def canonical(doc: Any) -> bytes:
     return json.dumps(doc, separators=(",", ":"), sort_keys=True).encode()
 
 
-class _RefuseTLS(requests.adapters.BaseAdapter):
-    def send(self, *args: Any, **kwargs: Any) -> requests.Response:
-        raise requests.exceptions.ConnectionError("https disabled in this test")
-
-    def close(self) -> None:
-        pass
-
-
-def http_only(max_workers: int = 16) -> requests.Session:
-    """regframe's own session with https refused at once (skips the loopback https probe)."""
-    session = build_session(max_workers)
-    session.mount("https://", _RefuseTLS())
-    return session
 
 
 class ScriptedRegistry:
@@ -199,7 +184,6 @@ REGISTRY_REPO_PREFIX = REPO + "/"
 def read(reg: ScriptedRegistry, **kwargs: Any) -> pd.DataFrame:
     kwargs.setdefault("dates", True)
     kwargs.setdefault("cache", False)
-    kwargs.setdefault("session", http_only())
     return rf.read_tags(reg.ref, **kwargs)
 
 
@@ -588,13 +572,19 @@ def token_host() -> Iterator[ScriptedServer]:
 def test_expired_token_mid_run_is_refreshed(reg, token_host, bare):
     """Tokens die after 5 uses; the registry says so with (or without) a challenge."""
     tokens = ScriptedTokens(reg, token_host, uses=5, bare=bare)
+    # Ten releases, each built at its own time (one build time shared by ten releases
+    # would be a placeholder, dropped from the frame).
+    built = [f"2024-05-06T07:08:{i:02d}Z" for i in range(10)]
     for i in range(10):
-        reg.image([f"1.{i}"], GOOD, salt=str(i))
+        reg.image([f"1.{i}"], built[i], salt=str(i))
     # One worker: the refresh schedule is exact (with many, a token this short-lived can
     # die again between refresh and retry, which no real token server does).
     df = read(reg, max_workers=1)
     assert len(df) == 10
-    _good_rows(df, [f"1.{i}" for i in range(10)])
+    assert rows(df)["error"].isna().all()
+    assert rows(df).loc[[f"1.{i}" for i in range(10)], "created"].tolist() == [
+        pd.Timestamp(b) for b in built
+    ]
     # 1 tag list + 10 manifests + 10 configs = 21 uses of 5 each: exactly 5 tokens,
     # i.e. one refresh per 401 and no token fetched without need.
     assert tokens.issued == 5

@@ -18,17 +18,15 @@ import requests.adapters
 
 import regframe as rf
 from regframe.client.transport import Transport
+from tests.backends import refuse_network, wrap_sends
 
 TAGS = ["3.11.9", "3.12.0", "3.12.1", "3.13.0rc2", "3.13.0", "latest"]
 
 
 @pytest.fixture
 def no_network(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise AssertionError("network traffic before input validation")
-
-    # The adapter sends every request, whichever Session method led there.
-    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", refuse)
+    # Every backend's send: whichever path a request takes, it ends there.
+    refuse_network(monkeypatch)
 
 
 @pytest.fixture
@@ -227,20 +225,21 @@ def test_images_share_the_per_host_limit(three_repos, monkeypatch):
 
     lock = threading.Lock()
     state = {"now": 0, "peak": 0}
-    original = requests.adapters.HTTPAdapter.send
-
-    def counting(self, *args, **kwargs):
-        with lock:
-            state["now"] += 1
-            state["peak"] = max(state["peak"], state["now"])
-        try:
-            time.sleep(0.02)
-            return original(self, *args, **kwargs)
-        finally:
+    def wrap(original):
+        def counting(self, *args, **kwargs):
             with lock:
-                state["now"] -= 1
+                state["now"] += 1
+                state["peak"] = max(state["peak"], state["now"])
+            try:
+                time.sleep(0.02)
+                return original(self, *args, **kwargs)
+            finally:
+                with lock:
+                    state["now"] -= 1
 
-    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", counting)
+        return counting
+
+    wrap_sends(monkeypatch, wrap)
     rf.read_tags(three_repos, dates=True, max_workers=2, cache=False)
     assert state["peak"] == 2
 

@@ -1,18 +1,24 @@
-"""Transport rules that hold for every request (scripted server: these are client properties)."""
+"""Transport rules that hold for every request (scripted server: these are client properties).
+
+Every test runs on both backends (libcurl and requests) in every environment.
+"""
 
 from __future__ import annotations
 
 import pytest
 
 import regframe as rf
-from regframe.client.transport import (
-    MAX_RETRY_AFTER,
-    USER_AGENT,
-    CappedRetry,
-    Transport,
-    _AdaptiveLimit,
-)
+from regframe.client.limits import AdaptiveLimit
+from regframe.client.retry import DEFAULT_POLICY, MAX_RETRY_AFTER, RetryState
+from regframe.client.transport import USER_AGENT, Transport
+from tests.backends import AVAILABLE
 from tests.scripted import Response, ScriptedServer, json_response
+
+
+@pytest.fixture(autouse=True, params=AVAILABLE)
+def backend(request, monkeypatch):
+    monkeypatch.setenv("REGFRAME_TRANSPORT", request.param)
+    return request.param
 
 
 @pytest.fixture
@@ -54,14 +60,33 @@ def test_no_proxy_bypasses(server, monkeypatch):
 
 
 def test_retry_after_is_capped_and_garbage_tolerated():
-    class R:
-        def __init__(self, value):
-            self.headers = {"Retry-After": value}
+    state = RetryState(DEFAULT_POLICY, "GET")
+    assert state.wait_for(429, {"Retry-After": "3600"}) == MAX_RETRY_AFTER
+    assert state.wait_for(503, {"Retry-After": "2"}) == 2
+    assert state.wait_for(429, {"Retry-After": "soon, maybe"}) == state.backoff() == 0
 
-    retry = CappedRetry()
-    assert retry.get_retry_after(R("3600")) == MAX_RETRY_AFTER
-    assert retry.get_retry_after(R("2")) == 2
-    assert retry.get_retry_after(R("soon, maybe")) is None
+
+def test_backoff_doubles_with_jitter_and_is_capped():
+    state = RetryState(DEFAULT_POLICY, "GET")
+    waits = []
+    while state.allow("status"):
+        waits.append(state.backoff())
+    assert len(waits) == DEFAULT_POLICY.status
+    assert waits[0] == 0  # the first retry goes at once, as urllib3's did
+    for n, wait in enumerate(waits[1:], start=2):
+        low = min(DEFAULT_POLICY.backoff_max, DEFAULT_POLICY.backoff_factor * 2 ** (n - 1))
+        assert low <= wait <= min(DEFAULT_POLICY.backoff_max, low + DEFAULT_POLICY.backoff_jitter)
+
+
+def test_budgets_per_kind_and_method():
+    get = RetryState(DEFAULT_POLICY, "GET")
+    assert [get.allow("connect") for _ in range(7)] == [True] * 6 + [False]
+    assert get.allow("read") and get.allow("status")
+    assert not get.allow("status")  # total of 8 spent
+    post = RetryState(DEFAULT_POLICY, "POST")
+    # Nothing reached the server after a connect failure; a read or a status might have acted.
+    assert post.allow("connect") and not post.allow("read") and not post.allow("status")
+    assert not RetryState(DEFAULT_POLICY, "GET").allow("other")
 
 
 def test_503_then_success_is_retried(server):
@@ -89,7 +114,7 @@ def test_body_limit(server):
 
 
 def test_adaptive_limit_halves_on_429_and_recovers():
-    lim = _AdaptiveLimit(16)
+    lim = AdaptiveLimit(16)
     lim.acquire()
     lim.release(throttled=True)
     assert int(lim.current) == 8

@@ -1,4 +1,4 @@
-"""Which way a request leaves the Transport: pooled fast path, adapter, or a caller's Session.
+"""Which way a request leaves the requests backend: pooled fast path, adapter, or a caller's Session.
 
 A plain session (regframe's own) sends GET/HEAD straight through the mounted adapter's
 connection pool; anything a caller customised — a Session subclass, cookies, hooks, a
@@ -15,7 +15,8 @@ import pytest
 import requests
 import requests.adapters
 
-from regframe.client.transport import Transport, build_session
+from regframe.client.transport import Transport
+from regframe.client.transport_requests import build_session
 from regframe.errors import NetworkError
 from regframe.testing.latency_proxy import LatencyProxy
 
@@ -45,7 +46,7 @@ def test_plain_session_uses_the_pool_keeps_one_connection_and_reads_whole_answer
 ) -> None:
     sent: list[str] = []
     original = requests.adapters.HTTPAdapter.send
-    transport = Transport()
+    transport = Transport(backend="requests")
     try:
         # Patching the adapter class is noticed: the patched send is honoured.
         monkeypatch.setattr(
@@ -108,7 +109,7 @@ def test_custom_adapter_is_honoured(proxy: LatencyProxy, seeded: str) -> None:
 def test_pooled_path_failures_are_the_same_plain_words(proxy: LatencyProxy) -> None:
     port = proxy.address[1]
     proxy.close()  # nothing listens there any more
-    transport = Transport(timeout=2, session=None)
+    transport = Transport(timeout=2, session=None, backend="requests")
     with pytest.raises(NetworkError, match=f"connection refused by 127.0.0.1:{port}"):
         transport.request("GET", f"http://127.0.0.1:{port}/v2/")
     transport.close()

@@ -55,9 +55,9 @@ def add_image_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--max-workers",
         type=_positive_int,
-        default=16,
+        default=None,
         metavar="N",
-        help="concurrent requests per host (default 16)",
+        help="concurrent requests per host (default 64 with the fast transport, else 16)",
     )
     p.add_argument(
         "--no-cache", action="store_true", help="do not read or write the on-disk digest cache"
@@ -110,5 +110,5 @@ def read_frame(args: argparse.Namespace, *, dates: bool, labels: bool = False) -
     parse_reference(args.image)
     regex = compile_match(args.match)
     options = read_options(args)
-    log.debug("reading %s (dates=%s, max_workers=%d)", args.image, dates, args.max_workers)
+    log.debug("reading %s (dates=%s, max_workers=%s)", args.image, dates, args.max_workers)
     return read_tags(args.image, dates=dates, labels=labels, match=regex, **options)

@@ -112,8 +112,7 @@ def _raise_for_catalog(client: RegistryClient, reply: Reply) -> None:
         )
     if reply.status in (404, 405, 501):
         raise CatalogUnavailableError(
-            f"{domain} does not offer a repository catalog (HTTP {reply.status} for "
-            "/v2/_catalog)",
+            f"{domain} does not offer a repository catalog (HTTP {reply.status} for /v2/_catalog)",
             status_code=reply.status,
             url=where,
             errors=json_errors(reply.body),

@@ -94,63 +94,78 @@ class JobRunner:
             return
         if self.cancel.is_set():
             raise RuntimeError("this read was cancelled")
-        progress = self.progress
-        if progress is not None:
-            progress.expect(len(queue))
-        feed = iter(queue)
-        feed_lock = threading.Lock()
-        failures: list[BaseException] = []
-        # A bug stops this batch only; ``cancel`` (shared with the transport, and with
-        # other reads of the same call) is for interrupts.
-        stop = threading.Event()
-        n_threads = min(self.max_workers, len(queue))
-        remaining = [n_threads]
-        finished = threading.Event()
-
-        def worker() -> None:
-            try:
-                while not (self.cancel.is_set() or stop.is_set()):
-                    with feed_lock:
-                        item = next(feed, _END)
-                    if item is _END:
-                        return
-                    try:
-                        job(item)  # type: ignore[arg-type]
-                    except BaseException as exc:  # a bug in a job: stop the batch, report it
-                        failures.append(exc)
-                        stop.set()
-                        return
-                    finally:
-                        if progress is not None:
-                            progress.advance()
-            finally:
-                with feed_lock:
-                    remaining[0] -= 1
-                    if remaining[0] == 0:
-                        finished.set()
-
+        if self.progress is not None:
+            self.progress.expect(len(queue))
+        batch = _Batch(queue, job, self.cancel, self.progress, min(self.max_workers, len(queue)))
         threads = [
-            threading.Thread(target=worker, name=f"regframe-{i}", daemon=True)
-            for i in range(n_threads)
+            threading.Thread(target=batch.work, name=f"regframe-{i}", daemon=True)
+            for i in range(batch.remaining)
         ]
         try:
             for t in threads:
                 t.start()
-            while not finished.wait(self.poll):
-                if progress is not None:
-                    progress.refresh()
+            while not batch.finished.wait(self.poll):
+                if self.progress is not None:
+                    self.progress.refresh()
         except BaseException:
             self.cancel.set()
             started = time.monotonic()
             # The requests already sent take about one round trip; a worker
             # stuck longer than the grace period is left behind (daemon).
-            finished.wait(self.grace)
+            batch.finished.wait(self.grace)
             log.debug(
                 "interrupted: queued jobs cancelled, waited %.2f s for those in flight",
                 time.monotonic() - started,
             )
             raise
-        if progress is not None:
-            progress.refresh()
-        if failures:
-            raise failures[0]
+        if self.progress is not None:
+            self.progress.refresh()
+        if batch.failures:
+            raise batch.failures[0]
+
+
+class _Batch:
+    """One :meth:`JobRunner.run`: the shared queue its threads take items from."""
+
+    def __init__(
+        self,
+        queue: list[T],
+        job: Callable[[T], object],
+        cancel: threading.Event,
+        progress: Progress | None,
+        threads: int,
+    ) -> None:
+        self.feed = iter(queue)
+        self.job = job
+        self.cancel = cancel
+        self.progress = progress
+        self.lock = threading.Lock()
+        self.failures: list[BaseException] = []
+        # A bug stops this batch only; ``cancel`` (shared with the transport, and with
+        # other reads of the same call) is for interrupts.
+        self.stop = threading.Event()
+        self.remaining = threads
+        self.finished = threading.Event()
+
+    def work(self) -> None:
+        """One thread: take items until the queue is empty, cancelled or a job failed."""
+        try:
+            while not (self.cancel.is_set() or self.stop.is_set()):
+                with self.lock:
+                    item = next(self.feed, _END)
+                if item is _END:
+                    return
+                try:
+                    self.job(item)  # type: ignore[arg-type]
+                except BaseException as exc:  # a bug in a job: stop the batch, report it
+                    self.failures.append(exc)
+                    self.stop.set()
+                    return
+                finally:
+                    if self.progress is not None:
+                        self.progress.advance()
+        finally:
+            with self.lock:
+                self.remaining -= 1
+                if self.remaining == 0:
+                    self.finished.set()

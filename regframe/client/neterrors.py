@@ -13,16 +13,16 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import requests
-from urllib3.exceptions import NameResolutionError
+from urllib3.exceptions import NameResolutionError, NewConnectionError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
 from regframe.client.redact import redact_host, redact_url
 from regframe.errors import NetworkError
 
-__all__ = ["name_unknown", "network_error", "short_error"]
+__all__ = ["FINAL_DNS", "failure_kind", "name_unknown", "network_error", "short_error"]
 
 # Resolver answers that mean "no such name" rather than "try again later".
-_FINAL_DNS = frozenset(
+FINAL_DNS = frozenset(
     getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA") if hasattr(socket, name)
 )
 
@@ -54,7 +54,32 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
 
 def name_unknown(exc: BaseException) -> bool:
     """The resolver said the name does not exist (final, unlike a temporary DNS failure)."""
-    return any(isinstance(e, socket.gaierror) and e.errno in _FINAL_DNS for e in _causes(exc))
+    return any(isinstance(e, socket.gaierror) and e.errno in FINAL_DNS for e in _causes(exc))
+
+
+def failure_kind(exc: BaseException) -> str:
+    """How the retry policy counts a ``requests`` failure: ``connect``, ``read`` or ``other``.
+
+    ``connect``: nothing was sent (refused, no route, connect timeout, a proxy that
+    failed); ``read``: the request went out and no answer came (reset, read timeout);
+    ``other``: TLS failures and names the resolver says do not exist, which another
+    try would not change.
+
+    Examples
+    --------
+    >>> failure_kind(requests.exceptions.ReadTimeout())
+    'read'
+    """
+    if isinstance(exc, requests.exceptions.SSLError) or name_unknown(exc):
+        return "other"
+    if isinstance(exc, (requests.exceptions.ConnectTimeout, requests.exceptions.ProxyError)):
+        return "connect"
+    causes = list(_causes(exc))
+    if any(isinstance(e, (NewConnectionError, NameResolutionError)) for e in causes):
+        return "connect"
+    if any(isinstance(e, ssl.SSLError) for e in causes):
+        return "other"
+    return "read"
 
 
 def network_error(exc: BaseException, url: str, timeout: float) -> NetworkError:

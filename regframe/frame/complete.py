@@ -17,12 +17,15 @@ import requests
 
 from regframe.client.credentials import Credentials
 from regframe.client.progress import ProgressOption
+from regframe.client.transport import default_workers
 from regframe.errors import InvalidArgumentError, InvalidArgumentTypeError
 from regframe.frame.columns import DATE_COLUMNS, LABEL_COLUMNS, TAG_COLUMNS
 from regframe.frame.many import ImageTask, run_tasks
 from regframe.frame.match import TagFilter
 from regframe.frame.one import empty_tags_frame, with_image
 from regframe.frame.options import Options
+from regframe.parsing.ranges import VersionRange
+from regframe.parsing.select import select
 
 __all__ = ["add_dates"]
 
@@ -37,10 +40,11 @@ def add_dates(
     /,
     *,
     labels: bool = False,
+    versions: str | VersionRange | None = None,
     platform: str | None = "linux/amd64",
     auth: tuple[str, str] | Credentials | None = None,
     insecure: bool = False,
-    max_workers: int = 16,
+    max_workers: int | None = None,
     cache: bool | str | os.PathLike[str] = True,
     progress: ProgressOption = None,
     timeout: float = 30.0,
@@ -54,13 +58,17 @@ def add_dates(
         A frame from :func:`read_tags` (one image: its ``df.attrs`` name the
         repository; several images: its ``image`` column does), or any slice
         of one.
+    versions
+        Complete only the rows whose version is in this range (see
+        :func:`regframe.select`); the others are left out of the result.
     labels, platform, auth, insecure, max_workers, cache, progress, timeout, session
         As in :func:`read_tags`.
 
     Returns
     -------
     pandas.DataFrame
-        A copy of ``df`` (same rows, index and other columns) with ``digest,
+        A copy of ``df`` (same rows — those in ``versions`` when given —, index and
+        other columns) with ``digest,
         media_type, platforms, created, created_source, pushed, pushed_source, size,
         resolves_to, error, date_note, attested`` (and with ``labels`` ``revision, source,
         image_version, labels``) set.  A tag the registry no longer lists keeps its row, with
@@ -70,7 +78,8 @@ def add_dates(
     ------
     InvalidArgumentError
         ``df`` has no ``tag`` column, or neither an ``image`` column nor the
-        ``attrs`` that name its repository (before any network traffic).
+        ``attrs`` that name its repository, or ``versions`` is malformed (before any
+        network traffic).
     InvalidArgumentTypeError
         ``df`` is not a DataFrame.
 
@@ -86,13 +95,15 @@ def add_dates(
         )
     if "tag" not in df.columns:
         raise InvalidArgumentError("add_dates() needs a frame with a 'tag' column (from read_tags)")
+    if versions is not None:
+        df = select(df, versions=versions)
     base = Options.validated(
         dates=True,
         labels=labels,
         platform=platform,
         auth=auth,
         insecure=insecure,
-        max_workers=max_workers,
+        max_workers=default_workers(session) if max_workers is None else max_workers,
         cache=cache,
         timeout=timeout,
     )

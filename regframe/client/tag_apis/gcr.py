@@ -37,7 +37,8 @@ def gcr_rows(
     Tags on a manifest list (OCI index / Docker manifest list) get **no** row: the map
     does not say which child belongs to which list, and a list's own times are its push
     times, not a platform's build.  Those tags stay for the registry path, which reads the
-    chosen ``platform``'s image; so do tags missing from the map.  Rows carry no
+    chosen ``platform``'s image (so they have ``created`` but no ``pushed``); so do tags
+    missing from the map.  Rows carry no
     ``platforms`` (the map has none).
 
     Parameters

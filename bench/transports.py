@@ -1,0 +1,176 @@
+"""regframe on its two transports: cold and warm ``dates=True`` at R = 50 and 100 ms, in one run.
+
+Run ``python bench/transports.py`` (``--quick``: 400 tags).  The 2,000-tag benchmark
+repository of ``bench/run.py`` (``bench/seed.py``: multi-arch indexes, attestations,
+aliases) is pushed to a sandbox registry over TLS (``Sandbox(tls=True)``, so the Go
+server offers ``h2``), behind a :class:`~regframe.testing.latency_proxy.LatencyProxy`
+in its own process (one round trip per new connection too).  For each R, the two
+backends take turns (``$REGFRAME_TRANSPORT``), each with its default ``max_workers``
+(``requests``: 16 connections; ``curl``: 64 streams):
+
+* cold: ``read_tags(ref, dates=True, cache=<empty dir>)``;
+* warm: the same call again with that cache (one ``HEAD`` per tag).
+
+Rows give the median of ``--rounds`` wall times, the client's CPU per request (this
+process's user + system time over the call divided by the requests the transport sent;
+registry and proxy run in other processes) and each backend's round-trip lower bound
+``(2 + ⌈T/P⌉)·R + ⌈(T + (r−1)·U)/C⌉·R`` with its own C.  Writes
+``bench/results/transports.json`` and prints a Markdown table with the ratios the issue
+sets targets for (cold at R = 100 ms ≥ 4× faster, ≤ 0.3 ms CPU per request, warm not
+slower).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make `bench` and `regframe` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import regframe.frame.resolve  # noqa: F401  (imported up front so no run times imports)
+from bench.proxy_proc import ProxyProcess
+from bench.run import lower_bound
+from bench.seed import plan_images, seed
+from regframe.client.transport import DEFAULT_WORKERS, Transport
+from regframe.frame.read import read_tags
+from regframe.testing.sandbox import Sandbox
+
+OUT = Path(__file__).resolve().parent / "results" / "transports.json"
+REPO = "bench/app"
+BACKENDS = ("requests", "curl")
+
+
+class _Counter:
+    """Counts what every Transport sends (one wrapper around ``Transport._attempt``)."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        original = Transport._attempt
+
+        def counted(transport: Transport, *args: Any, **kwargs: Any) -> Any:
+            self.n += 1  # the GIL makes this exact enough for a count of thousands
+            return original(transport, *args, **kwargs)
+
+        Transport._attempt = counted  # type: ignore[method-assign]
+
+
+def _one(ref: str, cache: str, counter: _Counter) -> dict[str, float]:
+    before, sent = os.times(), counter.n
+    start = time.perf_counter()
+    df = read_tags(ref, dates=True, cache=cache, progress=False, history=False)
+    wall = time.perf_counter() - start
+    after = os.times()
+    if df["error"].notna().any():
+        raise RuntimeError(
+            f"{df['error'].notna().sum()} rows with errors: {df['error'].dropna()[:3]}"
+        )
+    requests = counter.n - sent
+    cpu = (after.user - before.user) + (after.system - before.system)
+    return {"wall": wall, "requests": requests, "cpu_ms_per_request": 1000 * cpu / max(1, requests)}
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    counter = _Counter()
+    plan = plan_images(args.tags, args.images)
+    results: dict[str, Any] = {}
+    with Sandbox(tls=True) as sandbox, tempfile.TemporaryDirectory() as tmp:
+        os.environ["REQUESTS_CA_BUNDLE"] = str(sandbox.ca_path)
+        seed(sandbox, REPO, plan)
+        unique = len(plan)  # one image (index) per spec
+        for rtt in args.rtt:
+            with ProxyProcess(sandbox.address, delay=rtt, handshake=True) as proxy:
+                ref = f"{proxy.netloc}/{REPO}"
+                runs: dict[str, list[dict[str, Any]]] = {b: [] for b in BACKENDS}
+                for round_ in range(args.rounds):
+                    for backend in BACKENDS if round_ % 2 == 0 else BACKENDS[::-1]:
+                        os.environ["REGFRAME_TRANSPORT"] = backend
+                        cache = tempfile.mkdtemp(dir=tmp)
+                        cold = _one(ref, cache, counter)
+                        warm = _one(ref, cache, counter)
+                        runs[backend].append({"cold": cold, "warm": warm})
+                        print(f"R={rtt} {backend} cold {cold} warm {warm}", file=sys.stderr)
+            results[str(rtt)] = {
+                b: _summary(runs[b], args.tags, unique, rtt, DEFAULT_WORKERS[b]) for b in BACKENDS
+            }
+    return results
+
+
+def _summary(
+    runs: list[dict[str, Any]], tags: int, unique: int, rtt: float, c: int
+) -> dict[str, Any]:
+    def med(kind: str, key: str) -> float:
+        return statistics.median(r[kind][key] for r in runs)
+
+    return {
+        "cold": med("cold", "wall"),
+        "warm": med("warm", "wall"),
+        "cold_cpu_ms": med("cold", "cpu_ms_per_request"),
+        "warm_cpu_ms": med("warm", "cpu_ms_per_request"),
+        "cold_requests": med("cold", "requests"),
+        "bound": lower_bound(tags, unique, tags, rtt, concurrency=c)[1],
+        "runs": runs,
+    }
+
+
+def render(results: dict[str, Any], args: argparse.Namespace) -> str:
+    lines = [
+        f"`read_tags(dates=True)`, {args.tags} tags, TLS, "
+        f"medians of {args.rounds} interleaved rounds",
+        "",
+        "| R | transport | cold | × lower bound | warm | cold CPU ms/request "
+        "| warm CPU ms/request |",
+        "|---|---|--:|--:|--:|--:|--:|",
+    ]
+    for rtt, by in results.items():
+        for backend in BACKENDS:
+            r = by[backend]
+            name = (
+                "requests, 16 connections"
+                if backend == "requests"
+                else "libcurl, 64 streams (HTTP/2)"
+            )
+            lines.append(
+                f"| {float(rtt) * 1000:.0f} ms | {name} | {r['cold']:.2f} s | "
+                f"{r['cold'] / r['bound']:.2f} | {r['warm']:.2f} s | {r['cold_cpu_ms']:.3f} | "
+                f"{r['warm_cpu_ms']:.3f} |"
+            )
+        old, new = by["requests"], by["curl"]
+        cold, warm = old["cold"] / new["cold"], old["warm"] / new["warm"]
+        cpu = old["cold_cpu_ms"] / new["cold_cpu_ms"]
+        lines.append(
+            f"| {float(rtt) * 1000:.0f} ms | **libcurl vs requests** | **{cold:.2f}× faster** | "
+            f"| {warm:.2f}× faster | {cpu:.1f}× less CPU | |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tags", type=int, default=2000)
+    parser.add_argument("--images", type=int, default=600)
+    parser.add_argument("--rtt", type=float, nargs="+", default=[0.05, 0.1])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="400 tags over 120 images, 1 round")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.tags, args.images, args.rounds = 400, 120, 1
+    results = measure(args)
+    table = render(results, args)
+    print(table)
+    OUT.parent.mkdir(exist_ok=True)
+    OUT.write_text(
+        json.dumps({"tags": args.tags, "images": args.images, "results": results}, indent=1)
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
