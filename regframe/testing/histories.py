@@ -188,8 +188,7 @@ def rebuilt_history(plan: RebuildPlan) -> list[PlannedPush]:
 
     Examples
     --------
-    >>> import dataclasses
-import datetime as dt
+    >>> import datetime as dt
     >>> utc = dt.timezone.utc
     >>> plan = RebuildPlan({"1.0.0": dt.datetime(2024, 1, 1, tzinfo=utc),
     ...                     "1.0.1": dt.datetime(2024, 3, 1, tzinfo=utc)},
