@@ -24,16 +24,21 @@ in version order in the same *series*, ``3.12.7`` → ``3.12.8``, ``16.3`` → `
   predecessor still been live then, that wave would have rebuilt it too.
 
 A wave is a moment (builds within 12 hours) at which tags of at least two series
-of the same variant were built.  ``released`` is the middle of the bounds
-(``dated_by="predecessor"``).  A release without a dated predecessor keeps its
-earliest build (``"build"``), with no lower bound.
+of the same variant were built.  The release came out before the predecessor's
+*next* rebuild, so within one rebuild interval of its last build: ``released`` is
+half an interval after ``released_earliest`` — the interval being the shortest gap
+between two of the image's waves, 7–28 days (waves a superseded release did not
+leave behind are invisible, so the gaps seen are whole multiples of it) — and never
+past the middle of the bounds (``dated_by="predecessor"``).  A release without a
+dated predecessor keeps its earliest build (``"build"``), with no lower bound; one
+whose ``-r0`` tag is still there (Bitnami) is dated by that first build.
 
 **Which lines are rebuilt** (``rebuilt=None``): a line whose tags carry ``-rN``
 rebuild stamps (Bitnami) is rebuilt; when the newest releases of at least three
 lines were built within a day of each other (a wave), at most 60 days before the
 image's newest build, every line of the image is taken as rebuilt while it was
-live.  Calendar
-versions (``jammy-20240808``) are each a build of their own and never rebuilt.
+live.  Calendar versions (``jammy-20240808``) are each a build of their own and
+never rebuilt.
 ``rebuilt=True``/``False`` decides for every line.
 
 **History**: the history store's first sighting of a tag between two reads, an
