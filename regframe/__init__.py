@@ -23,6 +23,8 @@ from regframe.frame.history import history
 from regframe.frame.read import read_tags
 from regframe.frame.repositories import list_repositories
 from regframe.frame.write import to_csv
+from regframe.newest import newest
+from regframe.parsing.explain import explain
 from regframe.parsing.reference import Reference, parse_reference
 from regframe.parsing.select import select
 from regframe.parsing.versions import SCHEMES, parse_tags, sort_tags, version_key
@@ -37,9 +39,11 @@ __all__ = [
     "Reference",
     "__version__",
     "add_dates",
+    "explain",
     "explore",
     "history",
     "list_repositories",
+    "newest",
     "parse_reference",
     "parse_tags",
     "plot",
