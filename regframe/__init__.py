@@ -18,6 +18,7 @@ from regframe._version import __version__
 from regframe.cadence import releases
 from regframe.client.credentials import Credentials
 from regframe.errors import *  # noqa: F403 -- the public exceptions, listed once in errors.__all__
+from regframe.frame.changes import changes
 from regframe.frame.complete import add_dates
 from regframe.frame.history import history
 from regframe.frame.read import read_tags
@@ -39,6 +40,7 @@ __all__ = [
     "Reference",
     "__version__",
     "add_dates",
+    "changes",
     "explain",
     "explore",
     "history",
