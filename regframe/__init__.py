@@ -18,11 +18,14 @@ from regframe._version import __version__
 from regframe.cadence import releases
 from regframe.client.credentials import Credentials
 from regframe.errors import *  # noqa: F403 -- the public exceptions, listed once in errors.__all__
+from regframe.frame.changes import changes
 from regframe.frame.complete import add_dates
 from regframe.frame.history import history
 from regframe.frame.read import read_tags
 from regframe.frame.repositories import list_repositories
 from regframe.frame.write import to_csv
+from regframe.newest import newest
+from regframe.parsing.explain import explain
 from regframe.parsing.reference import Reference, parse_reference
 from regframe.parsing.select import select
 from regframe.parsing.versions import SCHEMES, parse_tags, sort_tags, version_key
@@ -37,9 +40,12 @@ __all__ = [
     "Reference",
     "__version__",
     "add_dates",
+    "changes",
+    "explain",
     "explore",
     "history",
     "list_repositories",
+    "newest",
     "parse_reference",
     "parse_tags",
     "plot",

@@ -46,7 +46,7 @@ from regframe.client.tag_apis.strict import (
     take_tag,
 )
 from regframe.client.tag_metadata import TagMetadata
-from regframe.client.transport import Reply
+from regframe.client.transport import Reply, origin_of
 from regframe.errors import RegframeError, TagApiUnusable
 
 __all__ = ["GITHUB_API_ENV", "GITHUB_TOKEN_ENVS", "ghcr_listing", "github_token", "is_ghcr"]
@@ -222,6 +222,9 @@ def _page_urls(url: str, reply: Reply) -> list[str]:
     if link is None:
         return []
     nxt = urljoin(url, link)
+    if origin_of(nxt) != origin_of(url):
+        # Checked before any page is asked for: the token must not follow a link elsewhere.
+        raise TagApiUnusable("GitHub linked its next page on another host")
     last = None
     for entry in requests.utils.parse_header_links(reply.headers.get("Link", "")):
         if entry.get("rel") == "last":
