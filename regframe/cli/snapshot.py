@@ -45,7 +45,7 @@ def _counted(kind: str, n: int) -> str:
 
 
 def _described(row: Any) -> str:
-    """A change in a few words: ``3.13.1``, ``latest → 3.13.1``, ``3.12 (rebuilt)``."""
+    """A change in a few words: the tag (``3.13.1``), or where a retag went (``latest → 3.13``)."""
     if row["kind"] == "retag" and isinstance(row["new_version"], str):
         return f"{row['tag']} → {row['new_version']}"
     return str(row["tag"])
@@ -75,14 +75,16 @@ def words(changed: Any) -> list[str]:
 def summary(image: str, df: Any, changed: Any = None) -> str:
     """The one line for a recorded read: tags, and what changed since the previous snapshot.
 
-    ``changed`` is :func:`regframe.changes` between the previous snapshot and this read;
-    without it the line counts the store's moved/new/gone tags.
+    ``changed`` is :func:`regframe.changes` between the previous complete snapshot and
+    this read; without it the line counts the store's moved/new/gone tags.
     """
     info = df.attrs["history"]
     head = f"{image}: {len(df)} tags"
     prev = info["previous_snapshot"]
     if prev is None:
         return f"{head}, first snapshot"
+    if changed is not None:
+        prev = changed.attrs["old_snapshot"]
     since = f"since {prev:%Y-%m-%d %H:%M:%S} UTC"
     if changed is not None:
         said = words(changed)
@@ -98,20 +100,22 @@ def summary(image: str, df: Any, changed: Any = None) -> str:
 
 
 def _changes_since(image: str, df: Any, args: argparse.Namespace) -> Any:
-    """What changed since the previous snapshot, from the store; ``None`` if it cannot say."""
+    """What changed since the previous complete snapshot; ``None`` if the store cannot say.
+
+    Only complete snapshots are compared (a partial one did not see every tag), and only
+    when this read is the newest of them.
+    """
     from regframe.errors import RegframeError
-    from regframe.frame.changes import snapshot_changes
+    from regframe.frame.changes import changes
 
     info = df.attrs["history"]
     if info["previous_snapshot"] is None:
         return None
     try:
-        return snapshot_changes(
-            image, info["previous_snapshot"], df.attrs["fetched_at"],
-            store=info["store"], platform=args.platform,
-        )  # fmt: skip
+        changed = changes(image, store=info["store"], platform=args.platform)
     except RegframeError:
         return None
+    return changed if changed.attrs["new_snapshot"] == df.attrs["fetched_at"] else None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ import pandas as pd
 from regframe.errors import InvalidArgumentError, InvalidArgumentTypeError
 from regframe.parsing.grammar import PRE_RE, parse_tags
 from regframe.parsing.order import sort_tags
-from regframe.parsing.ranges import Version, pre_key, release_tuple
+from regframe.parsing.ranges import Version, pre_key, pre_keys, release_tuple
 
 __all__ = ["explain", "place", "reading"]
 
@@ -127,9 +127,11 @@ def place(df: pd.DataFrame, tag: str) -> str:
     line = df[df["release"].notna()]
     if "prefix" in line.columns:
         line = line[line["prefix"].fillna("") == prefix]
+    line = sort_tags(line)
+    pres = pre_keys([_text(p) for p in line["prerelease"].astype(object)])
     tags_of: dict[Version, list[str]] = {}
-    for _, r in sort_tags(line).iterrows():
-        tags_of.setdefault(_version(r), []).append(str(r["tag"]))
+    for tag_, release, pre in zip(line["tag"], line["release"], pres, strict=True):
+        tags_of.setdefault(Version(release_tuple(str(release)), pre), []).append(str(tag_))
     order = sorted(tags_of, key=_sort_key)
     mine = _version(row)
     i = order.index(mine)

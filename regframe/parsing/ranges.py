@@ -61,6 +61,7 @@ __all__ = [
     "VersionRange",
     "compile_range",
     "pre_key",
+    "pre_keys",
     "release_tuple",
     "version_of",
 ]
@@ -83,7 +84,7 @@ _SEMVER_SPELLING: Final = re.compile(r"\d-[0-9A-Za-z]")
 _LOWEST_RANK: Final = 0
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Version:
     """A version in regframe's order: release numbers (zero-padded when compared), prerelease."""
 
@@ -211,14 +212,23 @@ def release_tuple(release: str) -> tuple[int, ...]:
 
 def pre_key(pre: str) -> PreKey:
     """A prerelease text as (rank, number, tie text); ``""`` (a final) is ``None``."""
-    if not pre:
-        return None
-    rank, num = prerelease_keys(np.array([pre]))
-    m = PRE_RE.match(pre)
-    # ``rc.1`` and ``RC1`` are one prerelease: the tie text is only for what the
-    # word-and-number reading does not cover (hex build ids, ``rc.1.24431.7``).
-    tie = "" if m is not None and m.end() == len(pre) else pre.lower()
-    return (int(rank[0]), int(num[0]), tie)
+    return pre_keys([pre])[0]
+
+
+def pre_keys(pres: list[str]) -> list[PreKey]:
+    """:func:`pre_key` of many prereleases at once (one vectorised pass for the ranks)."""
+    rank, num = prerelease_keys(np.array(pres, dtype=str))
+    out: list[PreKey] = []
+    for pre, r, n in zip(pres, rank.tolist(), num.tolist(), strict=True):
+        if not pre:
+            out.append(None)
+            continue
+        m = PRE_RE.match(pre)
+        # ``rc.1`` and ``RC1`` are one prerelease: the tie text is only for what the
+        # word-and-number reading does not cover (hex build ids, ``rc.1.24431.7``).
+        tie = "" if m is not None and m.end() == len(pre) else pre.lower()
+        out.append((int(r), int(n), tie))
+    return out
 
 
 def _bound_version(text: str, grammar: Grammar) -> Version:

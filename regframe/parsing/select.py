@@ -14,7 +14,7 @@ import pandas as pd
 
 from regframe.errors import InvalidArgumentError, InvalidArgumentTypeError
 from regframe.parsing.grammar import parse_tags
-from regframe.parsing.ranges import Version, VersionRange, compile_range, pre_key, release_tuple
+from regframe.parsing.ranges import Version, VersionRange, compile_range, pre_keys, release_tuple
 
 __all__ = ["range_mask", "select"]
 
@@ -64,19 +64,20 @@ def range_mask(df: pd.DataFrame, versions: str | VersionRange, *, prereleases: b
     rng = compile_range(versions)
     frame = _version_frame(df)
     release = [_text(v) for v in frame["release"].astype(object)]
-    pre = [_text(v) for v in frame["prerelease"].astype(object)]
+    prerelease = [_text(v) for v in frame["prerelease"].astype(object)]
     keys: list[tuple[str, ...]]
     if rng.uses_text:  # ``===`` compares the tag itself
         tags = frame["tag"] if "tag" in frame.columns else frame["release"]
-        keys = list(zip(release, pre, [_text(t) for t in tags.astype(object)], strict=True))
+        keys = list(zip(release, prerelease, [_text(t) for t in tags.astype(object)], strict=True))
     else:
-        keys = list(zip(release, pre, strict=True))
+        keys = list(zip(release, prerelease, strict=True))
     codes, uniques = pd.factorize(pd.Series(keys, dtype=object))
     found = np.zeros(len(uniques), dtype=bool)
-    for i, key in enumerate(uniques):
+    pres = pre_keys([key[1] for key in uniques])
+    for i, (key, pre) in enumerate(zip(uniques, pres, strict=True)):
         if not key[0]:
             continue  # a tag without a version never matches
-        v = Version(release_tuple(key[0]), pre_key(key[1]))
+        v = Version(release_tuple(key[0]), pre)
         found[i] = rng.contains(v, prereleases=prereleases, tag=key[2] if len(key) > 2 else None)
     return found[codes] if len(codes) else np.zeros(0, dtype=bool)
 
