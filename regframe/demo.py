@@ -150,9 +150,15 @@ def _report(es_releases: pd.DataFrame, py: pd.DataFrame, say: Say) -> None:
     table = table.round({"per_year": 1, "median_patch_days": 1})
     say(table.to_string())
     say("")
-    say(f"{PYTHON_REPO}: {len(releases(py))} releases; floating tags resolve to:")
+    py_releases = releases(py)
+    say(f"{PYTHON_REPO}: {len(py_releases)} releases; floating tags resolve to:")
     floating = py[py["tag"].isin(["latest", "3", "3.12", "3.12-slim", "slim"])]
     say(floating[["tag", "resolves_to", "created"]].to_string(index=False))
+    # rebuilt in waves: the build time is the last rebuild, released the estimate
+    late = (py_releases["created"] - py_releases["released"]).dt.days
+    rebuilt = "rebuilt" if bool(py_releases["rebuilt"].all()) else "not recognised as rebuilt"
+    say(f"{PYTHON_REPO} is {rebuilt}: its builds are a median {late.median():.0f} days after "
+        "the release dates regframe estimates (`released`)")  # fmt: skip
     say("")
 
 

@@ -44,18 +44,25 @@ def _colors(
 
 
 def _whiskers(ax: Axes, rel: pd.DataFrame, y: np.ndarray, colors: list[Any]) -> bool:
-    """Draw the bounds of releases whose bounds are wide; whether any was drawn."""
+    """Draw the bounds of releases whose bounds are wide, under their row; whether any was drawn.
+
+    Consecutive releases of a rebuilt line have touching bounds; drawn on one line they
+    would read as one long bar, so they alternate between two heights under the row.
+    """
     if "released_earliest" not in rel.columns or "released_latest" not in rel.columns:
         return False
     earliest, latest = rel["released_earliest"], rel["released_latest"]
     wide = (earliest.notna() & latest.notna() & ((latest - earliest) > WHISKER_MIN)).to_numpy()
     if not wide.any():
         return False
+    order = pd.DataFrame({"y": y, "at": rel["released"]})[wide].sort_values(["y", "at"])
+    nth = order.groupby("y").cumcount().reindex(rel.index[wide]).to_numpy()
+    height = y[wide] - 0.17 - 0.12 * (nth % 2)
     left, right = _c.naive_utc(earliest[wide]), _c.naive_utc(latest[wide])
     shade = [c for c, w in zip(colors, wide, strict=True) if w]
-    ax.hlines(y[wide], left, right, colors=shade, linewidth=1.0, alpha=0.55, zorder=2)
+    ax.hlines(height, left, right, colors=shade, linewidth=1.0, alpha=0.6, zorder=2)
     for ends in (left, right):
-        ax.scatter(ends, y[wide], marker="|", s=18, c=shade, linewidths=0.9, alpha=0.7, zorder=2)
+        ax.scatter(ends, height, marker="|", s=14, c=shade, linewidths=0.9, alpha=0.7, zorder=2)
     return True
 
 
@@ -76,7 +83,7 @@ def _legend(ax: Axes, color_handles: list[Any], meaning: str, pre: bool, whisker
         handles.append(Line2D([], [], marker="^", linestyle="", markerfacecolor="none",
                               markeredgecolor="0.3", label="prerelease"))  # fmt: skip
     if whiskers:
-        label = "came out between\n(rebuilt line: estimate\nat the point)"
+        label = "rebuilt line: came out\nwithin the whisker,\nmost likely at the dot"
         handles.append(Line2D([], [], color="0.3", marker="|", linewidth=1.0, alpha=0.7,
                               label=label))  # fmt: skip
     handles.append(Line2D([], [], linestyle="", label=meaning))
