@@ -225,9 +225,11 @@ def test_the_model_supersedes_and_rebuilds() -> None:
 # ----------------------------------------------------------------------------- history
 
 
-def record(df: pd.DataFrame, store: str, seen: str, **kwargs: object) -> None:
+def record(df: pd.DataFrame, store: str, seen: str, salt: int = 0, **kwargs: object) -> None:
+    """Record ``df`` as one read; each tag's digest follows its build time (a rebuild moves it)."""
     df = df.copy()
-    df["digest"] = [f"sha256:{i:064x}" for i in range(len(df))]
+    df["digest"] = [f"sha256:{hash((t, str(c), salt)) & (2**64 - 1):064x}"
+                    for t, c in zip(df["tag"], df["created"], strict=True)]  # fmt: skip
     df["error"] = pd.Series(pd.NA, index=df.index, dtype="string")
     record_frame(df, registry="r.example", repository="lib/app", platform="linux/amd64",
                  history=store, seen=ts(seen), **kwargs)  # type: ignore[arg-type]  # fmt: skip
@@ -248,6 +250,20 @@ def test_a_first_sighting_between_two_reads_narrows_a_rebuilt_release(tmp_path) 
     assert row["released"] == ts("2024-10-02T12:00")
     # without the store, the same frame is dated by its predecessor
     assert by_release(rf.releases(df, history=False)).loc["3.12.7", "dated_by"] == "predecessor"
+
+
+def test_an_earlier_build_the_store_recorded_narrows_a_rebuilt_release(tmp_path) -> None:
+    """Read once before a rebuild: the store remembers the older digest's build time."""
+    store = str(tmp_path / "h.sqlite")
+    df = official_like()
+    earlier = df.copy()
+    earlier.loc[earlier["tag"].isin(["3.12.7", "3.12"]), "created"] = ts("2024-10-05T03:00")
+    record(earlier, store, "2024-10-20T12:00")  # the first read ever: no read before it
+    record(df, store, "2024-11-20T12:00")  # 3.12.7 rebuilt since: a new digest
+    row = by_release(rf.releases(df, history=store)).loc["3.12.7"]
+    assert row["dated_by"] == "first-seen"
+    assert row["released_latest"] == ts("2024-10-05T03:00")
+    assert row["released_earliest"] == ts("2024-09-20T03:00")  # the predecessor's, unchanged
 
 
 def test_the_store_a_frame_was_recorded_in_is_used_by_default(tmp_path) -> None:
