@@ -30,8 +30,9 @@ def frame(
     """A parsed tags frame with ``created`` and ``pushed`` columns (NA where not given)."""
     df = rf.parse_tags(list(tags))
     none = [None] * len(tags)
-    df["created"] = pd.to_datetime(list(created or none), utc=True).astype("datetime64[ns, UTC]")
-    df["pushed"] = pd.to_datetime(list(pushed or none), utc=True).astype("datetime64[ns, UTC]")
+    for name, values in (("created", created), ("pushed", pushed)):
+        stamps = pd.to_datetime(list(values or none), utc=True, format="ISO8601")
+        df[name] = stamps.astype("datetime64[ns, UTC]")
     df.attrs = {"registry": "r.example", "repository": "lib/app", "reference": "r.example/lib/app"}
     return df
 
@@ -224,9 +225,11 @@ def test_the_model_supersedes_and_rebuilds() -> None:
 # ----------------------------------------------------------------------------- history
 
 
-def record(df: pd.DataFrame, store: str, seen: str, **kwargs: object) -> None:
+def record(df: pd.DataFrame, store: str, seen: str, salt: int = 0, **kwargs: object) -> None:
+    """Record ``df`` as one read; each tag's digest follows its build time (a rebuild moves it)."""
     df = df.copy()
-    df["digest"] = [f"sha256:{i:064x}" for i in range(len(df))]
+    df["digest"] = [f"sha256:{hash((t, str(c), salt)) & (2**64 - 1):064x}"
+                    for t, c in zip(df["tag"], df["created"], strict=True)]  # fmt: skip
     df["error"] = pd.Series(pd.NA, index=df.index, dtype="string")
     record_frame(df, registry="r.example", repository="lib/app", platform="linux/amd64",
                  history=store, seen=ts(seen), **kwargs)  # type: ignore[arg-type]  # fmt: skip
@@ -247,6 +250,20 @@ def test_a_first_sighting_between_two_reads_narrows_a_rebuilt_release(tmp_path) 
     assert row["released"] == ts("2024-10-02T12:00")
     # without the store, the same frame is dated by its predecessor
     assert by_release(rf.releases(df, history=False)).loc["3.12.7", "dated_by"] == "predecessor"
+
+
+def test_an_earlier_build_the_store_recorded_narrows_a_rebuilt_release(tmp_path) -> None:
+    """Read once before a rebuild: the store remembers the older digest's build time."""
+    store = str(tmp_path / "h.sqlite")
+    df = official_like()
+    earlier = df.copy()
+    earlier.loc[earlier["tag"].isin(["3.12.7", "3.12"]), "created"] = ts("2024-10-05T03:00")
+    record(earlier, store, "2024-10-20T12:00")  # the first read ever: no read before it
+    record(df, store, "2024-11-20T12:00")  # 3.12.7 rebuilt since: a new digest
+    row = by_release(rf.releases(df, history=store)).loc["3.12.7"]
+    assert row["dated_by"] == "first-seen"
+    assert row["released_latest"] == ts("2024-10-05T03:00")
+    assert row["released_earliest"] == ts("2024-09-20T03:00")  # the predecessor's, unchanged
 
 
 def test_the_store_a_frame_was_recorded_in_is_used_by_default(tmp_path) -> None:
@@ -306,3 +323,56 @@ def test_cadence_tables_use_released() -> None:
     assert counts.loc[month, "releases"] >= 1
     summary = rf.cadence.summary(rel)
     assert summary.loc[3, "last"] == released.max()
+
+
+# ----------------------------------------------------------------------------- charts
+
+
+def test_the_timeline_draws_wide_bounds_as_whiskers_and_says_so() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import LineCollection
+
+    rel = rf.releases(official_like())
+    wide = ((rel["released_latest"] - rel["released_earliest"]) > pd.Timedelta(days=3)).sum()
+    ax = rf.plot.timeline(rel)
+    try:
+        segments = [s for c in ax.collections if isinstance(c, LineCollection) for s in c.get_segments()]
+        assert len(segments) == wide > 0
+        legend = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert any("whisker" in text for text in legend) and "colour: major" in legend
+        assert ax.get_xlabel() == "release date (UTC)"
+        # a built-once image has no whiskers, and no whisker entry in its legend
+        once = rf.plot.timeline(frame(["1.0.0", "1.1.0"], ["2024-01-10", "2024-02-11"]))
+        assert not [c for c in once.collections if isinstance(c, LineCollection)]
+        assert not any("whisker" in t.get_text() for t in once.get_legend().get_texts())
+    finally:
+        plt.close("all")
+
+
+def test_dates_that_cannot_be_right_are_never_plotted() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import PathCollection
+
+    from regframe.frame.plausible import flag_implausible_dates
+
+    df = frame(["1.0.0", "1.1.0", "1.2.0"], ["1980-01-01T00:00:01", "2024-02-11", "2024-03-01"])
+    df["digest"] = [f"sha256:{i:064x}" for i in range(len(df))]
+    flag_implausible_dates(df, read_at=ts("2024-06-01"))
+    assert df["date_note"].notna().sum() == 1 and df["created"].isna().sum() == 1
+    rel = rf.releases(df)
+    assert pd.isna(rel.set_index("release").loc["1.0.0", "released"])
+    ax = rf.plot.timeline(df)
+    try:
+        points = sum(len(c.get_offsets()) for c in ax.collections if isinstance(c, PathCollection))
+        assert points == 2
+        import matplotlib.dates as mdates
+
+        assert ax.get_xlim()[0] > mdates.date2num(dt.datetime(2020, 1, 1))  # nowhere near 1980
+    finally:
+        plt.close("all")

@@ -1,8 +1,8 @@
 """What the history store proves about when each tag first appeared, for dating releases.
 
 One frame per repository: for each tag, the last complete read that did not see
-it (``seen_after``), the read that first saw it (``seen_by``), the earliest build
-time any of its digests had (``built_by``) and, where a registry keeps tag history
+it (``seen_after``), the read that first saw it (``seen_by``), the earliest build or
+push time any of its digests had (``built_by``) and, where a registry keeps tag history
 (Quay), when the tag was first pushed (``pushed_first``).
 :func:`regframe.releases` uses it to narrow the release dates of rebuilt lines.
 """
@@ -86,10 +86,15 @@ def _summarise(intervals: pd.DataFrame, reads: list[tuple[int, int, int, bool]])
             "tag": pd.Series(tags, dtype="string"),
             "seen_after": _dates(pd.Series(after, dtype="Int64")),
             "seen_by": _dates(seen_by.reset_index(drop=True)),
-            "built_by": first(intervals, "created"),
+            "built_by": _earliest(first(intervals, "created"), first(intervals, "pushed")),
             "pushed_first": first(registry_kept, "first_seen"),
         }
     )
+
+
+def _earliest(a: pd.Series, b: pd.Series) -> pd.Series:
+    """Per row, the earlier of two dates (NaT only where both are)."""
+    return a.where(b.isna() | (a <= b), b)
 
 
 def _last_before(times: list[int], value: Any) -> int | None:
