@@ -81,11 +81,10 @@ def acr_listing(ctx: ApiContext) -> ApiListing:
 
     Examples
     --------
-    >>> from regframe.client.registry import RegistryClient
-    >>> from regframe.client.transport import Transport
-    >>> from regframe.parsing.reference import parse_reference
-    >>> ref = parse_reference("myregistry.azurecr.io/library/hello-world")
-    >>> acr_listing(ApiContext(RegistryClient.open(ref, Transport()), None))  # doctest: +SKIP
+    With ``ctx`` on ``myregistry.azurecr.io/library/hello-world``, anonymous pull enabled:
+
+    >>> acr_listing(ctx).rows["latest"].pushed_source  # doctest: +SKIP
+    'acr'
     """
     repo = ctx.reference.repository
     headers = ctx.client.auth.headers_for(f"repository:{repo}:metadata_read")

@@ -58,12 +58,10 @@ def ecr_public_listing(ctx: ApiContext) -> ApiListing:
 
     Examples
     --------
-    >>> from regframe.client.registry import RegistryClient
-    >>> from regframe.client.transport import Transport
-    >>> from regframe.parsing.reference import parse_reference
-    >>> ref = parse_reference("public.ecr.aws/docker/library/python")
-    >>> client = RegistryClient.open(ref, Transport())  # doctest: +SKIP
-    >>> ecr_public_listing(ApiContext(client, None)).source  # doctest: +SKIP
+    ``public.ecr.aws/docker/library/python`` is alias ``docker``, repository
+    ``library/python``:
+
+    >>> ecr_public_listing(ctx).source  # doctest: +SKIP
     'ecr-public'
     """
     alias, _, name = ctx.reference.repository.partition("/")

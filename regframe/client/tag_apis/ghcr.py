@@ -96,11 +96,12 @@ def ghcr_listing(ctx: ApiContext) -> ApiListing:
 
     Examples
     --------
-    >>> from regframe.client.registry import RegistryClient
-    >>> from regframe.client.transport import Transport
-    >>> from regframe.parsing.reference import parse_reference
-    >>> ref = parse_reference("ghcr.io/home-assistant/home-assistant")
-    >>> ghcr_listing(ApiContext(RegistryClient.open(ref, Transport()), None))  # doctest: +SKIP
+    For ``ghcr.io/home-assistant/home-assistant`` with ``$GITHUB_TOKEN`` set (any token with
+    ``read:packages``):
+
+    >>> listing = ghcr_listing(ctx)  # doctest: +SKIP
+    >>> listing.source, listing.rows["stable"].pushed_source  # doctest: +SKIP
+    ('ghcr', 'ghcr')
     """
     token = github_token(ctx.credentials.password if ctx.credentials else None)
     if token is None:

@@ -56,12 +56,9 @@ def harbor_listing(ctx: ApiContext) -> ApiListing:
 
     Examples
     --------
-    >>> from regframe.client.registry import RegistryClient
-    >>> from regframe.client.transport import Transport
-    >>> from regframe.parsing.reference import parse_reference
-    >>> client = RegistryClient.open(parse_reference("harbor.example/library/app"),
-    ...                              Transport())  # doctest: +SKIP
-    >>> harbor_listing(ApiContext(client, None)).tags  # doctest: +SKIP
+    On ``harbor.example/library/app``, public project ``library``:
+
+    >>> harbor_listing(ctx).tags  # doctest: +SKIP
     ['1.0', 'latest']
     """
     project, _, repo = ctx.reference.repository.partition("/")
