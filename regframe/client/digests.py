@@ -11,7 +11,6 @@ import base64
 import binascii
 import hashlib
 import json
-import logging
 
 from regframe.errors import ManifestError
 from regframe.parsing.reference import DIGEST_HEX_LENGTHS, digest_problem
@@ -24,8 +23,6 @@ __all__ = [
     "verify_digest",
     "verify_manifest_digest",
 ]
-
-log = logging.getLogger(__name__)
 
 
 def is_digest(value: object) -> bool:

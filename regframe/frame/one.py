@@ -28,12 +28,7 @@ import pandas as pd
 
 from regframe.client.progress import Progress, ProgressOption
 from regframe.client.registry import RegistryClient
-from regframe.client.tag_apis import (
-    ApiListing,
-    fetch_listing,
-    fetch_registry_listing,
-    gcr_rows,
-)
+from regframe.client.tag_apis import ApiListing, fetch_listing, fetch_registry_listing, gcr_rows
 from regframe.client.tag_metadata import TagMetadata
 from regframe.client.transport import Transport
 from regframe.frame.columns import TAG_COLUMNS, assemble_metadata

@@ -25,7 +25,6 @@ import base64
 import binascii
 import hmac
 import json
-import logging
 import secrets
 from dataclasses import dataclass
 from types import TracebackType
@@ -49,8 +48,6 @@ from regframe.testing.stored import StoredRepository
 from regframe.testing.token import is_private, parse_scope
 
 __all__ = ["API_HOST", "PRODUCTS", "ApiShim"]
-
-logger = logging.getLogger(__name__)
 
 #: Loopback address of the separate API host (GitHub's API, the ECR gallery).
 API_HOST = "127.0.0.4"

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -32,8 +31,6 @@ __all__ = [
     "gitlab_page",
     "harbor_page",
 ]
-
-logger = logging.getLogger(__name__)
 
 #: How an answer may be made to disagree with itself.
 Fault = Literal["duplicate", "bad-digest", "bad-time", "repeat-cursor", "count"]

@@ -15,15 +15,12 @@ Test infrastructure only (``sandbox`` extra); it reads, never writes, the storag
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 __all__ = ["ImageFacts", "StoredRepository", "StoredTag"]
-
-logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 

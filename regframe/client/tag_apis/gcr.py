@@ -7,7 +7,6 @@ timeCreatedMs, timeUploadedMs}}`` beside the tags, so these rows cost no request
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -19,8 +18,6 @@ from regframe.client.tag_metadata import TagMetadata
 from regframe.parsing.timestamps import epoch_ns
 
 __all__ = ["gcr_rows"]
-
-log = logging.getLogger(__name__)
 
 
 def gcr_rows(
