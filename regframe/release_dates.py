@@ -75,6 +75,7 @@ __all__ = [
     "WAVE_INTERVAL_RANGE",
     "date_releases",
     "detect_rebuilt",
+    "series_of",
 ]
 
 #: Categories of ``dated_by``, in this order.
@@ -107,10 +108,6 @@ class _Release:
     from_build: bool
     last_by_variant: dict[str, tuple[int, int]]  # variant -> (last date, its tag's row)
     first_build_known: bool
-
-
-def _ns(value: Any) -> int | None:
-    return None if value is None or pd.isna(value) else int(pd.Timestamp(value).value)
 
 
 def series_of(release: str, prefix: str) -> tuple[Any, ...]:
@@ -236,11 +233,11 @@ def _rebuilt_series(
     facts: dict[int, _Release], rels: pd.DataFrame, tags: pd.DataFrame, rebuilt: bool | None
 ) -> set[tuple[Any, ...]]:
     """The series treated as rebuilt (see the module docstring)."""
-    calver = rels["scheme"].astype("string").eq("calver").fillna(False).to_numpy()
     series = [facts[int(k)].series for k in rels.index.tolist()]
-    candidates = {s for s, c in zip(series, calver.tolist(), strict=True) if not c}
     if rebuilt is not None:
-        return candidates if rebuilt else set()
+        return set(series) if rebuilt else set()
+    calver = rels["scheme"].astype("string").eq("calver").fillna(False).to_numpy()
+    candidates = {s for s, c in zip(series, calver.tolist(), strict=True) if not c}
     stamped_keys = set(
         tags.loc[tags["stamp"].astype("string").str.fullmatch(_REBUILD_STAMP.pattern)
                  .fillna(False).to_numpy(), "key"].astype(int).tolist()
@@ -303,7 +300,7 @@ def _bounds(
     release: _Release, previous: _Release | None, waves: _WaveIndex
 ) -> tuple[int | None, int | None]:
     """``(earliest, latest)`` of a release of a rebuilt line; ``(None, first)`` without a bound."""
-    if previous is None or previous.last is None or release.first_build_known:
+    if previous is None or previous.last is None:
         return None, release.first
     lower = previous.last
     candidates = [] if release.first is None else [release.first]
@@ -333,8 +330,10 @@ def _estimate(
         previous = previous_in.get(fact.series)
         previous_in[fact.series] = fact
         source = None if fact.first is None else "build" if fact.from_build else "push"
-        if fact.series not in rebuilt_series:
-            records.append((key, fact.first, fact.first, fact.first, source, False))
+        if fact.series not in rebuilt_series or fact.first_build_known:
+            # built once, or its first build is still there (a Bitnami ``-r0`` tag)
+            records.append((key, fact.first, fact.first, fact.first, source,
+                            fact.series in rebuilt_series))  # fmt: skip
             continue
         earliest, latest = _bounds(fact, previous, waves)
         if earliest is None or latest is None:

@@ -176,6 +176,7 @@ def test_bitnami_rebuild_stamps() -> None:
     # r0 is there: its build is the release
     assert rel.loc["1.25.3", "released"] == ts("2024-05-02")
     assert rel.loc["1.25.3", "dated_by"] == "build"
+    assert rel.loc["1.25.3", "released_earliest"] == rel.loc["1.25.3", "released_latest"]
     # r0..r2 are gone: after 1.25.3's last build (r1), no later than 1.25.4's earliest (r3)
     row = rel.loc["1.25.4"]
     assert row["dated_by"] == "predecessor"
