@@ -67,9 +67,10 @@ CADENCE = [
     ),
     new_markdown_cell(
         "## Tags with build dates\n\n"
-        "`created` is the build time from the image config. Official images are rebuilt for base "
-        "updates, so a tag's `created` can be much later than its release: `releases` uses the "
-        "earliest build among the tags of a release."
+        "`created` is the build time from the image config (`pushed`, where the registry says "
+        "it, the push time). Official images are rebuilt for base updates, so a tag's `created` "
+        "can be weeks after its release: `releases` dates each release by `released` instead, "
+        "which for a rebuilt line is estimated from its predecessor's last rebuild."
     ),
     new_code_cell(
         "df = rf.read_tags(IMAGE, dates=True)\n"
@@ -114,6 +115,21 @@ CADENCE = [
     new_code_cell(
         "cadence.per_period(rf.releases(both), 'YS', by='image').tail(6)"
     ),
+    new_markdown_cell(
+        "## Rebuilt images: when did a release come out?\n\n"
+        "Official images are rebuilt under the same tag until the next patch replaces them, so "
+        "their `created` is the last rebuild. For such a line `released` lies between the "
+        "predecessor's last build (`released_earliest`) and the next rebuild wave "
+        "(`released_latest`); `dated_by` says what dated it, and the timeline draws the bounds "
+        "as whiskers."
+    ),
+    new_code_cell(
+        "rel_both = rf.releases(both)\n"
+        "other = rel_both[rel_both['image'] == OTHER]\n"
+        "other[['release', 'created', 'released', 'released_earliest', 'released_latest', "
+        "'dated_by', 'rebuilt']].tail()"
+    ),
+    new_code_cell("rf.plot.timeline(other, top=6);"),
 ]
 
 

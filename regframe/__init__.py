@@ -18,12 +18,16 @@ from regframe._version import __version__
 from regframe.cadence import releases
 from regframe.client.credentials import Credentials
 from regframe.errors import *  # noqa: F403 -- the public exceptions, listed once in errors.__all__
+from regframe.frame.changes import changes
 from regframe.frame.complete import add_dates
 from regframe.frame.history import history
 from regframe.frame.read import read_tags
 from regframe.frame.repositories import list_repositories
 from regframe.frame.write import to_csv
+from regframe.newest import newest
+from regframe.parsing.explain import explain
 from regframe.parsing.reference import Reference, parse_reference
+from regframe.parsing.select import select
 from regframe.parsing.versions import SCHEMES, parse_tags, sort_tags, version_key
 
 if TYPE_CHECKING:
@@ -36,14 +40,18 @@ __all__ = [
     "Reference",
     "__version__",
     "add_dates",
+    "changes",
+    "explain",
     "explore",
     "history",
     "list_repositories",
+    "newest",
     "parse_reference",
     "parse_tags",
     "plot",
     "read_tags",
     "releases",
+    "select",
     "sort_tags",
     "to_csv",
     "version_key",

@@ -44,7 +44,7 @@ _STARTUP_TIMEOUT = 60.0
 _STOP_GRACE = 5.0
 _HEADING = (
     '<h2 style="margin:0 0 4px 0">regframe</h2>'
-    '<div style="color:#555;margin-bottom:8px">Tags, versions, build dates and release '
+    '<div style="color:#555;margin-bottom:8px">Tags, versions, release dates and release '
     "cadence of a container image. Enter an image and press Load.</div>"
 )
 

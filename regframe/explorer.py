@@ -166,7 +166,8 @@ class Explorer(widgets.VBox, ExplorerControls):  # type: ignore[misc]
         self.image_filter.observe(self._on_subset, names="value")
         self.prefix.observe(self._on_subset, names="value")
         self.dates.observe(self._on_dates, names="value")
-        for control in (self.line, self.variant, self.prereleases, self.dates, self.kind):
+        for control in (self.line, self.variant, self.prereleases, self.dates, self.kind,
+                        self.versions, self.newest):  # fmt: skip
             control.observe(self._on_change, names="value")
 
     @property
@@ -403,9 +404,31 @@ class Explorer(widgets.VBox, ExplorerControls):  # type: ignore[misc]
                 released = _cad.release_dates(rel)
                 stop = end + pd.offsets.MonthBegin(1)
                 rel = rel[(released >= start) & (released < stop)]
+        rel = self._versions_and_newest(rel)
         out = rel.reset_index(drop=True)
         out.attrs = dict(df.attrs)
         return out
+
+    def _versions_and_newest(self, rel: pd.DataFrame) -> pd.DataFrame:
+        """The ``versions`` range box, then the ``newest per line`` toggle."""
+        from regframe.errors import InvalidArgumentError
+        from regframe.parsing.select import select
+
+        text = self.versions.value.strip()
+        if text:
+            try:
+                rel = select(rel, versions=text, prereleases=self.prereleases.value)
+            except InvalidArgumentError as exc:
+                self._say(str(exc), error=True)
+            else:
+                if "versions=" in self.message.value:
+                    self._say("")  # the range reads now: the earlier complaint is gone
+        if self.newest.value and not rel.empty:
+            # releases come in version order within an image and prefix: the last of a line
+            keys = [c for c in ("image", "prefix", "line") if c in rel.columns]
+            grouped = rel.assign(**{k: rel[k].astype("string").fillna("") for k in keys})
+            rel = rel.loc[grouped.groupby(keys, sort=False).tail(1).index]
+        return rel
 
     def refresh(self) -> None:
         """Recompute :attr:`filtered`, redraw the chart and the table."""

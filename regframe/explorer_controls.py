@@ -86,6 +86,8 @@ class ExplorerControls:
     line: widgets.Dropdown
     variant: widgets.Dropdown
     prereleases: widgets.Checkbox
+    versions: widgets.Text
+    newest: widgets.Checkbox
     dates: widgets.SelectionRangeSlider
     dates_label: widgets.HTML
     kind: widgets.ToggleButtons
@@ -106,6 +108,12 @@ class ExplorerControls:
         self.line = _dropdown([ALL_LINES], "line")
         self.variant = _dropdown([ALL_VARIANTS, NO_VARIANT], "variant")
         self.prereleases = widgets.Checkbox(value=False, description="prereleases", indent=False)
+        # a range in PEP 440 or npm words; applied when the box is left (or Enter)
+        self.versions = widgets.Text(
+            value="", placeholder=">=8.15,<9  or  ^8.15", description="versions",
+            continuous_update=False, style=_STYLE,
+        )  # fmt: skip
+        self.newest = widgets.Checkbox(value=False, description="newest per line", indent=False)
         # the slider's own readout joins the two labels with a bare "-" ("2018-11-2024-02")
         self.dates = widgets.SelectionRangeSlider(
             options=[("no dates", None)], index=(0, 0), description="released", readout=False,
@@ -129,7 +137,7 @@ class ExplorerControls:
         if self.image is not None and self.load is not None and self.progress is not None:
             rows.append(widgets.HBox([self.image, self.load, self.progress]))
         column = [self.image_filter, self.prefix, self.line, self.variant, self.prereleases,
-                  *filters]  # fmt: skip
+                  self.versions, self.newest, *filters]  # fmt: skip
         rows += [
             self.message,
             widgets.HBox([self.majors, widgets.VBox(column)]),

@@ -236,12 +236,14 @@ def ghcr_versions(n: int, *, untagged: int = 0) -> list[dict[str, Any]]:
 
 
 def serve_ghcr_api(server: ScriptedServer, owner: str, package: str, versions: list[Any],
-                   *, token: str, kind: str = "orgs", link_loop: bool = False) -> None:  # fmt: skip
+                   *, token: str, kind: str = "orgs", link_loop: bool = False,
+                   link_host: str | None = None) -> None:  # fmt: skip
     """GitHub's ``/{orgs|users}/{owner}/packages/container/{package}/versions``.
 
     Only ``Authorization: Bearer <token>`` is accepted (401 otherwise, as GitHub answers
     without ``read:packages``); the other owner kind answers 404.  ``link_loop`` makes
-    the next link of every page after the first point at that page itself.
+    the next link of every page after the first point at that page itself; ``link_host``
+    puts the links on another host.
     """
     path = f"/{kind}/{owner}/packages/container/{quote(package, safe='')}/versions"
 
@@ -254,8 +256,9 @@ def serve_ghcr_api(server: ScriptedServer, owner: str, package: str, versions: l
         links = []
         if page < last:
             nxt = page if link_loop and page > 1 else page + 1
-            links.append(f'<{server.url}{path}?per_page={per_page}&page={nxt}>; rel="next"')
-            links.append(f'<{server.url}{path}?per_page={per_page}&page={last}>; rel="last"')
+            host = link_host or server.url
+            links.append(f'<{host}{path}?per_page={per_page}&page={nxt}>; rel="next"')
+            links.append(f'<{host}{path}?per_page={per_page}&page={last}>; rel="last"')
         headers = {"Link": ", ".join(links)} if links else {}
         return json_response(versions[(page - 1) * per_page : page * per_page], headers)
 

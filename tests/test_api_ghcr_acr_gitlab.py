@@ -102,6 +102,18 @@ def test_ghcr_token_goes_to_the_github_api_only(
     assert TOKEN.encode() not in history.read_bytes()
 
 
+def test_ghcr_token_never_follows_a_link_to_another_host(
+    server: ScriptedServer, github: ScriptedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    ghcr(server, "o/app")
+    # Page 1 names pages 2 and 3 on the registry's host instead of the API's.
+    serve_ghcr_api(github, "o", "app", ghcr_versions(250), token=TOKEN, link_host=server.url)
+    assert listing_of(server, "o/app") is None
+    assert len(github.requests) == 1
+    assert [r.path for r in server.requests] == ["/v2/"]
+
+
 def test_ghcr_without_a_token_asks_nothing(server: ScriptedServer, github: ScriptedServer) -> None:
     ghcr(server, "o/app")
     serve_ghcr_api(github, "o", "app", ghcr_versions(3), token=TOKEN)

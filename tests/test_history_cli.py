@@ -27,7 +27,7 @@ def test_snapshot_twice_reports_moves(app: str, registry_open: Sandbox, unique_r
     registry_open.pusher.push_image(unique_repo, ["1.1.0", "latest"], created="2026-02-01T00:00:00Z")
     assert main(["snapshot", app, "--store", store]) == 0
     line = capsys.readouterr().out.strip()
-    assert line.startswith(f"{app}: 4 tags, 1 moved (latest), 1 new (1.1.0) since 20")
+    assert line.startswith(f"{app}: 4 tags, 1 new release (1.1.0); 1 retag (latest → 1.1.0) since 20")
     assert line.endswith(" UTC")
 
 

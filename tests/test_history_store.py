@@ -325,10 +325,14 @@ def old_store(path: Path, version: int, intervals: list[dict[str, object]]) -> N
             sql = f"INSERT INTO intervals ({names}) VALUES ({marks})"  # noqa: S608 (test columns)
             con.execute(sql, (1, *row.values()))
         con.execute("INSERT INTO snapshots (series, taken_at, tags, moved, complete)"
-                    " VALUES (1, 5, ?, 0, 1)", (len(intervals),))  # fmt: skip
+                    " VALUES (1, ?, ?, 0, 1)", (TAKEN, len(intervals)))  # fmt: skip
         con.commit()
     finally:
         con.close()
+
+
+#: When :func:`old_store`'s read was recorded (after every date in it, as a real read is).
+TAKEN = pd.Timestamp("2024-09-01", tz="UTC").value
 
 
 def interval(tag: str, c: str, **facts: object) -> dict[str, object]:
@@ -392,7 +396,7 @@ def test_a_schema_2_store_moves_push_times_out_of_created(path: Path) -> None:
     assert pd.isna(hist.loc["hub", "created"])
     assert hist.loc["config", "created"] == pd.Timestamp(built, tz="UTC")
     # A frame answered from the upgraded store carries the push times in their own columns.
-    now = pd.Timestamp(10, tz="UTC")
+    now = pd.Timestamp(TAKEN + 10, tz="UTC")
     frame = frame_from_store(registry=REG, repository=REPO, platform=PLAT, history=path,
                              max_age=100, now=now).set_index("tag")  # fmt: skip
     assert frame.loc["quay", "pushed"] == pd.Timestamp(quay_t, tz="UTC")

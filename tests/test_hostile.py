@@ -572,13 +572,19 @@ def token_host() -> Iterator[ScriptedServer]:
 def test_expired_token_mid_run_is_refreshed(reg, token_host, bare):
     """Tokens die after 5 uses; the registry says so with (or without) a challenge."""
     tokens = ScriptedTokens(reg, token_host, uses=5, bare=bare)
+    # Ten releases, each built at its own time (one build time shared by ten releases
+    # would be a placeholder, dropped from the frame).
+    built = [f"2024-05-06T07:08:{i:02d}Z" for i in range(10)]
     for i in range(10):
-        reg.image([f"1.{i}"], GOOD, salt=str(i))
+        reg.image([f"1.{i}"], built[i], salt=str(i))
     # One worker: the refresh schedule is exact (with many, a token this short-lived can
     # die again between refresh and retry, which no real token server does).
     df = read(reg, max_workers=1)
     assert len(df) == 10
-    _good_rows(df, [f"1.{i}" for i in range(10)])
+    assert rows(df)["error"].isna().all()
+    assert rows(df).loc[[f"1.{i}" for i in range(10)], "created"].tolist() == [
+        pd.Timestamp(b) for b in built
+    ]
     # 1 tag list + 10 manifests + 10 configs = 21 uses of 5 each: exactly 5 tokens,
     # i.e. one refresh per 401 and no token fetched without need.
     assert tokens.issued == 5

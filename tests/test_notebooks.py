@@ -26,7 +26,7 @@ def images(registry_token):
     py = [
         dataclasses.replace(p, platforms=p.platforms[:2])
         for p in python_history()
-        if any(t.startswith(("3.12", "3.13", "latest")) for t in p.tags)
+        if any(t.startswith(("3.11", "3.12", "3.13", "latest")) for t in p.tags)
     ]
     seed(registry_token.pusher, "nb/elasticsearch", es)
     seed(registry_token.pusher, "nb/python", py)

@@ -50,7 +50,7 @@ def images(registry_token) -> tuple[str, str]:
     py = [
         dataclasses.replace(p, platforms=p.platforms[:2])
         for p in python_history()
-        if any(t.startswith(("3.12", "3.13", "latest")) for t in p.tags)
+        if any(t.startswith(("3.11", "3.12", "3.13", "latest")) for t in p.tags)
     ]
     seed(registry_token.pusher, "lab/elasticsearch", es)
     seed(registry_token.pusher, "lab/python", py)
@@ -132,6 +132,11 @@ def test_release_cadence_run_all_in_jupyterlab(chromium, lab, tmp_path):
         page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^Run$")).click()
         page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Run All Cells$")).click()
 
+        # The notebook's cells render after the page is idle; on a busy machine counting at
+        # once saw only the first one.  Wait for what the user sees: all code cells drawn.
+        page.wait_for_function(
+            "() => document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt').length >= 10"
+        )
         prompts = page.locator(".jp-CodeCell .jp-InputArea-prompt")
         n_code = prompts.count()
         assert n_code >= 10

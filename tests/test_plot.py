@@ -78,7 +78,9 @@ def test_timeline_points_rows_and_prerelease_marker() -> None:
     assert pres[0][1] == labels.index("8.0")
     assert mdates.num2date(pres[0][0]).date().isoformat() == "2022-01-20"
     assert "elastic/es" in ax.get_title()
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["release", "prerelease"]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    # markers first, then what the colours mean and one entry per major
+    assert legend == ["release", "prerelease", "colour: major", "7.x", "8.x"]
 
 
 def test_timeline_finals_only_draws_one_collection() -> None:

@@ -13,19 +13,57 @@ HELP = "show when each tag pointed at which digest (from the history store)"
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("image", help="image reference, e.g. python or quay.io/org/app")
+    p.add_argument("--tag", action="append", metavar="T", help="only this tag (repeat for several)")
     p.add_argument(
-        "--tag", action="append", metavar="T", help="only this tag (repeat for several)"
+        "--since",
+        metavar="DATE",
+        help="only intervals still running at DATE or later; with --changes a date or a "
+        "duration such as 7d (default: the snapshot before the last)",
     )
-    p.add_argument("--since", metavar="DATE", help="only intervals still running at DATE or later")
+    p.add_argument(
+        "--changes",
+        action="store_true",
+        help="list what changed between two snapshots: new releases, new tags, retags, "
+        "rebuilds, removed tags",
+    )
     p.add_argument("--platform", default="linux/amd64", help="platform the reads were made for")
     p.add_argument("--store", metavar="PATH", help="history store file (default: user data dir)")
     add_output_options(p)
+
+
+def _changes(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from regframe.frame.changes import changes
+
+    if args.tag:
+        from regframe.cli.options import UsageError
+
+        raise UsageError("--changes lists every tag; --tag does not apply")
+    out = changes(args.image, since=args.since, store=args.store, platform=args.platform)
+    if write_requested(out, args, noun="changes"):
+        return 0
+    old, new = out.attrs["old_snapshot"], out.attrs["new_snapshot"]
+    span = f"{old:%Y-%m-%d %H:%M:%S} → {new:%Y-%m-%d %H:%M:%S} UTC"
+    if out.empty:
+        print(f"{args.image}: nothing changed, {span}", file=sys.stderr)
+        return 0
+    shown = out.astype(object).copy()
+    for col in ("old_digest", "new_digest"):
+        shown[col] = out[col].str.slice(0, 19).astype(object)
+    with pd.option_context("display.width", 200, "display.max_colwidth", 40):
+        print(shown.fillna("").to_string(index=False))
+    print(f"{len(out)} changes, {span}", file=sys.stderr)
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from regframe.frame.history import history
+
+    if args.changes:
+        return _changes(args)
 
     hist = history(
         args.image, tags=args.tag, since=args.since, store=args.store, platform=args.platform

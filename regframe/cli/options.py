@@ -45,6 +45,11 @@ def add_image_options(p: argparse.ArgumentParser) -> None:
     """Add the image reference and the options that shape how it is read."""
     p.add_argument("image", help="image reference, e.g. python or ghcr.io/org/app")
     p.add_argument("--match", metavar="REGEX", help="keep tags matching this regex")
+    p.add_argument(
+        "--versions",
+        metavar="RANGE",
+        help="keep tags whose version is in a PEP 440 or npm range, e.g. '>=8.15,<9' or '^8.15'",
+    )
     p.add_argument("--insecure", action="store_true", help="allow plain http")
     p.add_argument("--platform", default="linux/amd64", help="platform for dates")
     p.add_argument("--username", help="registry user (password from --password-stdin)")
@@ -102,13 +107,16 @@ def read_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def read_frame(args: argparse.Namespace, *, dates: bool, labels: bool = False) -> pd.DataFrame:
-    """Read ``args.image`` as the options say; ``--match`` filters before manifest requests."""
+    """Read ``args.image`` as the options say; ``--match``, ``--versions`` act before manifests."""
     from regframe.frame.read import read_tags
     from regframe.parsing.reference import parse_reference
 
     # Bad input fails before any network traffic, whatever the command needs.
     parse_reference(args.image)
     regex = compile_match(args.match)
+    versions = getattr(args, "versions", None)
     options = read_options(args)
     log.debug("reading %s (dates=%s, max_workers=%s)", args.image, dates, args.max_workers)
-    return read_tags(args.image, dates=dates, labels=labels, match=regex, **options)
+    return read_tags(
+        args.image, dates=dates, labels=labels, match=regex, versions=versions, **options
+    )

@@ -28,23 +28,67 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         if action.dest == "image":
             action.nargs = "+"
             action.help = "image references, e.g. python quay.io/prometheus/prometheus"
-        if action.dest == "match":
+        if action.dest in ("match", "versions"):
             action.help = argparse.SUPPRESS
     p.add_argument("--store", metavar="PATH", help="history store file (default: user data dir)")
 
 
-def _names(tags: list[str]) -> str:
-    shown = ", ".join(tags[:SHOWN])
-    return shown + (f" and {len(tags) - SHOWN} more" if len(tags) > SHOWN else "")
+def _names(items: list[str]) -> str:
+    shown = ", ".join(items[:SHOWN])
+    return shown + (f" and {len(items) - SHOWN} more" if len(items) > SHOWN else "")
 
 
-def summary(image: str, df: Any) -> str:
-    """The one line for a recorded read (see :func:`regframe.read_tags` ``attrs["history"]``)."""
+def _counted(kind: str, n: int) -> str:
+    plural = {"new release": "new releases", "new tag": "new tags", "rebuild": "rebuilds",
+              "retag": "retags", "removed": "removed"}  # fmt: skip
+    return f"{n} {kind if n == 1 else plural[kind]}"
+
+
+def _described(row: Any) -> str:
+    """A change in a few words: the tag (``3.13.1``), or where a retag went (``latest → 3.13``)."""
+    if row["kind"] == "retag" and isinstance(row["new_version"], str):
+        return f"{row['tag']} → {row['new_version']}"
+    return str(row["tag"])
+
+
+def words(changed: Any) -> list[str]:
+    """The changes of :func:`regframe.changes` as phrases, one per kind present.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows = pd.DataFrame({"tag": ["3.13.1", "latest", "3.12.7"],
+    ...                      "kind": ["new release", "retag", "rebuild"],
+    ...                      "new_version": ["3.13.1", "3.13.1", "3.12.7"]})
+    >>> words(rows)
+    ['1 new release (3.13.1)', '1 retag (latest → 3.13.1)', '1 rebuild (3.12.7)']
+    """
+    out = []
+    for kind in ("new release", "new tag", "retag", "rebuild", "removed"):
+        rows = changed[changed["kind"] == kind]
+        if len(rows):
+            names = [_described(r) for _, r in rows.iterrows()]
+            out.append(f"{_counted(kind, len(rows))} ({_names(names)})")
+    return out
+
+
+def summary(image: str, df: Any, changed: Any = None) -> str:
+    """The one line for a recorded read: tags, and what changed since the previous snapshot.
+
+    ``changed`` is :func:`regframe.changes` between the previous complete snapshot and
+    this read; without it the line counts the store's moved/new/gone tags.
+    """
     info = df.attrs["history"]
     head = f"{image}: {len(df)} tags"
     prev = info["previous_snapshot"]
     if prev is None:
         return f"{head}, first snapshot"
+    if changed is not None:
+        prev = changed.attrs["old_snapshot"]
+    since = f"since {prev:%Y-%m-%d %H:%M:%S} UTC"
+    if changed is not None:
+        said = words(changed)
+        return f"{head}, {'; '.join(said) if said else 'nothing changed'} {since}"
     parts = [f"{len(info['moved'])} moved"]
     if info["moved"]:
         parts[0] += f" ({_names(info['moved'])})"
@@ -52,7 +96,26 @@ def summary(image: str, df: Any) -> str:
         parts.append(f"{len(info['new'])} new ({_names(info['new'])})")
     if info["gone"]:
         parts.append(f"{len(info['gone'])} gone ({_names(info['gone'])})")
-    return f"{head}, {', '.join(parts)} since {prev:%Y-%m-%d %H:%M:%S} UTC"
+    return f"{head}, {', '.join(parts)} {since}"
+
+
+def _changes_since(image: str, df: Any, args: argparse.Namespace) -> Any:
+    """What changed since the previous complete snapshot; ``None`` if the store cannot say.
+
+    Only complete snapshots are compared (a partial one did not see every tag), and only
+    when this read is the newest of them.
+    """
+    from regframe.errors import RegframeError
+    from regframe.frame.changes import changes
+
+    info = df.attrs["history"]
+    if info["previous_snapshot"] is None:
+        return None
+    try:
+        changed = changes(image, store=info["store"], platform=args.platform)
+    except RegframeError:
+        return None
+    return changed if changed.attrs["new_snapshot"] == df.attrs["fetched_at"] else None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -63,8 +126,8 @@ def run(args: argparse.Namespace) -> int:
     # Every reference is checked before the first one is read.
     for image in args.image:
         parse_reference(image)
-    if args.match:
-        raise UsageError("snapshot records every tag; --match does not apply")
+    if args.match or args.versions:
+        raise UsageError("snapshot records every tag; --match and --versions do not apply")
     options = read_options(args)
     failed = 0
     for image in args.image:
@@ -83,5 +146,5 @@ def run(args: argparse.Namespace) -> int:
             failed += 1
             print(f"{image}: {problems[0] if problems else 'not recorded'}", file=sys.stderr)
             continue
-        print(summary(image, df), flush=True)
+        print(summary(image, df, _changes_since(image, df, args)), flush=True)
     return 1 if failed else 0

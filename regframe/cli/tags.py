@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from regframe.cli.options import add_image_options, read_frame
+import pandas as pd
+
+from regframe.cli.options import UsageError, add_image_options, read_frame
 from regframe.cli.output import add_output_options, write_requested
+from regframe.newest import BY
 
 NAME = "tags"
 HELP = "list tags with parsed versions"
@@ -20,14 +23,48 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also read config labels: revision, source, image_version, labels (implies --dates)",
     )
+    p.add_argument(
+        "--newest",
+        action="store_true",
+        help="one row per line: its newest release, with released, age and why (implies --dates)",
+    )
+    p.add_argument(
+        "--by",
+        choices=[*BY, "none"],
+        default="line",
+        help="with --newest: group by line (default), major, prefix, image, or none",
+    )
+    p.add_argument("--variant", help="with --newest: only tags with exactly this variant")
+    p.add_argument(
+        "--prereleases", action="store_true", help="with --newest: a prerelease may be newest"
+    )
     add_output_options(p)
 
 
-def run(args: argparse.Namespace) -> int:
-    import pandas as pd
+def _newest(df: pd.DataFrame, args: argparse.Namespace) -> int:
+    from regframe.newest import newest
 
-    dates = args.dates or args.labels
+    by = None if args.by == "none" else args.by
+    out = newest(df, by=by, variant=args.variant, prereleases=args.prereleases)
+    if write_requested(out, args, noun="releases"):
+        return 0
+    shown = out.drop(columns=[c for c in ("major",) if by != "major" and c in out.columns])
+    if not shown["prefix"].notna().any():
+        shown = shown.drop(columns="prefix")
+    shown["released"] = shown["released"].dt.strftime("%Y-%m-%d")
+    with pd.option_context("display.width", 250, "display.max_colwidth", 70):
+        print(shown.astype(object).fillna("").to_string(index=False))
+    print(f"{len(out)} groups", file=sys.stderr)
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    if (args.variant or args.prereleases or args.by != "line") and not args.newest:
+        raise UsageError("--by, --variant and --prereleases go with --newest")
+    dates = args.dates or args.labels or args.newest
     df = read_frame(args, dates=dates, labels=args.labels)
+    if args.newest:
+        return _newest(df, args)
     if write_requested(df, args, noun="tags"):
         return 0
     if df.empty:

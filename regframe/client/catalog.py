@@ -11,7 +11,6 @@ when the listing is refused or not offered at all.
 from __future__ import annotations
 
 import json
-import logging
 import os
 from typing import Any
 from urllib.parse import quote
@@ -22,17 +21,10 @@ from regframe.client.redact import redact_url
 from regframe.client.registry import MAX_LIST_BYTES, RegistryClient
 from regframe.client.tag_apis.dockerhub import DOCKERHUB_API_ENV
 from regframe.client.transport import Reply, Transport, json_errors
-from regframe.errors import (
-    CatalogUnavailableError,
-    NotFoundError,
-    RateLimitError,
-    RegistryError,
-)
+from regframe.errors import CatalogUnavailableError, NotFoundError, RateLimitError, RegistryError
 from regframe.parsing.reference import Reference
 
 __all__ = ["CATALOG_SCOPE", "catalog_repositories", "hub_repositories"]
-
-log = logging.getLogger(__name__)
 
 CATALOG_SCOPE = "registry:catalog:*"
 CATALOG_PAGE_SIZE = 1000

@@ -11,9 +11,9 @@ import base64
 import binascii
 import hashlib
 import json
-import logging
 
 from regframe.errors import ManifestError
+from regframe.parsing import reference
 from regframe.parsing.reference import DIGEST_HEX_LENGTHS, digest_problem
 
 __all__ = [
@@ -24,8 +24,6 @@ __all__ = [
     "verify_digest",
     "verify_manifest_digest",
 ]
-
-log = logging.getLogger(__name__)
 
 
 def is_digest(value: object) -> bool:
@@ -52,8 +50,8 @@ def is_digest(value: object) -> bool:
 def validate_digest(value: object, *, what: str = "digest") -> str:
     """Return *value* if it is a digest docker can verify, else raise :class:`ManifestError`.
 
-    The grammar is :func:`regframe.parsing.reference.digest_problem`'s; only the error
-    class differs, because here the digest came from a registry, not from the user.
+    :func:`regframe.parsing.reference.validate_digest` with another error class, because
+    here the digest came from a registry, not from the user.
 
     Parameters
     ----------
@@ -72,11 +70,7 @@ def validate_digest(value: object, *, what: str = "digest") -> str:
     >>> validate_digest("sha256:" + "0" * 64) == "sha256:" + "0" * 64
     True
     """
-    problem = digest_problem(value)
-    if problem is not None:
-        raise ManifestError(problem.replace("invalid digest", f"invalid {what}", 1))
-    assert isinstance(value, str)  # narrowed by digest_problem; keeps mypy honest
-    return value
+    return reference.validate_digest(value, what=what, error=ManifestError)
 
 
 def compute_digest(data: bytes, algorithm: str = "sha256") -> str:

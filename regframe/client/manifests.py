@@ -14,7 +14,6 @@ image manifest v2, and (read-only, for dates) the legacy Docker schema 1 manifes
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
@@ -95,8 +94,6 @@ _GENERIC_CONTENT_TYPES = frozenset(
 )
 
 _Kind = Literal["index", "image", "schema1"]
-
-log = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------- result types
 

@@ -8,12 +8,9 @@ host, port and path — enough to tell which request failed.
 
 from __future__ import annotations
 
-import logging
 from urllib.parse import urlsplit, urlunsplit
 
 __all__ = ["redact_host", "redact_url"]
-
-log = logging.getLogger(__name__)
 
 
 def redact_url(url: str) -> str:

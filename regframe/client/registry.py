@@ -8,7 +8,6 @@ the typed errors of :mod:`regframe.errors`.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,8 +22,6 @@ from regframe.errors import NetworkError, NotFoundError, RateLimitError, Registr
 from regframe.parsing.reference import Reference
 
 __all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGES", "RegistryClient", "TagList"]
-
-log = logging.getLogger(__name__)
 
 # ECR rejects n > 1000; most registries accept it, Quay caps it lower and says
 # so through Link headers, and CNCF distribution ignores it altogether.

@@ -24,6 +24,8 @@ from regframe.frame.many import ImageTask, run_tasks
 from regframe.frame.match import TagFilter
 from regframe.frame.one import empty_tags_frame, with_image
 from regframe.frame.options import Options
+from regframe.parsing.ranges import VersionRange
+from regframe.parsing.select import select
 
 __all__ = ["add_dates"]
 
@@ -38,6 +40,7 @@ def add_dates(
     /,
     *,
     labels: bool = False,
+    versions: str | VersionRange | None = None,
     platform: str | None = "linux/amd64",
     auth: tuple[str, str] | Credentials | None = None,
     insecure: bool = False,
@@ -55,13 +58,17 @@ def add_dates(
         A frame from :func:`read_tags` (one image: its ``df.attrs`` name the
         repository; several images: its ``image`` column does), or any slice
         of one.
+    versions
+        Complete only the rows whose version is in this range (see
+        :func:`regframe.select`); the others are left out of the result.
     labels, platform, auth, insecure, max_workers, cache, progress, timeout, session
         As in :func:`read_tags`.
 
     Returns
     -------
     pandas.DataFrame
-        A copy of ``df`` (same rows, index and other columns) with ``digest,
+        A copy of ``df`` (same rows — those in ``versions`` when given —, index and
+        other columns) with ``digest,
         media_type, platforms, created, created_source, pushed, pushed_source, size,
         resolves_to, error, date_note, attested`` (and with ``labels`` ``revision, source,
         image_version, labels``) set.  A tag the registry no longer lists keeps its row, with
@@ -71,7 +78,8 @@ def add_dates(
     ------
     InvalidArgumentError
         ``df`` has no ``tag`` column, or neither an ``image`` column nor the
-        ``attrs`` that name its repository (before any network traffic).
+        ``attrs`` that name its repository, or ``versions`` is malformed (before any
+        network traffic).
     InvalidArgumentTypeError
         ``df`` is not a DataFrame.
 
@@ -87,6 +95,8 @@ def add_dates(
         )
     if "tag" not in df.columns:
         raise InvalidArgumentError("add_dates() needs a frame with a 'tag' column (from read_tags)")
+    if versions is not None:
+        df = select(df, versions=versions)
     base = Options.validated(
         dates=True,
         labels=labels,

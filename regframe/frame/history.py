@@ -30,6 +30,7 @@ from regframe.frame.history_store import (
     Revision,
     resolve_store_path,
 )
+from regframe.frame.plausible import flag_implausible_dates
 from regframe.parsing.reference import parse_reference
 
 __all__ = [
@@ -248,6 +249,7 @@ def record_frame(
     prev = result.previous_snapshot
     df.attrs["history"] = {
         "store": str(store.path),
+        "platform": platform,
         "new": result.new,
         "moved": result.moved,
         "gone": result.gone,
@@ -298,7 +300,10 @@ def frame_from_store(
     # The facts were stored as read_tags computed them: resolves_to is not re-derived.
     resolved = [latest[str(t)][INTERVAL_COLUMNS.index("resolves_to")] for t in df["tag"]]
     out["resolves_to"] = pd.Series(resolved, index=out.index, dtype="string")
-    out.attrs["history_snapshot"] = pd.Timestamp(taken, tz="UTC")
+    snapshot = pd.Timestamp(taken, tz="UTC")
+    # The store keeps dates as read: the same checks as a fresh read, as of that read.
+    flag_implausible_dates(out, read_at=snapshot)
+    out.attrs["history_snapshot"] = snapshot
     return out
 
 

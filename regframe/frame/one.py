@@ -12,10 +12,11 @@ Each step a reader names has one function here:
    :class:`~regframe.client.registry.RegistryClient` (pinged, or offline when Hub or
    Quay described everything);
 3. :func:`_list_tags` — the tag names, and the facts a listing already gave;
-4. :func:`_select_tags` — parse, sort, and **filter** (``match=``) before any manifest
-   request;
+4. :func:`_select_tags` — parse, sort, and **filter** (``match=``, ``versions=``) before
+   any manifest request;
 5. :func:`_describe_tags` — the ``dates=True`` columns (:mod:`regframe.frame.resolve`);
-6. :func:`_finish` — ``df.attrs``, and the read recorded in the history store.
+6. :func:`_finish` — ``df.attrs``, the read recorded in the history store, and dates that
+   cannot be right dropped (:mod:`regframe.frame.plausible`).
 """
 
 from __future__ import annotations
@@ -27,18 +28,14 @@ import pandas as pd
 
 from regframe.client.progress import Progress, ProgressOption
 from regframe.client.registry import RegistryClient
-from regframe.client.tag_apis import (
-    ApiListing,
-    fetch_listing,
-    fetch_registry_listing,
-    gcr_rows,
-)
+from regframe.client.tag_apis import ApiListing, fetch_listing, fetch_registry_listing, gcr_rows
 from regframe.client.tag_metadata import TagMetadata
 from regframe.client.transport import Transport
 from regframe.frame.columns import TAG_COLUMNS, assemble_metadata
 from regframe.frame.history import frame_from_store, record_frame
 from regframe.frame.history_store import Revision
 from regframe.frame.options import Options
+from regframe.frame.plausible import flag_implausible_dates
 from regframe.frame.resolve import add_metadata
 from regframe.parsing.reference import Reference
 from regframe.parsing.versions import parse_tags, sort_tags
@@ -143,8 +140,7 @@ def _select_tags(tags: list[str], options: Options) -> pd.DataFrame:
     """
     df = parse_tags(pd.Series(tags, dtype="string"))
     df = sort_tags(df).reset_index(drop=True)
-    if options.match is not None:
-        df = options.match.apply(df)
+    df = options.select(df)
     return df
 
 
@@ -188,10 +184,12 @@ def _finish(
             history=options.history,
             seen=fetched_at,
             # A filtered read saw only some tags: the others are not gone.
-            complete=options.match is None,
+            complete=not options.filtered,
             # Registries that keep history (Quay) say since when each tag points where.
             **(_registry_history(listing) if listing is not None else {}),
         )
+        # After recording: the store keeps the dates as read, and is checked on the way out.
+        flag_implausible_dates(df, read_at=fetched_at)
     return df
 
 
@@ -221,8 +219,7 @@ def _from_store(ref: Reference, options: Options) -> pd.DataFrame | None:
         return None
     snapshot = stored.attrs["history_snapshot"]
     out = stored if options.dates else stored.loc[:, TAG_COLUMNS].copy()
-    if options.match is not None:
-        out = options.match.apply(out)
+    out = options.select(out)
     out = out.reset_index(drop=True)
     out.attrs = {
         "registry": ref.domain,

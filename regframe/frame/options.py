@@ -8,10 +8,12 @@ picklable, so it travels to an executor's workers); :func:`check_on_error` and
 
 from __future__ import annotations
 
+import logging
 import os
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
+import pandas as pd
 import requests
 
 from regframe.client.credentials import Credentials, coerce_auth
@@ -19,8 +21,12 @@ from regframe.client.platforms import Platform, parse_platform
 from regframe.errors import ExecutorError, InvalidArgumentError, InvalidArgumentTypeError
 from regframe.frame.history import check_history_options
 from regframe.frame.match import Match, TagFilter, compile_match
+from regframe.parsing.ranges import VersionRange, compile_range
+from regframe.parsing.select import range_mask
 
 __all__ = ["ON_ERROR", "Options", "check_executor", "check_on_error"]
+
+log = logging.getLogger(__name__)
 
 ON_ERROR = ("raise", "skip")
 
@@ -39,6 +45,7 @@ class Options:
     dates: bool = False
     labels: bool = False
     match: TagFilter | None = None
+    versions: VersionRange | None = None
     platform: str | None = "linux/amd64"
     want: Platform | None = None
     auth: Credentials | None = None
@@ -56,6 +63,7 @@ class Options:
         dates: bool = False,
         labels: bool = False,
         match: Match | None = None,
+        versions: str | VersionRange | None = None,
         platform: str | None = "linux/amd64",
         auth: tuple[str, str] | Credentials | None = None,
         insecure: bool = False,
@@ -79,6 +87,7 @@ class Options:
             dates=dates,
             labels=bool(labels),
             match=compile_match(match),
+            versions=None if versions is None else compile_range(versions),
             platform=platform,
             want=want,
             auth=credentials,
@@ -90,6 +99,22 @@ class Options:
             history=history,
         )
 
+
+    @property
+    def filtered(self) -> bool:
+        """Whether ``match=`` or ``versions=`` leaves some tags out (the read is then partial)."""
+        return self.match is not None or self.versions is not None
+
+    def select(self, df: pd.DataFrame) -> pd.DataFrame:
+        """The rows of a parsed tags frame that ``match=`` and ``versions=`` keep, index reset."""
+        if self.match is not None:
+            df = self.match.apply(df)
+        if self.versions is not None:
+            out = df.loc[range_mask(df, self.versions)].reset_index(drop=True)
+            out.attrs = dict(df.attrs)
+            log.debug("versions=%r kept %d of %d tags", self.versions.text, len(out), len(df))
+            df = out
+        return df
 
 def check_on_error(on_error: object) -> None:
     """``on_error`` must be ``"raise"`` or ``"skip"``.

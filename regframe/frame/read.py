@@ -22,6 +22,7 @@ from regframe.frame.many import read_many, submit_one
 from regframe.frame.match import Match
 from regframe.frame.one import read_one
 from regframe.frame.options import Options, check_executor, check_on_error
+from regframe.parsing.ranges import VersionRange
 from regframe.parsing.reference import parse_reference
 
 __all__ = ["read_tags"]
@@ -33,6 +34,7 @@ def read_tags(
     *,
     dates: bool = False,
     match: Match | None = None,
+    versions: str | VersionRange | None = None,
     labels: bool = False,
     platform: str | None = "linux/amd64",
     auth: tuple[str, str] | Credentials | None = None,
@@ -66,6 +68,13 @@ def read_tags(
         (``r"^3\\.1[23]\\."``), a collection of tags, or a callable taking the
         parsed tags frame and returning a boolean mask
         (``lambda f: f.major.eq(3) & f.minor.ge(12)``).
+    versions
+        Keep only the tags whose version is in a range, decided like ``match``
+        before any manifest request (and combined with it): PEP 440 specifiers
+        (``">=8.15,<9"``, ``"~=8.15"``, ``"==8.*"``) or an npm range
+        (``"^8.15"``, ``">=1.2 <2 || 3.x"``), compared in regframe's version
+        order; prereleases only where the range names one.  See
+        :func:`regframe.select`.
     labels
         Also read each image's config labels (implies ``dates``): ``revision``,
         ``source``, ``image_version`` (the OCI keys, from the labels, else the
@@ -153,7 +162,8 @@ def read_tags(
     InvalidArgumentError, InvalidArgumentTypeError
         Another argument cannot be used: an empty list, something other than
         a string in it, a ``match`` that is not a valid regular expression or
-        of a wrong type, an unknown ``on_error``, a negative or unreadable
+        of a wrong type, a malformed ``versions`` range (the message names the
+        position), an unknown ``on_error``, a negative or unreadable
         ``max_age`` or one given with ``history=False`` (all before any
         network traffic).
     ExecutorError
@@ -167,12 +177,14 @@ def read_tags(
     >>> df = rf.read_tags("docker.elastic.co/elasticsearch/elasticsearch")  # doctest: +SKIP
     >>> df[df.major == 8].pipe(rf.sort_tags, descending=True).head()  # doctest: +SKIP
     >>> rf.read_tags("python", dates=True, match=r"^3\\.1[23]\\.")  # doctest: +SKIP
+    >>> rf.read_tags("python", dates=True, versions=">=3.12,<3.14")  # doctest: +SKIP
     >>> rf.read_tags(["python", "pypy"], dates=True, on_error="skip")  # doctest: +SKIP
     """
     options = Options.validated(
         dates=dates,
         labels=labels,
         match=match,
+        versions=versions,
         platform=platform,
         auth=auth,
         insecure=insecure,

@@ -15,11 +15,7 @@ import requests
 from regframe.client.catalog import catalog_repositories, hub_repositories
 from regframe.client.credentials import Credentials
 from regframe.client.transport import Transport
-from regframe.errors import (
-    InvalidArgumentError,
-    InvalidArgumentTypeError,
-    InvalidReferenceError,
-)
+from regframe.errors import InvalidArgumentError, InvalidArgumentTypeError, InvalidReferenceError
 from regframe.parsing.reference import Reference, parse_reference
 
 __all__ = ["list_repositories", "parse_where"]

@@ -35,7 +35,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-from regframe.errors import InvalidReferenceError
+from regframe.errors import InvalidReferenceError, RegframeError
 
 __all__ = [
     "DIGEST_HEX_LENGTHS",
@@ -255,7 +255,9 @@ def digest_problem(digest: object) -> str | None:
     return None
 
 
-def validate_digest(digest: str) -> str:
+def validate_digest(
+    digest: object, *, what: str = "digest", error: type[RegframeError] = InvalidReferenceError
+) -> str:
     """Check that ``digest`` is ``algorithm:encoded`` with a verifiable algorithm.
 
     Use it on every digest a registry sends before it goes into a URL or a
@@ -265,6 +267,12 @@ def validate_digest(digest: str) -> str:
     ----------
     digest
         Candidate digest, e.g. ``sha256:`` followed by 64 lowercase hex digits.
+    what
+        Names the value in the error message (e.g. ``"config digest"``).
+    error
+        The exception raised: :class:`~regframe.errors.InvalidReferenceError` for a
+        digest the user wrote; :func:`regframe.client.digests.validate_digest` raises
+        :class:`~regframe.errors.ManifestError` for one a registry sent.
 
     Returns
     -------
@@ -275,7 +283,7 @@ def validate_digest(digest: str) -> str:
     ------
     InvalidReferenceError
         If the algorithm is unknown or unsupported, or the encoded part has the
-        wrong length or is not lowercase hex.
+        wrong length or is not lowercase hex (or ``error``, when given).
 
     Examples
     --------
@@ -284,7 +292,8 @@ def validate_digest(digest: str) -> str:
     """
     problem = digest_problem(digest)
     if problem is not None:
-        raise InvalidReferenceError(problem)
+        raise error(problem.replace("invalid digest", f"invalid {what}", 1))
+    assert isinstance(digest, str)  # narrowed by digest_problem; keeps mypy honest
     return digest
 
 

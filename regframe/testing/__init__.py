@@ -11,6 +11,8 @@ imports it.
   documents it uploads come from :mod:`regframe.testing.documents`.
 * :class:`LatencyProxy` adds a round-trip time; :class:`FaultProxy` injects resets, stalls,
   503/429 answers and truncated bodies from a seeded RNG.
+* :class:`ApiShim` gives a token-auth :class:`Sandbox` the face of Harbor, ACR, GitLab, GHCR
+  or ECR Public (their challenge, realm and tag API, answered from what the registry stores).
 * :mod:`regframe.testing.histories` holds the seeded release histories of the demo.
 
 It needs the ``sandbox`` extra (``pip install 'regframe[sandbox]'``); without it, importing
@@ -42,6 +44,7 @@ _missing = [n for n in ("jwt", "cryptography", "bcrypt") if importlib.util.find_
 if _missing:
     raise SandboxExtraMissingError(f"{EXTRA_HINT} (missing: {', '.join(_missing)})")
 
+from regframe.testing.api_shim import ApiShim  # noqa: E402
 from regframe.testing.fault_proxy import FaultProxy  # noqa: E402
 from regframe.testing.latency_proxy import LatencyProxy  # noqa: E402
 from regframe.testing.pusher import Pusher  # noqa: E402
@@ -51,6 +54,7 @@ from regframe.testing.token import TokenServer  # noqa: E402
 
 __all__ = [
     "EXTRA_HINT",
+    "ApiShim",
     "FaultProxy",
     "LatencyProxy",
     "Pusher",

@@ -25,7 +25,6 @@ import base64
 import binascii
 import hmac
 import json
-import logging
 import secrets
 from dataclasses import dataclass
 from types import TracebackType
@@ -49,8 +48,6 @@ from regframe.testing.stored import StoredRepository
 from regframe.testing.token import is_private, parse_scope
 
 __all__ = ["API_HOST", "PRODUCTS", "ApiShim"]
-
-logger = logging.getLogger(__name__)
 
 #: Loopback address of the separate API host (GitHub's API, the ECR gallery).
 API_HOST = "127.0.0.4"
@@ -97,6 +94,11 @@ class _Handler(QuietHandler):
 Answer = tuple[int, dict[str, str], bytes]
 
 
+def _error(status: int, code: str) -> Answer:
+    body = json.dumps({"errors": [{"code": code}]}).encode()
+    return status, {"Content-Type": "application/json"}, body
+
+
 def _json(page: Page) -> Answer:
     return (
         page.status,
@@ -133,6 +135,9 @@ class ApiShim:
     max_page
         Cap on the page size the cursor-paged APIs (ACR, GitLab, GitHub, ECR) grant,
         whatever the client asks (servers may page by less than they document).
+    frozen
+        ``True`` once nothing more will be pushed: the storage is then read once per
+        repository instead of on every request (benchmarks).
 
     Examples
     --------
@@ -157,6 +162,8 @@ class ApiShim:
         self.github_owner = github_owner
         self.fault: Fault | None = None
         self.max_page = 1000
+        self.frozen = False
+        self._frozen_repos: dict[str, StoredRepository] = {}
         self._issued: dict[str, tuple[str, frozenset[str]]] = {}
         self._registry = RecordingHTTPServer("127.0.0.1", _Handler, owner=_Role(self, "registry"))
         self._api = RecordingHTTPServer(API_HOST, _Handler, owner=_Role(self, "api"))
@@ -201,11 +208,16 @@ class ApiShim:
     def api_requests(self) -> list[RecordedRequest]:
         return self._api.requests
 
-    def challenge(self, scope: str | None = None) -> str:
-        """The ``WWW-Authenticate`` value the product sends."""
-        service = {"harbor": "harbor-registry", "acr": self.host, "gitlab": "container_registry",
+    def challenge(self, scope: str | None = None, host: str | None = None) -> str:
+        """The ``WWW-Authenticate`` value the product sends to a client that asked ``host``.
+
+        Like the products (which put their external URL there), the realm is on the host
+        the client addressed — a proxy in front of the shim included.
+        """
+        host = host or self.host
+        service = {"harbor": "harbor-registry", "acr": host, "gitlab": "container_registry",
                    "ghcr": "ghcr.io", "ecr-public": "public.ecr.aws"}[self.product]  # fmt: skip
-        text = f'Bearer realm="{self.url}{PRODUCTS[self.product]}",service="{service}"'
+        text = f'Bearer realm="http://{host}{PRODUCTS[self.product]}",service="{service}"'
         return text + (f',scope="{scope}"' if scope else "")
 
     # -- dispatch ---------------------------------------------------------------------------
@@ -230,7 +242,7 @@ class ApiShim:
         )  # fmt: skip
         out = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_BY_HOP}
         if upstream.status_code == 401:
-            out["WWW-Authenticate"] = self.challenge()
+            out["WWW-Authenticate"] = self.challenge(host=handler.headers.get("Host"))
         if handler.command == "HEAD" and "Content-Length" in upstream.headers:
             out["Content-Length"] = upstream.headers["Content-Length"]
         return upstream.status_code, out, upstream.content
@@ -276,65 +288,67 @@ class ApiShim:
         return grant is not None and grant[0] == repo and action in grant[1]
 
     def _repository(self, name: str) -> StoredRepository | None:
-        repo = StoredRepository(self.sandbox.storage_root, name)
-        return repo if repo.exists() else None
+        if self.frozen and name in self._frozen_repos:
+            return self._frozen_repos[name]
+        repo = StoredRepository(self.sandbox.storage_root, name, frozen=self.frozen)
+        if not repo.exists():
+            return None
+        if self.frozen:
+            self._frozen_repos[name] = repo
+        return repo
 
     # -- the products' APIs -----------------------------------------------------------------
 
     def _registry_api(self, handler: _Handler, path: str, query: dict[str, str]) -> Answer:
         parts = path.split("/")
         # /api/v2.0/projects/{p}/repositories/{r}/artifacts, r encoded twice
-        if self.product == "harbor" and parts[:4] == ["", "api", "v2.0", "projects"] and (
-            len(parts) == 8 and parts[5] == "repositories" and parts[7] == "artifacts"
+        if (
+            self.product == "harbor"
+            and parts[:4] == ["", "api", "v2.0", "projects"]
+            and (len(parts) == 8 and parts[5] == "repositories" and parts[7] == "artifacts")
         ):
             name = f"{unquote(parts[4])}/{unquote(unquote(parts[6]))}"
             return self._harbor(name, query)
         if self.product == "acr" and path.startswith("/acr/v1/") and path.endswith("/_tags"):
             name = unquote(path[len("/acr/v1/") : -len("/_tags")])
             if not self._granted(handler, name, "metadata_read"):
-                return self._unauthorized(f"repository:{name}:metadata_read")
+                return self._unauthorized(handler, f"repository:{name}:metadata_read")
             n = min(int(query.get("n", "100")), self.max_page)
             return self._paged(name, lambda r: acr_page(r, query.get("last"), n, self.fault))
         prefix, suffix = "/gitlab/v1/repositories/", "/tags/list/"
         if self.product == "gitlab" and path.startswith(prefix) and path.endswith(suffix):
             name = path[len(prefix) : -len(suffix)]
             if not self._granted(handler, name, "pull"):
-                return self._unauthorized(f"repository:{name}:pull")
+                return self._unauthorized(handler, f"repository:{name}:pull")
             n = min(int(query.get("n", "100")), self.max_page)
-            return self._paged(name, lambda r: gitlab_page(r, self.url, query.get("last"), n,
-                                                            self.fault))  # fmt: skip
-        return 404, {"Content-Type": "application/json"}, b'{"errors":[{"code":"NOT_FOUND"}]}'
+            base = f"http://{handler.headers.get('Host') or self.host}"
+            return self._paged(
+                name, lambda r: gitlab_page(r, base, query.get("last"), n, self.fault)
+            )
+        return _error(404, "NOT_FOUND")
 
     def _harbor(self, name: str, query: dict[str, str]) -> Answer:
         if is_private(name, self.sandbox.private):
-            return (
-                401,
-                {"Content-Type": "application/json"},
-                b'{"errors":[{"code":"UNAUTHORIZED"}]}',
-            )
+            return _error(401, "UNAUTHORIZED")
         size = int(query.get("page_size", "10"))
         if size > 100:
-            return (
-                422,
-                {"Content-Type": "application/json"},
-                b'{"errors":[{"code":"UNPROCESSABLE_ENTITY"}]}',
-            )
+            return _error(422, "UNPROCESSABLE_ENTITY")
         page = int(query.get("page", "1"))
         return self._paged(name, lambda r: harbor_page(r, page, size, self.fault))
 
     def _paged(self, name: str, make: Any) -> Answer:
         repo = self._repository(name)
         if repo is None:
-            return (
-                404,
-                {"Content-Type": "application/json"},
-                b'{"errors":[{"code":"NAME_UNKNOWN"}]}',
-            )
+            return _error(404, "NAME_UNKNOWN")
         return _json(make(repo))
 
-    def _unauthorized(self, scope: str) -> Answer:
-        headers = {"Content-Type": "application/json", "WWW-Authenticate": self.challenge(scope)}
-        return 401, headers, b'{"errors":[{"code":"UNAUTHORIZED"}]}'
+    def _unauthorized(self, handler: _Handler, scope: str) -> Answer:
+        challenge = self.challenge(scope, host=handler.headers.get("Host"))
+        return (
+            401,
+            {"Content-Type": "application/json", "WWW-Authenticate": challenge},
+            (b'{"errors":[{"code":"UNAUTHORIZED"}]}'),
+        )
 
     def _api_answer(
         self, handler: _Handler, path: str, query: dict[str, str], body: bytes
@@ -356,7 +370,10 @@ class ApiShim:
             if parts[1] != self.github_owner or parts[6] != "versions":
                 return 404, {"Content-Type": "application/json"}, b'{"message":"Not Found"}'
             name = f"{parts[2]}/{unquote(parts[5])}"
-            url = self.api_url + urlsplit(handler.path).path
+            url = (
+                f"http://{handler.headers.get('Host') or self.api_url[7:]}"
+                + urlsplit(handler.path).path
+            )
             page = int(query.get("page", "1"))
             per_page = min(int(query.get("per_page", "30")), self.max_page)
             return self._paged(name, lambda r: github_page(r, url, page, per_page, self.fault))

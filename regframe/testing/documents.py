@@ -19,7 +19,6 @@ import datetime as dt
 import gzip
 import io
 import json
-import logging
 import tarfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -62,8 +61,6 @@ __all__ = [
     "platform_json",
     "sha256_digest",
 ]
-
-logger = logging.getLogger(__name__)
 
 OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
 DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"

@@ -6,32 +6,40 @@ Two synthetic repositories are pushed into a sandbox registry with token auth
 * ``elastic/elasticsearch`` — majors 5–8 released 2016–2024, alpha/beta/rc
   builds before each major, ``-SNAPSHOT``-style hex build-id tags, single-arch
   before 7.x and multi-arch after;
-* ``library/python`` — lines 3.8–3.13 with ``slim``/``alpine``/``bookworm``
-  variants, floating tags (``3``, ``3.12``, ``latest``, ``3.12-slim``),
-  multi-arch indexes with BuildKit attestations, and periodic rebuilds (the
-  still-supported patch of each line is rebuilt, so its ``created`` is the
-  rebuild, as on Docker Hub's official images).
+* ``library/python`` — lines 3.8–3.14 on python's real upstream release dates
+  (:mod:`regframe.testing.python_releases`), with ``slim``/``alpine``/``bookworm``
+  variants, floating tags (``3``, ``3.12``, ``latest``, ``3.12-slim``), multi-arch
+  indexes, and rebuilt the way Docker's official images are: every few weeks a
+  *rebuild wave* builds the newest release of every supported line again under the
+  same tags, so a superseded release's ``created`` is its last rebuild, weeks after
+  it came out (:class:`RebuildPlan`).  Elasticsearch stays built once.
 
 The histories are generated from a fixed seed, so every run is identical.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import random
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from regframe.testing.pusher import Pusher
+from regframe.testing.python_releases import python_release_dates
 
 __all__ = [
     "ELASTIC_REPO",
+    "PYTHON_NOW",
     "PYTHON_REPO",
     "PlannedPush",
+    "RebuildPlan",
     "elastic_history",
+    "final_state",
     "python_history",
+    "python_plan",
+    "rebuilt_history",
     "seed",
 ]
 
@@ -111,8 +119,132 @@ def elastic_history(seed: int = 5) -> list[PlannedPush]:
     return pushes
 
 
+@dataclass(frozen=True)
+class RebuildPlan:
+    """How an official-image-like repository is built, then rebuilt in waves until superseded.
+
+    Every release is built a few hours after its upstream date; then, at each
+    *rebuild wave* (every ``wave_days`` days, as base images update), the newest
+    release of every line not past its end of life is built again under the same
+    tags, so a superseded release keeps its last rebuild as ``created``.
+    """
+
+    releases: dict[str, dt.datetime]
+    now: dt.datetime
+    variants: tuple[str, ...] = ("",)
+    prerelease_variants: tuple[str, ...] = ("",)
+    platforms: tuple[str, ...] = ("linux/amd64",)
+    end_of_life: dict[str, dt.datetime] = field(default_factory=dict)
+    wave_days: tuple[int, int] = (12, 26)
+    seed: int = 3
+
+
+def _line(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
+def _is_pre(version: str) -> bool:
+    return any(c.isalpha() for c in version)
+
+
+def _events(plan: RebuildPlan, rng: random.Random) -> list[tuple[dt.datetime, str]]:
+    """``(build time, version)`` of every first build and every wave rebuild, in time order."""
+    first = {v: d + dt.timedelta(hours=rng.randint(3, 30), minutes=rng.randint(0, 59))
+             for v, d in sorted(plan.releases.items(), key=lambda kv: kv[1])}  # fmt: skip
+    events = [(t, v) for v, t in first.items() if t <= plan.now]
+    wave = min(plan.releases.values()) + dt.timedelta(days=rng.randint(5, 20), hours=2)
+    while wave <= plan.now:
+        live: dict[str, str] = {}
+        for version, built in first.items():  # in release order: the last one built wins
+            eol = plan.end_of_life.get(_line(version))
+            if built <= wave and (eol is None or wave < eol):
+                live[_line(version)] = version
+        for n, version in enumerate(live.values()):
+            events.append((wave + dt.timedelta(minutes=7 * n), version))
+        wave += dt.timedelta(days=rng.randint(*plan.wave_days), minutes=rng.randint(0, 300))
+    return sorted(events)
+
+
+def _floating(version: str, newest: dict[str, str]) -> list[str]:
+    """The floating tags ``version`` holds (before any variant suffix): ``3.12``, ``3``."""
+    line = _line(version)
+    if _is_pre(version) or newest.get(line) != version:
+        return []
+    if line == max(newest, key=lambda x: [int(n) for n in x.split(".")]):
+        return [line, line.split(".")[0], "latest"]
+    return [line]
+
+
+def _variant_tags(version: str, floating: list[str], variant: str) -> list[str]:
+    """``3.12.1-slim``, ``3.12-slim``, ``3-slim``, ``slim`` (``latest`` for no variant)."""
+    suffix = f"-{variant}" if variant else ""
+    return [f"{version}{suffix}"] + [
+        (variant or "latest") if f == "latest" else f + suffix for f in floating
+    ]
+
+
+def rebuilt_history(plan: RebuildPlan) -> list[PlannedPush]:
+    """Every build of a rebuilt repository, oldest first (:func:`seed` keeps the last per tag).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> utc = dt.timezone.utc
+    >>> plan = RebuildPlan({"1.0.0": dt.datetime(2024, 1, 1, tzinfo=utc),
+    ...                     "1.0.1": dt.datetime(2024, 3, 1, tzinfo=utc)},
+    ...                    now=dt.datetime(2024, 5, 1, tzinfo=utc))
+    >>> pushes = rebuilt_history(plan)
+    >>> max(p.created for p in pushes if "1.0.0" in p.tags) < dt.datetime(2024, 3, 2, tzinfo=utc)
+    True
+    """
+    rng = random.Random(plan.seed)
+    newest: dict[str, str] = {}  # line -> its newest final built so far
+    pushes: list[PlannedPush] = []
+    for when, version in _events(plan, rng):
+        line = _line(version)
+        if not _is_pre(version) and (
+            line not in newest or plan.releases[version] >= plan.releases[newest[line]]
+        ):
+            newest[line] = version
+        floating = _floating(version, newest)
+        variants = plan.prerelease_variants if _is_pre(version) else plan.variants
+        for n, variant in enumerate(variants):
+            # arm/v7 only for the default variant keeps the push count modest
+            platforms = plan.platforms if not variant else plan.platforms[:2]
+            tags = _variant_tags(version, floating, variant)
+            pushes.append(PlannedPush(tags, when + dt.timedelta(minutes=n), platforms))
+    return pushes
+
+
+#: The demo's "now": the python history ends here.
+PYTHON_NOW = dt.datetime(2024, 11, 20, 6, 0, tzinfo=_UTC)
+
+
+def python_plan(
+    lines: tuple[str, ...] = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14"), seed: int = 3
+) -> RebuildPlan:
+    """The demo python's plan: real upstream dates, waves every 12–26 days, 3.8 dropped at EOL."""
+    dates = {v: d for v, d in python_release_dates().items()
+             if _line(v) in lines and d <= PYTHON_NOW}  # fmt: skip
+    return RebuildPlan(
+        releases=dates,
+        now=PYTHON_NOW,
+        variants=("", "slim", "bookworm", "slim-bookworm", "alpine3.20"),
+        prerelease_variants=("", "slim"),
+        platforms=("linux/amd64", "linux/arm64/v8", "linux/arm/v7"),
+        end_of_life={"3.8": dt.datetime(2024, 10, 7, tzinfo=_UTC)},
+        seed=seed,
+    )
+
+
 def python_history(seed: int = 3) -> list[PlannedPush]:
-    """A python-like history with variants, floating tags, multi-arch images and rebuilds.
+    """A python-like history rebuilt the way Docker's official images are.
+
+    Real upstream release dates (alphas, betas and candidates of each ``.0``,
+    every final of lines 3.8–3.14, from the release-schedule PEPs), five
+    variants, floating tags (``3``, ``3.12``, ``latest``, ``3.12-slim``),
+    multi-arch indexes, and rebuild waves every 12–26 days that rebuild the
+    newest release of every supported line (:class:`RebuildPlan`).
 
     Examples
     --------
@@ -120,60 +252,15 @@ def python_history(seed: int = 3) -> list[PlannedPush]:
     >>> any("3.12-slim" in p.tags for p in pushes), any("latest" in p.tags for p in pushes)
     (True, True)
     """
-    rng = random.Random(seed)
-    lines = {
-        8: (dt.datetime(2019, 10, 14, tzinfo=_UTC), 20),
-        9: (dt.datetime(2020, 10, 5, tzinfo=_UTC), 19),
-        10: (dt.datetime(2021, 10, 4, tzinfo=_UTC), 14),
-        11: (dt.datetime(2022, 10, 24, tzinfo=_UTC), 9),
-        12: (dt.datetime(2023, 10, 2, tzinfo=_UTC), 6),
-        13: (dt.datetime(2024, 10, 7, tzinfo=_UTC), 1),
-    }
-    now = dt.datetime(2024, 11, 20, 6, 0, tzinfo=_UTC)
-    variants = ["", "slim", "bookworm", "slim-bookworm", "alpine3.20"]
-    platforms = ("linux/amd64", "linux/arm64/v8", "linux/arm/v7")
-    pushes: list[PlannedPush] = []
-    newest_minor = max(lines)
-    for minor, (first, n_patch) in lines.items():
-        # Release candidates before each line's .0.
-        for rc in (1, 2):
-            when = first - dt.timedelta(days=30 * (3 - rc))
-            pushes.append(
-                PlannedPush([f"3.{minor}.0rc{rc}", f"3.{minor}.0rc{rc}-slim"], when, platforms[:2])
-            )
-        t = first
-        for patch in range(n_patch):
-            if patch:
-                t += _days(rng, 45, 75)
-            if t > now:
-                break
-            last = patch == n_patch - 1 or t + dt.timedelta(days=45) > now
-            version = f"3.{minor}.{patch}"
-            # The supported tip of each line is rebuilt for base-image updates:
-            # its created time is the rebuild, not the release.
-            built = now - _days(rng, 1, 20) if last and minor >= 9 else t
-            for variant in variants:
-                suffix = f"-{variant}" if variant else ""
-                tags = [f"{version}{suffix}"]
-                if last:
-                    tags.append(f"3.{minor}{suffix}")
-                    if minor == newest_minor:
-                        tags.append(f"3{suffix}")
-                        if not variant:
-                            tags.append("latest")
-                        else:
-                            tags.append(variant)
-                # arm/v7 only for the default variant keeps the demo's push count modest.
-                plats = platforms if not variant else platforms[:2]
-                pushes.append(PlannedPush(tags, built + dt.timedelta(minutes=len(variant)), plats))
-    return pushes
+    return rebuilt_history(python_plan(seed=seed))
 
 
 def seed(pusher: Pusher, repo: str, pushes: list[PlannedPush], *, workers: int = 8) -> int:
     """Push a history into a sandbox registry; returns the number of tags written.
 
-    Later pushes of a tag win, as in the history: pushes run in parallel only within batches
-    in which no tag repeats.
+    Only what the registry ends up holding is pushed: each tag's last push in the
+    history (a rebuilt release's last rebuild, a floating tag's last move), so a
+    history of thousands of rebuilds seeds in as many pushes as it has tags.
 
     Examples
     --------
@@ -190,23 +277,27 @@ def seed(pusher: Pusher, repo: str, pushes: list[PlannedPush], *, workers: int =
         else:
             pusher.push_image(repo, p.tags, created=created, labels=labels)
 
-    # Later pushes of a floating tag must win: pushes run in parallel only
-    # within a batch in which no tag repeats, and batches run in history order.
+    final = final_state(pushes)
+    # no tag repeats in the final state: every push may run at once
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for batch in _batches(pushes):
-            list(pool.map(one, batch))
-    return len({t for p in pushes for t in p.tags})
+        list(pool.map(one, final))
+    return len({t for p in final for t in p.tags})
 
 
-def _batches(pushes: list[PlannedPush]) -> Iterator[list[PlannedPush]]:
-    """Consecutive groups in which no tag repeats, so parallel pushes cannot reorder a re-tag."""
-    batch: list[PlannedPush] = []
-    seen: set[str] = set()
-    for p in sorted(pushes, key=lambda p: p.created):
-        if seen.intersection(p.tags):
-            yield batch
-            batch, seen = [], set()
-        batch.append(p)
-        seen.update(p.tags)
-    if batch:
-        yield batch
+def final_state(pushes: list[PlannedPush]) -> list[PlannedPush]:
+    """The pushes that leave the registry as the whole history would, each with the tags it keeps.
+
+    Examples
+    --------
+    >>> t = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    >>> old, new = PlannedPush(["1.0", "latest"], t), PlannedPush(["1.1", "latest"], t)
+    >>> [p.tags for p in final_state([old, new])]
+    [['1.0'], ['1.1', 'latest']]
+    """
+    ordered = sorted(pushes, key=lambda p: p.created)
+    owner = {tag: i for i, p in enumerate(ordered) for tag in p.tags}
+    kept = [
+        dataclasses.replace(p, tags=[t for t in p.tags if owner[t] == i])
+        for i, p in enumerate(ordered)
+    ]
+    return [p for p in kept if p.tags]

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -32,8 +31,6 @@ __all__ = [
     "gitlab_page",
     "harbor_page",
 ]
-
-logger = logging.getLogger(__name__)
 
 #: How an answer may be made to disagree with itself.
 Fault = Literal["duplicate", "bad-digest", "bad-time", "repeat-cursor", "count"]
@@ -78,9 +75,7 @@ def harbor_page(repo: StoredRepository, page: int, size: int, fault: Fault | Non
     carries its tags with ``push_time``; an image has ``extra_attrs`` (from its config) and
     a size of manifest + config + layers; an index has ``references``.
     """
-    by_digest: dict[str, list[StoredTag]] = {}
-    for tag in sorted(repo.tags(), key=lambda t: (t.digest_first_ns, t.name)):
-        by_digest.setdefault(tag.digest, []).append(tag)
+    by_digest = repo.derived("harbor-artifacts", lambda: _by_digest(repo))
     digests = list(by_digest)
     chunk = digests[(page - 1) * size : page * size]
     artifacts = [_harbor_artifact(repo, n, d, by_digest[d]) for n, d in enumerate(chunk, 1)]
@@ -90,6 +85,14 @@ def harbor_page(repo: StoredRepository, page: int, size: int, fault: Fault | Non
             artifacts[0]["digest"] = "sha256:not-a-digest"
     count = len(digests) + (1 if fault == "count" else 0)
     return Page(artifacts, {"X-Total-Count": str(count)})
+
+
+def _by_digest(repo: StoredRepository) -> dict[str, list[StoredTag]]:
+    """Tagged digests in order of first push (Harbor's artifact ids), with their tags."""
+    by_digest: dict[str, list[StoredTag]] = {}
+    for tag in sorted(repo.tags(), key=lambda t: (t.digest_first_ns, t.name)):
+        by_digest.setdefault(tag.digest, []).append(tag)
+    return by_digest
 
 
 def _harbor_artifact(
@@ -204,7 +207,7 @@ def github_page(
     multi-arch images — newest first, ``created_at`` when the digest was first pushed
     (GitHub's whole seconds).  ``Link`` names ``next`` and ``last`` page numbers.
     """
-    versions = _github_versions(repo)
+    versions = repo.derived("github-versions", lambda: _github_versions(repo))
     per_page = min(max(per_page, 1), 100)
     last = max(1, -(-len(versions) // per_page))
     chunk = versions[(page - 1) * per_page : page * per_page]

@@ -11,7 +11,6 @@ client under test did.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -38,8 +37,6 @@ from regframe.testing.documents import (
 )
 
 __all__ = ["Child", "Pusher"]
-
-logger = logging.getLogger(__name__)
 
 _ACCEPT = ", ".join([OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST])
 

@@ -15,14 +15,14 @@ Test infrastructure only (``sandbox`` extra); it reads, never writes, the storag
 from __future__ import annotations
 
 import json
-import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = ["ImageFacts", "StoredRepository", "StoredTag"]
 
-logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _INDEX_TYPES = frozenset(
     {
@@ -105,16 +105,27 @@ class StoredRepository:
     ['1.0', 'latest']
     """
 
-    def __init__(self, storage_root: Path, name: str) -> None:
+    def __init__(self, storage_root: Path, name: str, *, frozen: bool = False) -> None:
         self.v2 = Path(storage_root) / "docker" / "registry" / "v2"
         self.name = name
         self.manifests = self.v2 / "repositories" / name / "_manifests"
+        #: Read the tags once (nothing will be pushed any more); facts are always kept,
+        #: a digest's documents never change.
+        self.frozen = frozen
+        self._tags: list[StoredTag] | None = None
+        self._facts: dict[str, ImageFacts] = {}
+        self._derived: dict[str, Any] = {}
 
     def exists(self) -> bool:
         return self.manifests.is_dir()
 
     def tags(self) -> list[StoredTag]:
         """Every tag, sorted by name (as distribution's ``tags/list`` sorts them)."""
+        if self._tags is None or not self.frozen:
+            self._tags = self._read_tags()
+        return list(self._tags)
+
+    def _read_tags(self) -> list[StoredTag]:
         tags_dir = self.manifests / "tags"
         if not tags_dir.is_dir():
             return []
@@ -138,6 +149,19 @@ class StoredRepository:
             for name, digest, pushed, created in found
         ]
 
+    def derived(self, key: str, compute: Callable[[], T]) -> T:
+        """``compute()``, kept under ``key`` while the repository is frozen (else recomputed).
+
+        Examples
+        --------
+        >>> repo.derived("versions", lambda: expensive(repo))  # doctest: +SKIP
+        """
+        if not self.frozen:
+            return compute()
+        if key not in self._derived:
+            self._derived[key] = compute()
+        return self._derived[key]  # type: ignore[no-any-return]
+
     def blob(self, digest: str) -> bytes:
         """The content of a blob or manifest, by digest."""
         algorithm, _, hexpart = digest.partition(":")
@@ -145,6 +169,11 @@ class StoredRepository:
 
     def facts(self, digest: str) -> ImageFacts:
         """What the products' APIs report about the manifest ``digest``."""
+        if digest not in self._facts:
+            self._facts[digest] = self._read_facts(digest)
+        return self._facts[digest]
+
+    def _read_facts(self, digest: str) -> ImageFacts:
         body = self.blob(digest)
         doc = json.loads(body)
         media_type = str(doc.get("mediaType", ""))

@@ -51,18 +51,14 @@ from regframe.client.progress import Progress
 from regframe.client.registry import RegistryClient
 from regframe.client.tag_apis.acr import acr_listing, is_acr
 from regframe.client.tag_apis.dockerhub import DOCKERHUB_API_ENV, hub_listing
-from regframe.client.tag_apis.ecr_public import (
-    ECR_PUBLIC_API_ENV,
-    ecr_public_listing,
-    is_ecr_public,
-)
+from regframe.client.tag_apis.ecr_public import ECR_PUBLIC_API_ENV, ecr_public_listing
 from regframe.client.tag_apis.gcr import gcr_rows
-from regframe.client.tag_apis.ghcr import GITHUB_API_ENV, ghcr_listing, is_ghcr
-from regframe.client.tag_apis.gitlab import gitlab_listing, is_gitlab
-from regframe.client.tag_apis.harbor import harbor_listing, is_harbor
+from regframe.client.tag_apis.ghcr import GITHUB_API_ENV, ghcr_listing
+from regframe.client.tag_apis.gitlab import gitlab_listing
+from regframe.client.tag_apis.harbor import harbor_listing
 from regframe.client.tag_apis.quay import QUAY_API_ENV, quay_listing
 from regframe.client.tag_apis.shared import MAX_PAGE_BYTES, MAX_PAGES, PAGE_SIZE, ApiListing
-from regframe.client.tag_apis.strict import ApiContext
+from regframe.client.tag_apis.strict import ApiContext, named_by
 from regframe.client.transport import Transport
 from regframe.errors import RegframeError, RegistryError, TagApiUnusable
 from regframe.parsing.reference import Reference
@@ -134,15 +130,16 @@ def fetch_listing(
     return None
 
 
-#: The registry-hosted tag APIs: (name for messages, detection on the ping, reader).
+#: The registry-hosted tag APIs: (name for messages, detection on the ping, reader).  Each
+#: product is told by what its registry's token challenge names, never by the host name.
 _REGISTRY_APIS: tuple[
     tuple[str, Callable[[RegistryClient], bool], Callable[[ApiContext], ApiListing]], ...
 ] = (
-    ("Harbor", lambda c: is_harbor(c.auth.challenge), harbor_listing),
-    ("GitLab", lambda c: is_gitlab(c.auth.challenge), gitlab_listing),
+    ("Harbor", named_by("harbor-registry", realm_path="/service/token"), harbor_listing),
+    ("GitLab", named_by("container_registry", realm_path="/jwt/auth"), gitlab_listing),
     ("ACR", lambda c: is_acr(c.auth.challenge, c.base_url), acr_listing),
-    ("GHCR", lambda c: is_ghcr(c.auth.challenge), ghcr_listing),
-    ("ECR Public", lambda c: is_ecr_public(c.auth.challenge), ecr_public_listing),
+    ("GHCR", named_by("ghcr.io"), ghcr_listing),
+    ("ECR Public", named_by("public.ecr.aws"), ecr_public_listing),
 )
 
 

@@ -16,34 +16,22 @@ as ``service`` — never by the ``azurecr.io`` host name.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from regframe.client.headers import Challenge
 from regframe.client.tag_apis.shared import ApiListing
-from regframe.client.tag_apis.strict import (
-    ApiContext,
-    api_row,
-    follow_links,
-    json_list,
-    json_object,
-    strict_digest,
-    strict_tag,
-    strict_time,
-)
+from regframe.client.tag_apis.strict import ApiContext, StrictApi, api_row
 from regframe.client.tag_metadata import TagMetadata
 from regframe.client.transport import origin_of
 from regframe.errors import TagApiUnusable
 
 __all__ = ["ACR_PAGE_SIZE", "acr_listing", "is_acr"]
 
-log = logging.getLogger(__name__)
-
 #: ACR answers at most 1,000 tags a page whatever ``n`` says.
 ACR_PAGE_SIZE = 1000
-_API = "ACR"
+_API = StrictApi("ACR")
 
 
 def is_acr(challenge: Challenge | None, base_url: str) -> bool:
@@ -93,37 +81,36 @@ def acr_listing(ctx: ApiContext) -> ApiListing:
 
     Examples
     --------
-    >>> from regframe.client.registry import RegistryClient
-    >>> from regframe.client.transport import Transport
-    >>> from regframe.parsing.reference import parse_reference
-    >>> ref = parse_reference("myregistry.azurecr.io/library/hello-world")
-    >>> acr_listing(ApiContext(RegistryClient.open(ref, Transport()), None))  # doctest: +SKIP
+    With ``ctx`` on ``myregistry.azurecr.io/library/hello-world``, anonymous pull enabled:
+
+    >>> acr_listing(ctx).rows["latest"].pushed_source  # doctest: +SKIP
+    'acr'
     """
     repo = ctx.reference.repository
     headers = ctx.client.auth.headers_for(f"repository:{repo}:metadata_read")
     url = f"{ctx.base_url}/acr/v1/{quote(repo, safe='')}/_tags?n={ACR_PAGE_SIZE}"
 
     def rows(doc: object) -> list[tuple[str, TagMetadata]]:
-        page = json_object(doc, _API, "the tag list")
+        page = _API.json_object(doc, "the tag list")
         if page.get("imageName") not in (None, repo):
             raise TagApiUnusable(f"ACR answered about {str(page.get('imageName'))[:80]!r}")
         return [
-            _acr_row(json_object(t, _API, "a tag"))
-            for t in json_list(page.get("tags", []), _API, "tags")
+            _acr_row(_API.json_object(t, "a tag"))
+            for t in _API.json_list(page.get("tags", []), "tags")
         ]
 
-    return follow_links(ctx, ApiListing("acr"), url, api=_API, headers=headers, read=rows)
+    return _API.follow_links(ctx, ApiListing("acr"), url, headers=headers, read=rows)
 
 
 def _acr_row(entry: Mapping[str, Any]) -> tuple[str, TagMetadata]:
-    name = strict_tag(entry.get("name"), _API)
-    created = strict_time(entry.get("createdTime"), _API, f"createdTime of tag {name}")
-    updated = strict_time(entry.get("lastUpdateTime"), _API, f"lastUpdateTime of tag {name}")
+    name = _API.tag(entry.get("name"))
+    created = _API.time(entry.get("createdTime"), f"createdTime of tag {name}")
+    updated = _API.time(entry.get("lastUpdateTime"), f"lastUpdateTime of tag {name}")
     if created is not None and updated is not None and updated < created:
         raise TagApiUnusable(f"ACR says tag {name} was updated before it was created")
     return name, api_row(
         source="acr",
-        digest=strict_digest(entry.get("digest"), _API, name),
+        digest=_API.digest(entry.get("digest"), name),
         # The tag list names no media type; ACR's manifest API would, per digest.
         media_type=None,
         pushed_ns=updated if updated is not None else created,

@@ -19,7 +19,6 @@ re-pushed under the same tag for a base-image update moves them.
 from __future__ import annotations
 
 import functools
-import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -40,8 +39,6 @@ from regframe.parsing.reference import Reference
 from regframe.parsing.timestamps import rfc3339_ns
 
 __all__ = ["DOCKERHUB_API_ENV", "hub_listing"]
-
-log = logging.getLogger(__name__)
 
 #: Environment variable overriding Docker Hub's API base URL (tests, mirrors).
 DOCKERHUB_API_ENV = "REGFRAME_DOCKERHUB_API"

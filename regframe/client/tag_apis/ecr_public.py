@@ -17,52 +17,23 @@ ECR Public is recognised by its registry's challenge (service ``public.ecr.aws``
 from __future__ import annotations
 
 import json
-import logging
 import os
 from collections.abc import Mapping
 from typing import Any
 
-from regframe.client.headers import Challenge
 from regframe.client.tag_apis.shared import MAX_PAGES, ApiListing, positive_int
-from regframe.client.tag_apis.strict import (
-    ApiContext,
-    Cursors,
-    api_row,
-    challenge_names,
-    fetch_json,
-    json_list,
-    json_object,
-    strict_digest,
-    strict_tag,
-    strict_time,
-    take_tag,
-)
+from regframe.client.tag_apis.strict import ApiContext, Cursors, StrictApi, api_row
 from regframe.client.tag_metadata import TagMetadata
 from regframe.errors import TagApiUnusable
 
-__all__ = ["ECR_PUBLIC_API_ENV", "ECR_PUBLIC_PAGE_SIZE", "ecr_public_listing", "is_ecr_public"]
-
-log = logging.getLogger(__name__)
+__all__ = ["ECR_PUBLIC_API_ENV", "ECR_PUBLIC_PAGE_SIZE", "ecr_public_listing"]
 
 #: Environment variable overriding the gallery API's base URL.
 ECR_PUBLIC_API_ENV = "REGFRAME_ECR_PUBLIC_API"
 #: ``maxResults`` maximum.
 ECR_PUBLIC_PAGE_SIZE = 1000
 _ECR_PUBLIC_API = "https://api.us-east-1.gallery.ecr.aws"
-_API = "ECR Public's gallery"
-
-
-def is_ecr_public(challenge: Challenge | None) -> bool:
-    """Tell ECR Public by its registry's challenge, which names ``service="public.ecr.aws"``.
-
-    Examples
-    --------
-    >>> from regframe.client.headers import parse_www_authenticate
-    >>> is_ecr_public(parse_www_authenticate(
-    ...     'Bearer realm="https://public.ecr.aws/token/",service="public.ecr.aws",scope="aws"')[0])
-    True
-    """
-    return challenge_names(challenge, service="public.ecr.aws")
+_API = StrictApi("ECR Public's gallery")
 
 
 def ecr_public_listing(ctx: ApiContext) -> ApiListing:
@@ -87,12 +58,10 @@ def ecr_public_listing(ctx: ApiContext) -> ApiListing:
 
     Examples
     --------
-    >>> from regframe.client.registry import RegistryClient
-    >>> from regframe.client.transport import Transport
-    >>> from regframe.parsing.reference import parse_reference
-    >>> ref = parse_reference("public.ecr.aws/docker/library/python")
-    >>> client = RegistryClient.open(ref, Transport())  # doctest: +SKIP
-    >>> ecr_public_listing(ApiContext(client, None)).source  # doctest: +SKIP
+    ``public.ecr.aws/docker/library/python`` is alias ``docker``, repository
+    ``library/python``:
+
+    >>> ecr_public_listing(ctx).source  # doctest: +SKIP
     'ecr-public'
     """
     alias, _, name = ctx.reference.repository.partition("/")
@@ -100,7 +69,7 @@ def ecr_public_listing(ctx: ApiContext) -> ApiListing:
         raise TagApiUnusable(f"{ctx.reference.repository!r} names no gallery alias")
     url = os.environ.get(ECR_PUBLIC_API_ENV, _ECR_PUBLIC_API).rstrip("/") + "/describeImageTags"
     listing = ApiListing("ecr-public")
-    cursors = Cursors(_API)
+    cursors = Cursors(_API.name)
     request: dict[str, Any] = {
         "registryAliasName": alias,
         "repositoryName": name,
@@ -108,34 +77,32 @@ def ecr_public_listing(ctx: ApiContext) -> ApiListing:
     }
     for _page in range(MAX_PAGES):
         body = json.dumps(request).encode()
-        doc, _reply = fetch_json(ctx.transport, url, api=_API, method="POST", body=body,
+        doc, _reply = _API.fetch_json(ctx.transport, url, method="POST", body=body,
                                  headers={"Content-Type": "application/json"})  # fmt: skip
         ctx.step(listing)
-        page = json_object(doc, _API, "the answer")
-        for item in json_list(page.get("imageTagDetails", []), _API, "imageTagDetails"):
-            tag, row = _ecr_row(json_object(item, _API, "a tag"))
-            take_tag(listing, tag, row, _API)
+        page = _API.json_object(doc, "the answer")
+        for item in _API.json_list(page.get("imageTagDetails", []), "imageTagDetails"):
+            tag, row = _ecr_row(_API.json_object(item, "a tag"))
+            _API.take_tag(listing, tag, row)
         token = page.get("nextToken")
         if token is None or token == "":
             return listing
         if not isinstance(token, str):
-            raise TagApiUnusable(f"{_API} sent nextToken as {type(token).__name__}")
+            raise TagApiUnusable(f"{_API.name} sent nextToken as {type(token).__name__}")
         cursors.check(token)
         request["nextToken"] = token
-    raise TagApiUnusable(f"{_API} returned more than {MAX_PAGES} pages")
+    raise TagApiUnusable(f"{_API.name} returned more than {MAX_PAGES} pages")
 
 
 def _ecr_row(entry: Mapping[str, Any]) -> tuple[str, TagMetadata]:
-    tag = strict_tag(entry.get("imageTag"), _API)
-    detail = json_object(entry.get("imageDetail"), _API, f"imageDetail of tag {tag}")
-    created = strict_time(entry.get("createdAt"), _API, f"createdAt of tag {tag}", epoch=True)
-    pushed_image = strict_time(
-        detail.get("imagePushedAt"), _API, f"imagePushedAt of tag {tag}", epoch=True
-    )
+    tag = _API.tag(entry.get("imageTag"))
+    detail = _API.json_object(entry.get("imageDetail"), f"imageDetail of tag {tag}")
+    created = _API.time(entry.get("createdAt"), f"createdAt of tag {tag}", epoch=True)
+    pushed_image = _API.time(detail.get("imagePushedAt"), f"imagePushedAt of tag {tag}", epoch=True)
     times = [t for t in (created, pushed_image) if t is not None]
     return tag, api_row(
         source="ecr-public",
-        digest=strict_digest(detail.get("imageDigest"), _API, tag),
+        digest=_API.digest(detail.get("imageDigest"), tag),
         media_type=detail.get("imageManifestMediaType"),
         pushed_ns=max(times) if times else None,
         size=positive_int(detail.get("imageSizeInBytes")),

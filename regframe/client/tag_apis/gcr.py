@@ -7,7 +7,6 @@ timeCreatedMs, timeUploadedMs}}`` beside the tags, so these rows cost no request
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -19,8 +18,6 @@ from regframe.client.tag_metadata import TagMetadata
 from regframe.parsing.timestamps import epoch_ns
 
 __all__ = ["gcr_rows"]
-
-log = logging.getLogger(__name__)
 
 
 def gcr_rows(
@@ -37,7 +34,8 @@ def gcr_rows(
     Tags on a manifest list (OCI index / Docker manifest list) get **no** row: the map
     does not say which child belongs to which list, and a list's own times are its push
     times, not a platform's build.  Those tags stay for the registry path, which reads the
-    chosen ``platform``'s image; so do tags missing from the map.  Rows carry no
+    chosen ``platform``'s image (so they have ``created`` but no ``pushed``); so do tags
+    missing from the map.  Rows carry no
     ``platforms`` (the map has none).
 
     Parameters

@@ -19,7 +19,6 @@ GHCR is recognised by its registry's challenge (service ``ghcr.io``), not its ho
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 from collections.abc import Mapping
@@ -29,29 +28,16 @@ from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsp
 
 import requests.utils
 
-from regframe.client.headers import Challenge, parse_link_next
+from regframe.client.headers import parse_link_next
 from regframe.client.jobs import JobRunner
 from regframe.client.paging import Pager
 from regframe.client.tag_apis.shared import MAX_PAGES, ApiListing, get_pages
-from regframe.client.tag_apis.strict import (
-    ApiContext,
-    api_row,
-    challenge_names,
-    fetch_json,
-    json_list,
-    json_object,
-    strict_digest,
-    strict_tag,
-    strict_time,
-    take_tag,
-)
+from regframe.client.tag_apis.strict import ApiContext, StrictApi, api_row
 from regframe.client.tag_metadata import TagMetadata
-from regframe.client.transport import Reply
+from regframe.client.transport import Reply, origin_of
 from regframe.errors import RegframeError, TagApiUnusable
 
-__all__ = ["GITHUB_API_ENV", "GITHUB_TOKEN_ENVS", "ghcr_listing", "github_token", "is_ghcr"]
-
-log = logging.getLogger(__name__)
+__all__ = ["GITHUB_API_ENV", "GITHUB_TOKEN_ENVS", "ghcr_listing", "github_token"]
 
 #: Environment variable overriding the GitHub API base URL (tests, GitHub Enterprise).
 GITHUB_API_ENV = "REGFRAME_GITHUB_API"
@@ -59,23 +45,10 @@ GITHUB_API_ENV = "REGFRAME_GITHUB_API"
 GITHUB_TOKEN_ENVS = ("GITHUB_TOKEN", "GH_TOKEN")
 _GITHUB_API = "https://api.github.com"
 _PAGE_SIZE = 100
-_API = "GitHub's packages API"
+_API = StrictApi("GitHub's packages API")
 # GitHub's documented token prefixes: classic, OAuth, user-to-server, server-to-server,
 # refresh, fine-grained.
 _GITHUB_TOKEN_RE = re.compile(r"(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})")
-
-
-def is_ghcr(challenge: Challenge | None) -> bool:
-    """Tell GHCR by its registry's challenge, which names ``service="ghcr.io"``.
-
-    Examples
-    --------
-    >>> from regframe.client.headers import parse_www_authenticate
-    >>> is_ghcr(parse_www_authenticate(
-    ...     'Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:o/r:pull"')[0])
-    True
-    """
-    return challenge_names(challenge, service="ghcr.io")
 
 
 def github_token(password: str | None = None) -> str | None:
@@ -123,11 +96,12 @@ def ghcr_listing(ctx: ApiContext) -> ApiListing:
 
     Examples
     --------
-    >>> from regframe.client.registry import RegistryClient
-    >>> from regframe.client.transport import Transport
-    >>> from regframe.parsing.reference import parse_reference
-    >>> ref = parse_reference("ghcr.io/home-assistant/home-assistant")
-    >>> ghcr_listing(ApiContext(RegistryClient.open(ref, Transport()), None))  # doctest: +SKIP
+    For ``ghcr.io/home-assistant/home-assistant`` with ``$GITHUB_TOKEN`` set (any token with
+    ``read:packages``):
+
+    >>> listing = ghcr_listing(ctx)  # doctest: +SKIP
+    >>> listing.source, listing.rows["stable"].pushed_source  # doctest: +SKIP
+    ('ghcr', 'ghcr')
     """
     token = github_token(ctx.credentials.password if ctx.credentials else None)
     if token is None:
@@ -163,7 +137,7 @@ def _read_versions(
     if reply.status != 200:
         raise TagApiUnusable(f"GitHub answered HTTP {reply.status} for the package versions")
     try:
-        versions = json_list(json.loads(reply.body), _API, "the version list")
+        versions = _API.json_list(json.loads(reply.body), "the version list")
     except (ValueError, RecursionError):
         raise TagApiUnusable("GitHub did not answer JSON") from None
     rest = _page_urls(url, reply)
@@ -171,8 +145,8 @@ def _read_versions(
                        cancel=ctx.transport.cancelled)  # fmt: skip
 
     def read(page_url: str) -> tuple[list[Any], str | None]:
-        doc, page_reply = fetch_json(ctx.transport, page_url, api=_API, headers=headers)
-        return json_list(doc, _API, "the version list"), page_reply.headers.get("Link")
+        doc, page_reply = _API.fetch_json(ctx.transport, page_url, headers=headers)
+        return _API.json_list(doc, "the version list"), page_reply.headers.get("Link")
 
     pages = get_pages(rest, ctx.transport, runner, read)
     listing.requests += len(rest)
@@ -189,21 +163,21 @@ def _read_versions(
     if nxt is not None:
         raise TagApiUnusable("GitHub links a page after the one it called the last")
     for item in versions:
-        for name, row in _version_rows(json_object(item, _API, "a version")):
-            take_tag(listing, name, row, _API)
+        for name, row in _version_rows(_API.json_object(item, "a version")):
+            _API.take_tag(listing, name, row)
     return listing
 
 
 def _version_rows(version: Mapping[str, Any]) -> list[tuple[str, TagMetadata]]:
     """``(tag, row)`` for every tag of one package version (one digest)."""
     digest = version.get("name")
-    meta = json_object(version.get("metadata"), _API, "a version's metadata")
-    container = json_object(meta.get("container"), _API, "metadata.container")
-    names = [strict_tag(t, _API) for t in json_list(container.get("tags"), _API, "tags")]
+    meta = _API.json_object(version.get("metadata"), "a version's metadata")
+    container = _API.json_object(meta.get("container"), "metadata.container")
+    names = [_API.tag(t) for t in _API.json_list(container.get("tags"), "tags")]
     if not names:
         return []  # untagged: an older digest, or a child of a multi-arch image
-    digest = strict_digest(digest, _API, names[0])
-    pushed = strict_time(version.get("created_at"), _API, f"created_at of {digest[:19]}")
+    digest = _API.digest(digest, names[0])
+    pushed = _API.time(version.get("created_at"), f"created_at of {digest[:19]}")
     row = api_row(source="ghcr", digest=digest, media_type=None, pushed_ns=pushed)
     return [(name, replace(row)) for name in names]
 
@@ -222,6 +196,9 @@ def _page_urls(url: str, reply: Reply) -> list[str]:
     if link is None:
         return []
     nxt = urljoin(url, link)
+    if origin_of(nxt) != origin_of(url):
+        # Checked before any page is asked for: the token must not follow a link elsewhere.
+        raise TagApiUnusable("GitHub linked its next page on another host")
     last = None
     for entry in requests.utils.parse_header_links(reply.headers.get("Link", "")):
         if entry.get("rel") == "last":

@@ -15,53 +15,24 @@ service ``harbor-registry`` — never by its host name, so a Harbor on loopback 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from regframe.client.headers import Challenge
 from regframe.client.jobs import JobRunner
 from regframe.client.manifests import INDEX_MEDIA_TYPES, Descriptor, Index
 from regframe.client.platforms import Platform, has_attestation, index_platforms, select_child
 from regframe.client.tag_apis.shared import MAX_PAGES, ApiListing, get_pages, positive_int
-from regframe.client.tag_apis.strict import (
-    ApiContext,
-    api_row,
-    challenge_names,
-    fetch_json,
-    json_list,
-    json_object,
-    strict_digest,
-    strict_tag,
-    strict_time,
-    take_tag,
-)
+from regframe.client.tag_apis.strict import ApiContext, StrictApi, api_row
 from regframe.client.tag_metadata import TagMetadata
 from regframe.client.transport import Reply
 from regframe.errors import RegframeError, TagApiUnusable
 
-__all__ = ["HARBOR_PAGE_SIZE", "harbor_listing", "is_harbor"]
-
-log = logging.getLogger(__name__)
+__all__ = ["HARBOR_PAGE_SIZE", "harbor_listing"]
 
 #: Harbor's ``page_size`` maximum.
 HARBOR_PAGE_SIZE = 100
-_API = "Harbor"
-
-
-def is_harbor(challenge: Challenge | None) -> bool:
-    """Tell Harbor by its challenge: realm ``…/service/token``, service ``harbor-registry``.
-
-    Examples
-    --------
-    >>> from regframe.client.headers import parse_www_authenticate
-    >>> ch = parse_www_authenticate(
-    ...     'Bearer realm="https://h.example/service/token",service="harbor-registry"')[0]
-    >>> is_harbor(ch)
-    True
-    """
-    return challenge_names(challenge, service="harbor-registry", realm_path="/service/token")
+_API = StrictApi("Harbor")
 
 
 def harbor_listing(ctx: ApiContext) -> ApiListing:
@@ -85,12 +56,9 @@ def harbor_listing(ctx: ApiContext) -> ApiListing:
 
     Examples
     --------
-    >>> from regframe.client.registry import RegistryClient
-    >>> from regframe.client.transport import Transport
-    >>> from regframe.parsing.reference import parse_reference
-    >>> client = RegistryClient.open(parse_reference("harbor.example/library/app"),
-    ...                              Transport())  # doctest: +SKIP
-    >>> harbor_listing(ApiContext(client, None)).tags  # doctest: +SKIP
+    On ``harbor.example/library/app``, public project ``library``:
+
+    >>> harbor_listing(ctx).tags  # doctest: +SKIP
     ['1.0', 'latest']
     """
     project, _, repo = ctx.reference.repository.partition("/")
@@ -125,14 +93,14 @@ def harbor_listing(ctx: ApiContext) -> ApiListing:
         raise TagApiUnusable(f"Harbor counts {count} artifacts but its pages hold {len(artifacts)}")
     for artifact in artifacts:
         for name, row in _artifact_rows(artifact, ctx.want):
-            take_tag(listing, name, row, _API)
+            _API.take_tag(listing, name, row)
     return listing
 
 
 def _read_page(ctx: ApiContext, url: str) -> tuple[list[Any], int]:
     """One page's artifacts and the ``X-Total-Count`` it announces."""
-    doc, reply = fetch_json(ctx.transport, url, api=_API)
-    artifacts = json_list(doc, _API, "the artifact list")
+    doc, reply = _API.fetch_json(ctx.transport, url)
+    artifacts = _API.json_list(doc, "the artifact list")
     count = _total_count(reply)
     if len(artifacts) > HARBOR_PAGE_SIZE:
         raise TagApiUnusable(f"Harbor sent {len(artifacts)} artifacts on a page of 100")
@@ -148,21 +116,21 @@ def _total_count(reply: Reply) -> int:
 
 def _artifact_rows(item: object, want: Platform | None) -> list[tuple[str, TagMetadata]]:
     """``(tag, row)`` for every tag of one artifact."""
-    artifact = json_object(item, _API, "an artifact")
-    tags = json_list(artifact.get("tags"), _API, "an artifact's tags")
+    artifact = _API.json_object(item, "an artifact")
+    tags = _API.json_list(artifact.get("tags"), "an artifact's tags")
     if not tags:
         raise TagApiUnusable("Harbor listed an untagged artifact although asked for tags=*")
-    names = [strict_tag(json_object(t, _API, "a tag").get("name"), _API) for t in tags]
-    digest = strict_digest(artifact.get("digest"), _API, names[0])
+    names = [_API.tag(_API.json_object(t, "a tag").get("name")) for t in tags]
+    digest = _API.digest(artifact.get("digest"), names[0])
     kind = artifact.get("manifest_media_type")
     references = artifact.get("references")
     if kind in INDEX_MEDIA_TYPES or references:
-        described = _index_facts(json_list(references, _API, "references"), digest, want)
+        described = _index_facts(_API.json_list(references, "references"), digest, want)
     else:
         described = _image_facts(artifact)
     rows = []
     for name, tag in zip(names, tags, strict=True):
-        pushed = strict_time(tag.get("push_time"), _API, f"push_time of tag {name}")
+        pushed = _API.time(tag.get("push_time"), f"push_time of tag {name}")
         rows.append((name, api_row(source="harbor", digest=digest, media_type=kind,
                                    pushed_ns=pushed, **described)))  # fmt: skip
     return rows
@@ -171,7 +139,7 @@ def _artifact_rows(item: object, want: Platform | None) -> list[tuple[str, TagMe
 def _image_facts(artifact: Mapping[str, Any]) -> dict[str, Any]:
     """A single image: its platform, Harbor's size, and the config's build time."""
     extra = artifact.get("extra_attrs")
-    extra = json_object(extra, _API, "extra_attrs") if extra is not None else {}
+    extra = _API.json_object(extra, "extra_attrs") if extra is not None else {}
     os_, arch = extra.get("os"), extra.get("architecture")
     platform = (
         f"{os_}/{arch}" if isinstance(os_, str) and os_ and isinstance(arch, str) and arch else None
@@ -179,7 +147,7 @@ def _image_facts(artifact: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "platforms": platform,
         "size": positive_int(artifact.get("size")),
-        "created_ns": strict_time(extra.get("created"), _API, "extra_attrs.created"),
+        "created_ns": _API.time(extra.get("created"), "extra_attrs.created"),
         "attested": False,
     }
 
@@ -188,10 +156,10 @@ def _index_facts(references: list[Any], digest: str, want: Platform | None) -> d
     """An index: its platforms and attestation from ``references``; no size or build time."""
     children = []
     for item in references:
-        ref = json_object(item, _API, "a reference")
-        child = strict_digest(ref.get("child_digest"), _API, f"child of {digest[:19]}")
+        ref = _API.json_object(item, "a reference")
+        child = _API.digest(ref.get("child_digest"), f"child of {digest[:19]}")
         p = ref.get("platform")
-        p = json_object(p, _API, "a platform") if p is not None else {}
+        p = _API.json_object(p, "a platform") if p is not None else {}
         annotations = ref.get("annotations")
         annotations = annotations if isinstance(annotations, dict) else {}
         platform = (

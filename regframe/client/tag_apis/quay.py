@@ -15,7 +15,6 @@ NA.  ``$REGFRAME_QUAY_API`` overrides the base URL (tests, mirrors).
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 from collections.abc import Mapping
@@ -44,8 +43,6 @@ from regframe.parsing.reference import Reference
 from regframe.parsing.timestamps import epoch_ns, http_date_ns
 
 __all__ = ["QUAY_API_ENV", "quay_listing"]
-
-log = logging.getLogger(__name__)
 
 #: Environment variable overriding Quay's API base URL.
 QUAY_API_ENV = "REGFRAME_QUAY_API"

@@ -8,7 +8,6 @@ logs and turns into "fall back to the registry".
 from __future__ import annotations
 
 import json
-import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,8 +35,6 @@ __all__ = [
     "split_repository",
     "text",
 ]
-
-log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 

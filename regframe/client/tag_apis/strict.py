@@ -8,6 +8,9 @@ is not a digest, a time that is not a time, pages that disagree with the count t
 — each raises :class:`~regframe.errors.TagApiUnusable`, and the caller falls back to the
 manifest walk, which is slower but never wrong.  (The Docker Hub and Quay readers in
 :mod:`~regframe.client.tag_apis.shared` are lenient instead: those APIs are well known.)
+
+Each product module holds one :class:`StrictApi` named after its API, so every message
+says which API disagreed with itself; :func:`named_by` tells a product by its challenge.
 """
 
 from __future__ import annotations
@@ -34,20 +37,7 @@ from regframe.errors import TagApiUnusable
 from regframe.parsing.reference import Reference
 from regframe.parsing.timestamps import epoch_ns, rfc3339_ns
 
-__all__ = [
-    "ApiContext",
-    "Cursors",
-    "api_row",
-    "challenge_names",
-    "fetch_json",
-    "follow_links",
-    "json_list",
-    "json_object",
-    "strict_digest",
-    "strict_tag",
-    "strict_time",
-    "take_tag",
-]
+__all__ = ["ApiContext", "Cursors", "StrictApi", "api_row", "challenge_names", "named_by"]
 
 #: The OCI distribution spec's tag grammar.
 _TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
@@ -134,169 +124,204 @@ def challenge_names(
     return realm_path is None or realm.endswith(realm_path)
 
 
-def follow_links(
-    ctx: ApiContext,
-    listing: ApiListing,
-    url: str,
-    *,
-    api: str,
-    headers: Mapping[str, str],
-    read: Callable[[Any], Iterable[tuple[str, TagMetadata]]],
-) -> ApiListing:
-    """Read pages one after another along ``Link: <…>; rel="next"`` into ``listing``.
+def named_by(service: str, realm_path: str | None = None) -> Callable[[RegistryClient], bool]:
+    """A test of a pinged registry: does its challenge name ``service`` (and ``realm_path``)?
 
-    ``read`` turns one page's JSON into ``(tag, row)`` pairs.  Links are followed on the
-    same origin only and a page or ``last`` cursor seen before is a loop
-    (:class:`~regframe.client.paging.Pager`, whose ``RegistryError`` the caller treats
-    as unusable too).
+    See :func:`challenge_names`; the test reads the challenge the client's authenticator
+    kept from the ping.
 
     Examples
     --------
-    >>> follow_links(ctx, ApiListing("gitlab"), url, api="GitLab", headers={},  # doctest: +SKIP
-    ...              read=lambda doc: [])
+    >>> from regframe.client.transport import Transport
+    >>> from regframe.parsing.reference import parse_reference
+    >>> client = RegistryClient.offline(parse_reference("ghcr.io/o/r"), Transport())
+    >>> named_by("ghcr.io")(client)  # an offline client was never challenged
+    False
     """
-    pager = Pager(ctx.reference.domain, "tags")
-    for _page in range(MAX_PAGES):
-        doc, reply = fetch_json(ctx.transport, url, api=api, headers=headers)
-        ctx.step(listing)
-        for name, row in read(doc):
-            take_tag(listing, name, row, api)
-        nxt = pager.next_url(url, reply.headers.get("Link"), count=len(listing.tags))
-        if nxt is None:
-            return listing
-        url = nxt
-    raise TagApiUnusable(f"{api} returned more than {MAX_PAGES} pages")
+
+    def applies(client: RegistryClient) -> bool:
+        return challenge_names(client.auth.challenge, service=service, realm_path=realm_path)
+
+    return applies
 
 
-def fetch_json(
-    transport: Transport,
-    url: str,
-    *,
-    api: str,
-    method: str = "GET",
-    headers: Mapping[str, str] | None = None,
-    body: bytes | None = None,
-) -> tuple[Any, Reply]:
-    """Send one bounded request and return its JSON (any type) with the reply.
-
-    Anything but HTTP 200 with a JSON body is :class:`TagApiUnusable`.
+@dataclass(frozen=True)
+class StrictApi:
+    """The strict readers for one API, each naming it (``name``) in its errors.
 
     Examples
     --------
-    >>> fetch_json(Transport(), "https://harbor.example/api/v2.0/systeminfo",  # doctest: +SKIP
-    ...            api="Harbor")[0]["harbor_version"]
-    """
-    sent = {"Accept": "application/json", **(headers or {})}
-    reply = transport.request(method, url, headers=sent, limit=MAX_PAGE_BYTES, body=body)
-    where = redact_url(url)
-    if reply.status != 200:
-        raise TagApiUnusable(f"{api} answered HTTP {reply.status} for {where}")
-    try:
-        return json.loads(reply.body), reply
-    except (ValueError, RecursionError):
-        raise TagApiUnusable(f"{api} did not answer JSON for {where}") from None
-
-
-def json_list(value: object, api: str, what: str) -> list[Any]:
-    """``value`` when it is a JSON array, else :class:`TagApiUnusable`.
-
-    Examples
-    --------
-    >>> json_list([1], "GitLab", "the tag list")
-    [1]
-    """
-    if not isinstance(value, list):
-        raise TagApiUnusable(f"{api} sent {what} as {type(value).__name__}, not a list")
-    return value
-
-
-def json_object(value: object, api: str, what: str) -> Mapping[str, Any]:
-    """``value`` when it is a JSON object, else :class:`TagApiUnusable`.
-
-    Examples
-    --------
-    >>> json_object({"a": 1}, "ACR", "a tag")["a"]
-    1
-    """
-    if not isinstance(value, dict):
-        raise TagApiUnusable(f"{api} sent {what} as {type(value).__name__}, not an object")
-    return value
-
-
-def strict_tag(value: object, api: str) -> str:
-    """A tag name in the OCI grammar; anything else (blank, not text, ``../x``) is unusable.
-
-    Examples
-    --------
-    >>> strict_tag("3.12.1-slim", "Harbor")
-    '3.12.1-slim'
-    """
-    if isinstance(value, str) and _TAG_RE.fullmatch(value):
-        return value
-    raise TagApiUnusable(f"{api} listed a tag that is not a tag name: {str(value)[:80]!r}")
-
-
-def strict_digest(value: object, api: str, tag: str) -> str:
-    """A digest in the OCI grammar, else :class:`TagApiUnusable` naming the tag.
-
-    Examples
-    --------
-    >>> strict_digest("sha256:" + "a" * 64, "GitLab", "1.0")[:10]
-    'sha256:aaa'
-    """
-    if isinstance(value, str) and is_digest(value):
-        return value
-    raise TagApiUnusable(f"{api} gave tag {tag} a digest that is not a digest: {str(value)[:80]!r}")
-
-
-def strict_time(value: object, api: str, what: str, *, epoch: bool = False) -> int | None:
-    """Nanoseconds since the epoch from an RFC 3339 text (or epoch seconds with ``epoch``).
-
-    Absent (``None``) and zero or pre-1970 times (Go's ``0001-01-01T00:00:00Z``) are
-    ``None``: the API says nothing.  A value in any other form is a surprise and raises.
-
-    Examples
-    --------
-    >>> strict_time("2021-06-01T17:44:40.8107647Z", "ACR", "createdTime")
-    1622569480810764700
-    >>> strict_time(1692031462.678, "ECR Public", "imagePushedAt", epoch=True)
-    1692031462678000000
-    >>> strict_time("0001-01-01T00:00:00Z", "Harbor", "push_time") is None
-    True
-    """
-    if value is None:
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        if _ISO_SHAPE.fullmatch(text):
-            return rfc3339_ns(text)
-        if epoch and _NUMBER_RE.fullmatch(text):
-            return epoch_ns(text, "s")
-    elif (
-        epoch
-        and isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and 0 <= value < 10**11  # seconds; milliseconds would be a surprise, not a date
-    ):
-        return epoch_ns(value, "s")
-    raise TagApiUnusable(f"{api} sent {what} in an unexpected form: {str(value)[:80]!r}")
-
-
-def take_tag(listing: ApiListing, name: str, row: TagMetadata, api: str) -> None:
-    """Add ``name`` to ``listing``; a tag listed twice means the pages disagree: unusable.
-
-    Examples
-    --------
-    >>> listing = ApiListing("gitlab")
-    >>> take_tag(listing, "1.0", TagMetadata(), "GitLab")
-    >>> take_tag(listing, "1.0", TagMetadata(), "GitLab")
+    >>> gitlab = StrictApi("GitLab")
+    >>> gitlab.tag("../x")
     Traceback (most recent call last):
     ...
-    regframe.errors.TagApiUnusable: GitLab listed tag 1.0 twice
+    regframe.errors.TagApiUnusable: GitLab listed a tag that is not a tag name: '../x'
     """
-    if name in listing.rows:
-        raise TagApiUnusable(f"{api} listed tag {name} twice")
-    listing.add(name, row)
+
+    name: str
+
+    def follow_links(
+        self,
+        ctx: ApiContext,
+        listing: ApiListing,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        read: Callable[[Any], Iterable[tuple[str, TagMetadata]]],
+    ) -> ApiListing:
+        """Read pages one after another along ``Link: <…>; rel="next"`` into ``listing``.
+
+        ``read`` turns one page's JSON into ``(tag, row)`` pairs.  Links are followed on
+        the same origin only and a page or ``last`` cursor seen before is a loop
+        (:class:`~regframe.client.paging.Pager`, whose ``RegistryError`` the caller treats
+        as unusable too).
+
+        Examples
+        --------
+        >>> StrictApi("GitLab").follow_links(ctx, ApiListing("gitlab"), url,  # doctest: +SKIP
+        ...                                  headers={}, read=lambda doc: [])
+        """
+        pager = Pager(ctx.reference.domain, "tags")
+        for _page in range(MAX_PAGES):
+            doc, reply = self.fetch_json(ctx.transport, url, headers=headers)
+            ctx.step(listing)
+            for name, row in read(doc):
+                self.take_tag(listing, name, row)
+            nxt = pager.next_url(url, reply.headers.get("Link"), count=len(listing.tags))
+            if nxt is None:
+                return listing
+            url = nxt
+        raise TagApiUnusable(f"{self.name} returned more than {MAX_PAGES} pages")
+
+    def fetch_json(
+        self,
+        transport: Transport,
+        url: str,
+        *,
+        method: str = "GET",
+        headers: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+    ) -> tuple[Any, Reply]:
+        """Send one bounded request and return its JSON (any type) with the reply.
+
+        Anything but HTTP 200 with a JSON body is :class:`TagApiUnusable`.
+
+        Examples
+        --------
+        >>> StrictApi("Harbor").fetch_json(  # doctest: +SKIP
+        ...     Transport(), "https://harbor.example/api/v2.0/systeminfo")[0]["harbor_version"]
+        """
+        sent = {"Accept": "application/json", **(headers or {})}
+        reply = transport.request(method, url, headers=sent, limit=MAX_PAGE_BYTES, body=body)
+        where = redact_url(url)
+        if reply.status != 200:
+            raise TagApiUnusable(f"{self.name} answered HTTP {reply.status} for {where}")
+        try:
+            return json.loads(reply.body), reply
+        except (ValueError, RecursionError):
+            raise TagApiUnusable(f"{self.name} did not answer JSON for {where}") from None
+
+    def json_list(self, value: object, what: str) -> list[Any]:
+        """``value`` when it is a JSON array, else :class:`TagApiUnusable`.
+
+        Examples
+        --------
+        >>> StrictApi("GitLab").json_list([1], "the tag list")
+        [1]
+        """
+        if not isinstance(value, list):
+            raise TagApiUnusable(f"{self.name} sent {what} as {type(value).__name__}, not a list")
+        return value
+
+    def json_object(self, value: object, what: str) -> Mapping[str, Any]:
+        """``value`` when it is a JSON object, else :class:`TagApiUnusable`.
+
+        Examples
+        --------
+        >>> StrictApi("ACR").json_object({"a": 1}, "a tag")["a"]
+        1
+        """
+        if not isinstance(value, dict):
+            raise TagApiUnusable(
+                f"{self.name} sent {what} as {type(value).__name__}, not an object"
+            )
+        return value
+
+    def tag(self, value: object) -> str:
+        """A tag name in the OCI grammar; anything else (blank, not text, ``../x``) is unusable.
+
+        Examples
+        --------
+        >>> StrictApi("Harbor").tag("3.12.1-slim")
+        '3.12.1-slim'
+        """
+        if isinstance(value, str) and _TAG_RE.fullmatch(value):
+            return value
+        raise TagApiUnusable(
+            f"{self.name} listed a tag that is not a tag name: {str(value)[:80]!r}"
+        )
+
+    def digest(self, value: object, tag: str) -> str:
+        """A digest in the OCI grammar, else :class:`TagApiUnusable` naming the tag.
+
+        Examples
+        --------
+        >>> StrictApi("GitLab").digest("sha256:" + "a" * 64, "1.0")[:10]
+        'sha256:aaa'
+        """
+        if isinstance(value, str) and is_digest(value):
+            return value
+        raise TagApiUnusable(
+            f"{self.name} gave tag {tag} a digest that is not a digest: {str(value)[:80]!r}"
+        )
+
+    def time(self, value: object, what: str, *, epoch: bool = False) -> int | None:
+        """Nanoseconds since the epoch from an RFC 3339 text (or epoch seconds with ``epoch``).
+
+        Absent (``None``) and zero or pre-1970 times (Go's ``0001-01-01T00:00:00Z``) are
+        ``None``: the API says nothing.  A value in any other form is a surprise and raises.
+
+        Examples
+        --------
+        >>> StrictApi("ACR").time("2021-06-01T17:44:40.8107647Z", "createdTime")
+        1622569480810764700
+        >>> StrictApi("ECR Public").time(1692031462.678, "imagePushedAt", epoch=True)
+        1692031462678000000
+        >>> StrictApi("Harbor").time("0001-01-01T00:00:00Z", "push_time") is None
+        True
+        """
+        if value is None:
+            return None
+        if isinstance(value, str):
+            text = value.strip()
+            if _ISO_SHAPE.fullmatch(text):
+                return rfc3339_ns(text)
+            if epoch and _NUMBER_RE.fullmatch(text):
+                return epoch_ns(text, "s")
+        elif (
+            epoch
+            and isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and 0 <= value < 10**11  # seconds; milliseconds would be a surprise, not a date
+        ):
+            return epoch_ns(value, "s")
+        raise TagApiUnusable(f"{self.name} sent {what} in an unexpected form: {str(value)[:80]!r}")
+
+    def take_tag(self, listing: ApiListing, name: str, row: TagMetadata) -> None:
+        """Add ``name`` to ``listing``; a tag listed twice means the pages disagree: unusable.
+
+        Examples
+        --------
+        >>> listing, gitlab = ApiListing("gitlab"), StrictApi("GitLab")
+        >>> gitlab.take_tag(listing, "1.0", TagMetadata())
+        >>> gitlab.take_tag(listing, "1.0", TagMetadata())
+        Traceback (most recent call last):
+        ...
+        regframe.errors.TagApiUnusable: GitLab listed tag 1.0 twice
+        """
+        if name in listing.rows:
+            raise TagApiUnusable(f"{self.name} listed tag {name} twice")
+        listing.add(name, row)
 
 
 class Cursors:
