@@ -26,7 +26,7 @@ import regframe.client.transport as transport_mod
 from regframe.client.auth import Authenticator
 from regframe.client.platforms import parse_platform
 from regframe.client.registry import RegistryClient
-from regframe.client.tag_apis import ApiListing, fetch_listing, gcr_rows
+from regframe.client.tag_apis import ApiListing, fetch_listing, gcr_index_pushes, gcr_rows
 from regframe.client.tag_metadata import PUSHED_SOURCES
 from regframe.client.transport import Transport
 from regframe.errors import MetadataWarning
@@ -533,6 +533,32 @@ def test_gcr_rows_from_manifest_map() -> None:
     assert rows["odd"].size is None
     assert rows["odd"].pushed_ns == ns("2001-09-09T01:46:40Z")
     assert rows["odd"].created_ns is None
+
+
+def test_gcr_index_pushes_name_the_list_and_its_upload_time() -> None:
+    """Tags on a manifest list: the list's digest and upload time, nothing for the rest."""
+    manifest = {
+        dg("list"): {  # the recorded shape of a list (kubernetes-sigs/promo-tools, see e2e)
+            "imageSizeBytes": "0", "layerId": "", "tag": ["v0.0.8", "latest"],
+            "mediaType": "application/vnd.docker.distribution.manifest.list.v2+json",
+            "timeCreatedMs": "0", "timeUploadedMs": "1583475321879",
+        },
+        dg("oci"): {"mediaType": OCI_INDEX, "tag": ["oci"], "timeUploadedMs": "1600000000000"},
+        dg("child"): {"mediaType": OCI_MANIFEST, "tag": [], "timeUploadedMs": "1583475314214"},
+        dg("single"): {"mediaType": OCI_MANIFEST, "tag": ["1.0"], "timeUploadedMs": "1"},
+        dg("never"): {"mediaType": OCI_INDEX, "tag": ["never"], "timeUploadedMs": "0"},
+        "sha256:../x": {"mediaType": OCI_INDEX, "tag": ["odd"], "timeUploadedMs": "1"},
+        dg("wrong-tag-type"): {"mediaType": OCI_INDEX, "tag": "4.0"},
+    }  # fmt: skip
+    pushes = gcr_index_pushes(manifest)
+    assert pushes == {
+        "v0.0.8": (dg("list"), ns("2020-03-06T06:15:21.879Z")),
+        "latest": (dg("list"), ns("2020-03-06T06:15:21.879Z")),
+        "oci": (dg("oci"), ns("2020-09-13T12:26:40Z")),
+    }
+    # The two readers split the map: no tag is both described and left to the walk.
+    assert not set(pushes) & set(gcr_rows(manifest))
+    assert gcr_index_pushes([]) == {}  # type: ignore[arg-type]
 
 
 def test_gcr_rows_tolerates_garbage() -> None:

@@ -28,7 +28,13 @@ import pandas as pd
 
 from regframe.client.progress import Progress, ProgressOption
 from regframe.client.registry import RegistryClient
-from regframe.client.tag_apis import ApiListing, fetch_listing, fetch_registry_listing, gcr_rows
+from regframe.client.tag_apis import (
+    ApiListing,
+    fetch_listing,
+    fetch_registry_listing,
+    gcr_index_pushes,
+    gcr_rows,
+)
 from regframe.client.tag_metadata import TagMetadata
 from regframe.client.transport import Transport
 from regframe.frame.columns import TAG_COLUMNS, assemble_metadata
@@ -36,7 +42,7 @@ from regframe.frame.history import frame_from_store, record_frame
 from regframe.frame.history_store import Revision
 from regframe.frame.options import Options
 from regframe.frame.plausible import flag_implausible_dates
-from regframe.frame.resolve import add_metadata
+from regframe.frame.resolve import ListedPush, add_metadata
 from regframe.parsing.reference import Reference
 from regframe.parsing.versions import parse_tags, sort_tags
 
@@ -78,10 +84,10 @@ def read_one(
         steps.close()
         raise
     try:
-        tags, prefetched = _list_tags(ref, client, listing, options, steps)
+        tags, prefetched, pushes = _list_tags(ref, client, listing, options, steps)
         df = _select_tags(tags, options)
         if options.dates:
-            df = _describe_tags(df, client, prefetched, options, steps)
+            df = _describe_tags(df, client, prefetched, pushes, options, steps)
     finally:
         client.close()
         steps.close()
@@ -120,17 +126,28 @@ def _list_tags(
     listing: ApiListing | None,
     options: Options,
     steps: Progress,
-) -> tuple[list[str], dict[str, TagMetadata]]:
-    """Every tag name, and ``tag → facts`` for the tags the listing already described."""
+) -> tuple[list[str], dict[str, TagMetadata], dict[str, ListedPush]]:
+    """Every tag name, the facts of tags the listing described, push times of tags it did not.
+
+    The second item is ``tag → facts``, the third ``tag → push time`` for tags left to the
+    manifest walk (GCR's manifest lists).
+    """
     if listing is not None:
         log.debug("%s: %d tags from the %s tag API", ref, len(listing.tags), listing.source)
-        return listing.tags, listing.rows
+        return listing.tags, listing.rows, {}
     found = client.list_tags(progress=steps)
-    # GCR and Artifact Registry describe their tags in the tag list itself.
-    prefetched = gcr_rows(found.gcr_manifests, platform=options.want) if options.dates else {}
-    log.debug("%s: %d tags listed, %d described by the listing", ref, len(found.tags),
-              len(prefetched))  # fmt: skip
-    return found.tags, prefetched
+    if not options.dates:
+        return found.tags, {}, {}
+    # GCR and Artifact Registry describe their tags in the tag list itself; a tag on a
+    # manifest list is walked for its build time and keeps the list's upload time.
+    prefetched = gcr_rows(found.gcr_manifests, platform=options.want)
+    pushes = {
+        tag: ListedPush(digest, pushed_ns, "gcr")
+        for tag, (digest, pushed_ns) in gcr_index_pushes(found.gcr_manifests).items()
+    }
+    log.debug("%s: %d tags listed, %d described by the listing, %d with a listed push time",
+              ref, len(found.tags), len(prefetched), len(pushes))  # fmt: skip
+    return found.tags, prefetched, pushes
 
 
 def _select_tags(tags: list[str], options: Options) -> pd.DataFrame:
@@ -148,10 +165,15 @@ def _describe_tags(
     df: pd.DataFrame,
     client: RegistryClient,
     prefetched: dict[str, TagMetadata],
+    pushes: dict[str, ListedPush],
     options: Options,
     steps: Progress,
 ) -> pd.DataFrame:
-    """``df`` with the ``dates=True`` (and ``labels=True``) columns."""
+    """``df`` with the ``dates=True`` (and ``labels=True``) columns.
+
+    ``prefetched`` are the facts of the tags the listing described, ``pushes`` the push
+    times it gave for tags it left to the walk.
+    """
     return add_metadata(
         df,
         client,
@@ -161,6 +183,7 @@ def _describe_tags(
         max_workers=options.max_workers,
         prefetched=prefetched or None,
         labels=options.labels,
+        pushes=pushes or None,
     )
 
 

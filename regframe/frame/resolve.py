@@ -76,12 +76,27 @@ from regframe.parsing.timestamps import rfc3339_ns
 
 __all__ = [
     "LABEL_KEYS",
+    "ListedPush",
     "Resolver",
     "add_metadata",
 ]
 
 log = logging.getLogger(__name__)
 
+
+@dataclass(frozen=True)
+class ListedPush:
+    """A push time a tag listing gave for the digest a tag pointed at when it was listed.
+
+    Examples
+    --------
+    >>> ListedPush("sha256:" + "c" * 64, 1583475321879000000, "gcr").source
+    'gcr'
+    """
+
+    digest: str
+    pushed_ns: int
+    source: str
 
 
 #: ``labels=True`` columns and the OCI key each one reads.
@@ -441,6 +456,7 @@ def add_metadata(
     max_workers: int = 16,
     prefetched: dict[str, TagMetadata] | None = None,
     labels: bool = False,
+    pushes: dict[str, ListedPush] | None = None,
 ) -> pd.DataFrame:
     """Add the ``dates=True`` columns (and with ``labels`` the label columns) to a tags frame.
 
@@ -458,6 +474,10 @@ def add_metadata(
         read, each digest once, and the config's build time fills ``created``).
     labels
         Also add ``revision, source, image_version, labels``.
+    pushes
+        Push times a listing gave for tags it left to the walk (GCR's manifest lists): a
+        walked tag takes its ``pushed`` only when the walk reached the listed digest, so
+        a tag moved since the listing never shows the other digest's time.
 
     Returns
     -------
@@ -482,7 +502,11 @@ def add_metadata(
     )
     if labels and prefetched:
         prefetched = _with_labels(resolver, prefetched, max_workers, progress)
-    rows = [prefetched[t] if t in prefetched else resolver.metadata_for(t) for t in tags]
+    pushes = pushes or {}
+    rows = [
+        prefetched[t] if t in prefetched else _with_push(t, resolver.metadata_for(t), pushes.get(t))
+        for t in tags
+    ]
     out = assemble_metadata(df, rows, labels=labels)
     _raise_if_all_failed(out, resolver.lookups)
     failed = int(out["error"].notna().sum())
@@ -493,6 +517,17 @@ def add_metadata(
             stacklevel=3,
         )
     return out
+
+
+def _with_push(tag: str, meta: TagMetadata, listed: ListedPush | None) -> TagMetadata:
+    """``meta`` with the listed push time, when the walk found the digest that was listed."""
+    if listed is None or meta.pushed_ns is not None:
+        return meta
+    if meta.digest != listed.digest:
+        log.debug("tag %s moved from %s to %s after it was listed: no %s push time", tag,
+                  listed.digest[:19], (meta.digest or "nothing")[:19], listed.source)  # fmt: skip
+        return meta
+    return replace(meta, pushed_ns=listed.pushed_ns, pushed_source=listed.source)
 
 
 def _with_labels(

@@ -9,7 +9,8 @@ Some registries describe every tag in an API of their own, so the per-tag manife
   time, no platforms);
 * :mod:`~regframe.client.tag_apis.gcr` — the ``manifest`` map GCR and Artifact Registry add
   to the ordinary tag list (``"gcr"``: upload time as ``pushed``, and on GCR the build time
-  as ``created``).
+  as ``created``; a tag on a manifest list is walked for its build time and keeps the
+  list's upload time as ``pushed`` when the walk reaches the same digest).
 
 A registry API's time is a push time (``pushed``), never filed under ``created`` (a build
 time) unless the API reports the build time itself.
@@ -52,7 +53,7 @@ from regframe.client.registry import RegistryClient
 from regframe.client.tag_apis.acr import acr_listing, is_acr
 from regframe.client.tag_apis.dockerhub import DOCKERHUB_API_ENV, hub_listing
 from regframe.client.tag_apis.ecr_public import ECR_PUBLIC_API_ENV, ecr_public_listing
-from regframe.client.tag_apis.gcr import gcr_rows
+from regframe.client.tag_apis.gcr import gcr_index_pushes, gcr_rows
 from regframe.client.tag_apis.ghcr import GITHUB_API_ENV, ghcr_listing
 from regframe.client.tag_apis.gitlab import gitlab_listing
 from regframe.client.tag_apis.harbor import harbor_listing
@@ -74,6 +75,7 @@ __all__ = [
     "ApiListing",
     "fetch_listing",
     "fetch_registry_listing",
+    "gcr_index_pushes",
     "gcr_rows",
 ]
 
