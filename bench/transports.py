@@ -25,12 +25,14 @@ slower).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,17 +53,39 @@ BACKENDS = ("requests", "curl")
 
 
 class _Counter:
-    """Counts what every Transport sends (one wrapper around ``Transport._attempt``)."""
+    """Counts what every Transport sends while in use (wraps ``Transport._attempt``)."""
 
     def __init__(self) -> None:
         self.n = 0
-        original = Transport._attempt
+        self._original = Transport._attempt
+
+    def __enter__(self) -> _Counter:
+        original = self._original
 
         def counted(transport: Transport, *args: Any, **kwargs: Any) -> Any:
             self.n += 1  # the GIL makes this exact enough for a count of thousands
             return original(transport, *args, **kwargs)
 
         Transport._attempt = counted  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        Transport._attempt = self._original  # type: ignore[method-assign]
+
+
+@contextlib.contextmanager
+def _environment(**values: str) -> Iterator[dict[str, str]]:
+    """``os.environ`` with ``values``, restored afterwards (the loop changes it too)."""
+    saved = {k: os.environ.get(k) for k in ("REQUESTS_CA_BUNDLE", "REGFRAME_TRANSPORT")}
+    os.environ.update(values)
+    try:
+        yield dict(os.environ)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def _one(ref: str, cache: str | bool, counter: _Counter) -> dict[str, float]:
@@ -80,11 +104,14 @@ def _one(ref: str, cache: str | bool, counter: _Counter) -> dict[str, float]:
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
-    counter = _Counter()
     plan = plan_images(args.tags, args.images)
     results: dict[str, Any] = {}
-    with Sandbox(tls=True) as sandbox, tempfile.TemporaryDirectory() as tmp:
-        os.environ["REQUESTS_CA_BUNDLE"] = str(sandbox.ca_path)
+    with (
+        Sandbox(tls=True) as sandbox,
+        tempfile.TemporaryDirectory() as tmp,
+        _Counter() as counter,
+        _environment(REQUESTS_CA_BUNDLE=str(sandbox.ca_path)),
+    ):
         seed(sandbox, REPO, plan)
         unique = len(plan)  # one image (index) per spec
         for rtt in args.rtt:
@@ -170,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rtt", type=float, nargs="+", default=[0.05, 0.1])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="400 tags over 120 images, 1 round")
+    parser.add_argument("--out", type=Path, default=OUT, help="where the JSON goes")
     args = parser.parse_args(argv)
     if args.quick:
         args.tags, args.images, args.rounds = 400, 120, 1
@@ -178,8 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     args.load = f"{before:.1f} → {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     table = render(results, args)
     print(table)
-    OUT.parent.mkdir(exist_ok=True)
-    OUT.write_text(
+    args.out.parent.mkdir(exist_ok=True)
+    args.out.write_text(
         json.dumps({"tags": args.tags, "images": args.images, "results": results}, indent=1)
     )
     return 0
