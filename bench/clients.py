@@ -149,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rtt", type=float, default=0.1)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", nargs="*", default=list(CANDIDATES))
+    parser.add_argument("--out", type=Path, default=OUT, help="where the JSON goes")
     args = parser.parse_args(argv)
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in args.only}
     with Sandbox(tls=True) as sandbox:
@@ -175,8 +176,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.requests} manifest GETs over TLS, R = {args.rtt * 1000:.0f} ms, "
           f"medians of {args.rounds} interleaved rounds\n")  # fmt: skip
     print("\n".join(table))
-    OUT.parent.mkdir(exist_ok=True)
-    OUT.write_text(json.dumps({"rtt": args.rtt, "requests": args.requests, **summary}, indent=1))
+    args.out.parent.mkdir(exist_ok=True)
+    args.out.write_text(
+        json.dumps({"rtt": args.rtt, "requests": args.requests, **summary}, indent=1)
+    )
     return 0
 
 

@@ -6,10 +6,12 @@ aliases) is pushed to a sandbox registry over TLS (``Sandbox(tls=True)``, so the
 server offers ``h2``), behind a :class:`~regframe.testing.latency_proxy.LatencyProxy`
 in its own process (one round trip per new connection too).  For each R, the two
 backends take turns (``$REGFRAME_TRANSPORT``), each with its default ``max_workers``
-(``requests``: 16 connections; ``curl``: 64 streams):
+(``requests``: 16 connections; ``curl``: 100 streams):
 
 * cold: ``read_tags(ref, dates=True, cache=<empty dir>)``;
-* warm: the same call again with that cache (one ``HEAD`` per tag).
+* warm: the same call again with that cache (one ``HEAD`` per tag);
+* uncached: ``cache=False``, the same requests as cold without writing the digest cache
+  (creating a cache file costs this VM about 0.4 ms of system time).
 
 Rows give the median of ``--rounds`` wall times, the client's CPU per request (this
 process's user + system time over the call divided by the requests the transport sent;
@@ -23,12 +25,14 @@ slower).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,20 +53,42 @@ BACKENDS = ("requests", "curl")
 
 
 class _Counter:
-    """Counts what every Transport sends (one wrapper around ``Transport._attempt``)."""
+    """Counts what every Transport sends while in use (wraps ``Transport._attempt``)."""
 
     def __init__(self) -> None:
         self.n = 0
-        original = Transport._attempt
+        self._original = Transport._attempt
+
+    def __enter__(self) -> _Counter:
+        original = self._original
 
         def counted(transport: Transport, *args: Any, **kwargs: Any) -> Any:
             self.n += 1  # the GIL makes this exact enough for a count of thousands
             return original(transport, *args, **kwargs)
 
         Transport._attempt = counted  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        Transport._attempt = self._original  # type: ignore[method-assign]
 
 
-def _one(ref: str, cache: str, counter: _Counter) -> dict[str, float]:
+@contextlib.contextmanager
+def _environment(**values: str) -> Iterator[dict[str, str]]:
+    """``os.environ`` with ``values``, restored afterwards (the loop changes it too)."""
+    saved = {k: os.environ.get(k) for k in ("REQUESTS_CA_BUNDLE", "REGFRAME_TRANSPORT")}
+    os.environ.update(values)
+    try:
+        yield dict(os.environ)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _one(ref: str, cache: str | bool, counter: _Counter) -> dict[str, float]:
     before, sent = os.times(), counter.n
     start = time.perf_counter()
     df = read_tags(ref, dates=True, cache=cache, progress=False, history=False)
@@ -78,11 +104,14 @@ def _one(ref: str, cache: str, counter: _Counter) -> dict[str, float]:
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
-    counter = _Counter()
     plan = plan_images(args.tags, args.images)
     results: dict[str, Any] = {}
-    with Sandbox(tls=True) as sandbox, tempfile.TemporaryDirectory() as tmp:
-        os.environ["REQUESTS_CA_BUNDLE"] = str(sandbox.ca_path)
+    with (
+        Sandbox(tls=True) as sandbox,
+        tempfile.TemporaryDirectory() as tmp,
+        _Counter() as counter,
+        _environment(REQUESTS_CA_BUNDLE=str(sandbox.ca_path)),
+    ):
         seed(sandbox, REPO, plan)
         unique = len(plan)  # one image (index) per spec
         for rtt in args.rtt:
@@ -95,8 +124,10 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                         cache = tempfile.mkdtemp(dir=tmp)
                         cold = _one(ref, cache, counter)
                         warm = _one(ref, cache, counter)
-                        runs[backend].append({"cold": cold, "warm": warm})
-                        print(f"R={rtt} {backend} cold {cold} warm {warm}", file=sys.stderr)
+                        bare = _one(ref, False, counter)
+                        runs[backend].append({"cold": cold, "warm": warm, "uncached": bare})
+                        print(f"R={rtt} {backend} cold {cold} warm {warm} uncached {bare}",
+                              file=sys.stderr)  # fmt: skip
             results[str(rtt)] = {
                 b: _summary(runs[b], args.tags, unique, rtt, DEFAULT_WORKERS[b]) for b in BACKENDS
             }
@@ -113,6 +144,8 @@ def _summary(
         "cold": med("cold", "wall"),
         "warm": med("warm", "wall"),
         "cold_cpu_ms": med("cold", "cpu_ms_per_request"),
+        "uncached": med("uncached", "wall"),
+        "uncached_cpu_ms": med("uncached", "cpu_ms_per_request"),
         "warm_cpu_ms": med("warm", "cpu_ms_per_request"),
         "cold_requests": med("cold", "requests"),
         "bound": lower_bound(tags, unique, tags, rtt, concurrency=c)[1],
@@ -123,11 +156,11 @@ def _summary(
 def render(results: dict[str, Any], args: argparse.Namespace) -> str:
     lines = [
         f"`read_tags(dates=True)`, {args.tags} tags, TLS, "
-        f"medians of {args.rounds} interleaved rounds",
+        f"medians of {args.rounds} interleaved rounds, load average {args.load}",
         "",
         "| R | transport | cold | × lower bound | warm | cold CPU ms/request "
-        "| warm CPU ms/request |",
-        "|---|---|--:|--:|--:|--:|--:|",
+        "| warm CPU ms/request | uncached cold | its CPU ms/request |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for rtt, by in results.items():
         for backend in BACKENDS:
@@ -135,19 +168,24 @@ def render(results: dict[str, Any], args: argparse.Namespace) -> str:
             name = (
                 "requests, 16 connections"
                 if backend == "requests"
-                else "libcurl, 64 streams (HTTP/2)"
+                else "libcurl, 100 streams (HTTP/2)"
             )
             lines.append(
                 f"| {float(rtt) * 1000:.0f} ms | {name} | {r['cold']:.2f} s | "
                 f"{r['cold'] / r['bound']:.2f} | {r['warm']:.2f} s | {r['cold_cpu_ms']:.3f} | "
-                f"{r['warm_cpu_ms']:.3f} |"
+                f"{r['warm_cpu_ms']:.3f} | {r['uncached']:.2f} s | {r['uncached_cpu_ms']:.3f} |"
             )
         old, new = by["requests"], by["curl"]
         cold, warm = old["cold"] / new["cold"], old["warm"] / new["warm"]
         cpu = old["cold_cpu_ms"] / new["cold_cpu_ms"]
+        bare, bare_cpu = (
+            old["uncached"] / new["uncached"],
+            old["uncached_cpu_ms"] / new["uncached_cpu_ms"],
+        )
         lines.append(
             f"| {float(rtt) * 1000:.0f} ms | **libcurl vs requests** | **{cold:.2f}× faster** | "
-            f"| {warm:.2f}× faster | {cpu:.1f}× less CPU | |"
+            f"| {warm:.2f}× faster | {cpu:.1f}× less | | {bare:.2f}× faster "
+            f"| {bare_cpu:.1f}× less |"
         )
     return "\n".join(lines)
 
@@ -159,14 +197,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rtt", type=float, nargs="+", default=[0.05, 0.1])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="400 tags over 120 images, 1 round")
+    parser.add_argument("--out", type=Path, default=OUT, help="where the JSON goes")
     args = parser.parse_args(argv)
     if args.quick:
         args.tags, args.images, args.rounds = 400, 120, 1
+    before = os.getloadavg()[0]
     results = measure(args)
+    args.load = f"{before:.1f} → {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     table = render(results, args)
     print(table)
-    OUT.parent.mkdir(exist_ok=True)
-    OUT.write_text(
+    args.out.parent.mkdir(exist_ok=True)
+    args.out.write_text(
         json.dumps({"tags": args.tags, "images": args.images, "results": results}, indent=1)
     )
     return 0

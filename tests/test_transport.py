@@ -147,3 +147,14 @@ def test_post_body_is_sent_once_and_dropped_on_303(server):
     moved = t.request("POST", f"{server.url}/api/moved", body=b"secret-ish")
     assert moved.status == 200 and moved.body == b'{"body": ""}'
     assert server.requests[-1].method == "GET"
+
+
+def test_header_values_with_line_breaks_are_never_sent(server):
+    """A token from a hostile token server must not smuggle headers onto the wire."""
+    server.route("GET", r"/x", lambda req: json_response({}))
+    t = Transport()
+    with pytest.raises(rf.RegistryError, match="invalid header value") as info:
+        t.request("GET", f"{server.url}/x", headers={"Authorization": "Bearer s3cret\r\nX-Evil: 1"})
+    assert "s3cret" not in str(info.value)  # the value may be a credential: never quoted
+    assert server.requests == []
+    t.close()

@@ -1,15 +1,20 @@
-"""Both transport backends against real servers: HTTP/2 multiplexing, pools, TLS, GOAWAY, cancel.
+"""Both transport backends against real servers: HTTP/2, pools, TLS, proxies, GOAWAY, cancel.
 
 Every test runs on libcurl (``curl``) and on ``requests`` in every test environment,
 whatever ``$REGFRAME_TRANSPORT`` the rest of the suite runs on.  The servers are the
 real CNCF registry of the sandbox (over TLS: the Go server offers ``h2`` by ALPN, at most
 250 streams), a :class:`~regframe.testing.latency_proxy.LatencyProxy` in front of it
 (which counts TCP connections), and Debian's nginx (tests/nginx.py), which ends every
-connection after a fixed number of requests with GOAWAY, as load balancers do.
+connection after a fixed number of requests with GOAWAY, as load balancers do.  The
+https proxy (``ConnectProxy``, a few lines below) is written here: it only needs to
+answer ``CONNECT`` and pipe bytes, the TLS inside stays the registry's.
 """
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import socketserver
 import threading
 import time
 from collections.abc import Iterator
@@ -121,6 +126,82 @@ def test_tls_trusts_only_the_named_ca_unless_verify_is_off(tls_registry, backend
     transport.close()
 
 
+class ConnectProxy:
+    """A minimal HTTP proxy for https: answers ``CONNECT host:port`` and pipes bytes.
+
+    Records each CONNECT target, so a test can tell the proxy was used (the TLS inside
+    stays end to end: the client still verifies the registry's certificate).
+    """
+
+    def __init__(self) -> None:
+        proxy = self
+        self.targets: list[str] = []
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    chunk = self.request.recv(4096)
+                    if not chunk:
+                        return
+                    head += chunk
+                method, target = head.split(b" ")[:2]
+                if method != b"CONNECT":
+                    self.request.sendall(b"HTTP/1.1 405 Method Not Allowed\r\n\r\n")
+                    return
+                proxy.targets.append(target.decode())
+                host, port = target.decode().rsplit(":", 1)
+                upstream = socket.create_connection((host, int(port)))
+                self.request.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                pipe = threading.Thread(target=_pipe, args=(upstream, self.request), daemon=True)
+                pipe.start()
+                _pipe(self.request, upstream)
+                pipe.join(5)
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _pipe(src: Any, dst: Any) -> None:
+    try:
+        while data := src.recv(65536):
+            dst.sendall(data)
+    except OSError:
+        pass
+    finally:
+        for sock in (src, dst):
+            with contextlib.suppress(OSError):
+                sock.shutdown(2)
+
+
+def test_https_through_the_environments_proxy(tls_registry, backend, monkeypatch):
+    """``HTTPS_PROXY`` is read by requests' rules on both transports; ``NO_PROXY`` bypasses."""
+    proxy = ConnectProxy()
+    try:
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+        monkeypatch.setenv("NO_PROXY", "")
+        transport = Transport(timeout=5, verify=str(tls_registry.ca_path), backend=backend)
+        reply = transport.request(
+            "GET", f"{tls_registry.url}/v2/{REPO}/manifests/1.0", headers=ACCEPT
+        )
+        transport.close()
+        assert reply.status == 200 and reply.headers["Docker-Content-Digest"].startswith("sha256:")
+        assert proxy.targets == [tls_registry.host]
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        transport = Transport(timeout=5, verify=str(tls_registry.ca_path), backend=backend)
+        assert transport.request("GET", f"{tls_registry.url}/v2/").status == 200
+        transport.close()
+        assert proxy.targets == [tls_registry.host]  # bypassed: no second CONNECT
+    finally:
+        proxy.close()
+
+
 def test_cancel_stops_queued_requests_and_curl_aborts_those_on_the_wire(registry_open, backend):
     """An interrupt sets ``cancelled``: nothing new is sent, and libcurl drops what is in
     flight within a sweep (0.1 s); ``requests`` cannot abort a blocking read, so its
@@ -187,3 +268,26 @@ def test_goaway_mid_run_costs_no_row(registry_open, unique_repo, backend, monkey
     assert len(log) >= 140  # ping, tag list, 120 manifests, configs by digest
     assert len(connections) >= len(log) // 25  # nginx really closed them all along
     assert {proto for _, proto, _ in log} == {"HTTP/2.0" if backend == "curl" else "HTTP/1.1"}
+
+
+def test_without_pycurl_the_default_is_requests_and_curl_says_how_to_get_it(monkeypatch):
+    """A default install (no ``fast`` extra): today's path, and one sentence on the extra."""
+    import sys
+
+    import regframe.client.transport as transport_mod
+
+    monkeypatch.setitem(sys.modules, "pycurl", None)  # `import pycurl` raises ImportError
+    transport_mod.fast_available.cache_clear()
+    try:
+        monkeypatch.delenv("REGFRAME_TRANSPORT", raising=False)
+        transport = Transport()
+        assert transport.backend.name == "requests" and transport.max_workers == 16
+        transport.close()
+        monkeypatch.setenv("REGFRAME_TRANSPORT", "curl")
+        with pytest.raises(rf.InvalidArgumentError, match=r"pip install 'regframe\[fast\]'"):
+            Transport()
+        monkeypatch.setenv("REGFRAME_TRANSPORT", "carrier-pigeon")
+        with pytest.raises(rf.InvalidArgumentError, match="unknown transport"):
+            rf.read_tags("localhost:5000/x")
+    finally:
+        transport_mod.fast_available.cache_clear()

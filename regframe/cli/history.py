@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from regframe.cli.output import add_output_options, write_requested
+from regframe.cli.output import add_output_options, print_table, write_requested
 
 NAME = "history"
 HELP = "show when each tag pointed at which digest (from the history store)"
@@ -32,7 +32,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _changes(args: argparse.Namespace) -> int:
-    import pandas as pd
 
     from regframe.frame.changes import changes
 
@@ -51,14 +50,12 @@ def _changes(args: argparse.Namespace) -> int:
     shown = out.astype(object).copy()
     for col in ("old_digest", "new_digest"):
         shown[col] = out[col].str.slice(0, 19).astype(object)
-    with pd.option_context("display.width", 200, "display.max_colwidth", 40):
-        print(shown.fillna("").to_string(index=False))
+    print_table(shown)
     print(f"{len(out)} changes, {span}", file=sys.stderr)
     return 0
 
 
 def run(args: argparse.Namespace) -> int:
-    import pandas as pd
 
     from regframe.frame.history import history
 
@@ -83,7 +80,6 @@ def run(args: argparse.Namespace) -> int:
     shown["current"] = shown["current"].map({True: "*", False: ""})
     shown["source"] = shown["source"].astype(object)
     shown["version"] = hist["resolves_to"].astype(object)
-    with pd.option_context("display.width", 200, "display.max_colwidth", 40):
-        print(shown.fillna("").to_string(index=False))
+    print_table(shown)
     print(f"{len(hist)} intervals, {hist['tag'].nunique()} tags", file=sys.stderr)
     return 0

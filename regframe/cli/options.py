@@ -62,7 +62,7 @@ def add_image_options(p: argparse.ArgumentParser) -> None:
         type=_positive_int,
         default=None,
         metavar="N",
-        help="concurrent requests per host (default 64 with the fast transport, else 16)",
+        help="concurrent requests per host (default 100 with the fast transport, else 16)",
     )
     p.add_argument(
         "--no-cache", action="store_true", help="do not read or write the on-disk digest cache"

@@ -7,7 +7,7 @@ import sys
 
 import pandas as pd
 
-__all__ = ["add_output_options", "write_requested"]
+__all__ = ["add_output_options", "print_table", "write_requested"]
 
 
 def add_output_options(p: argparse.ArgumentParser) -> None:
@@ -40,3 +40,23 @@ def write_requested(df: pd.DataFrame, args: argparse.Namespace, *, noun: str = "
             write(df, target)
             print(f"wrote {len(df)} {noun} to {target}", file=sys.stderr)
     return wrote
+
+
+def print_table(df: pd.DataFrame, *, width: int = 200, max_colwidth: int = 40) -> None:
+    """Print ``df`` as a plain text table on stdout, missing values as blanks.
+
+    Every column is shown as plain objects first: categorical and boolean columns refuse
+    ``""`` as a fill value, and ``fillna`` on object columns warns about downcasting on
+    pandas 2.2, which a user would see on stderr.
+
+    Examples
+    --------
+    >>> print_table(pd.DataFrame({"tag": ["1.0", "latest"], "release": ["1.0", None]}))
+       tag release
+       1.0     1.0
+    latest
+    """
+    shown = df.astype(object)
+    shown = shown.map(lambda v: "" if v is None or v is pd.NA or v is pd.NaT or v != v else v)
+    with pd.option_context("display.width", width, "display.max_colwidth", max_colwidth):
+        print(shown.to_string(index=False))

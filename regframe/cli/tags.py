@@ -8,7 +8,7 @@ import sys
 import pandas as pd
 
 from regframe.cli.options import UsageError, add_image_options, read_frame
-from regframe.cli.output import add_output_options, write_requested
+from regframe.cli.output import add_output_options, print_table, write_requested
 from regframe.newest import BY
 
 NAME = "tags"
@@ -52,8 +52,7 @@ def _newest(df: pd.DataFrame, args: argparse.Namespace) -> int:
     if not shown["prefix"].notna().any():
         shown = shown.drop(columns="prefix")
     shown["released"] = shown["released"].dt.strftime("%Y-%m-%d")
-    with pd.option_context("display.width", 250, "display.max_colwidth", 70):
-        print(shown.astype(object).fillna("").to_string(index=False))
+    print_table(shown, width=250, max_colwidth=70)
     print(f"{len(out)} groups", file=sys.stderr)
     return 0
 
@@ -86,13 +85,6 @@ def run(args: argparse.Namespace) -> int:
     for col in ("created", "pushed"):
         if col in shown:
             shown[col] = shown[col].dt.strftime("%Y-%m-%d %H:%M")
-    for col in shown.columns:
-        # A categorical or boolean column cannot take "" as a fill value (pandas refuses
-        # new categories and non-booleans), so blanks for missing values need plain
-        # objects — ``attested`` is NA for every tag a registry's tag API described.
-        if isinstance(shown[col].dtype, pd.CategoricalDtype | pd.BooleanDtype):
-            shown[col] = shown[col].astype(object)
-    with pd.option_context("display.width", 200, "display.max_colwidth", 40):
-        print(shown.fillna("").to_string(index=False))
+    print_table(shown)
     print(f"{len(df)} tags", file=sys.stderr)
     return 0

@@ -191,13 +191,13 @@ class CurlDriver:
     # -- libcurl callbacks (driver thread) ---------------------------------------------
 
     def _on_socket(self, what: int, fd: int, multi: object, data: object) -> None:
-        if what == pycurl.POLL_REMOVE:
-            with contextlib.suppress(KeyError, ValueError):
-                self._selector.unregister(fd)
-            return
         events = (selectors.EVENT_READ if what & pycurl.POLL_IN else 0) | (
             selectors.EVENT_WRITE if what & pycurl.POLL_OUT else 0
         )
+        if not events:  # CURL_POLL_REMOVE (or _NONE): nothing to wait for on this socket
+            with contextlib.suppress(KeyError, ValueError):
+                self._selector.unregister(fd)
+            return
         try:
             self._selector.modify(fd, events)
         except KeyError:
@@ -249,6 +249,10 @@ class CurlDriver:
 
     def _take_handed_in(self) -> bool:
         """Add new transfers and remove aborted ones; ``False`` once closing is done."""
+        if not self._woken:
+            # Nothing handed in (read without the lock: a hand-in racing with this look
+            # has written the wake byte, so the next select returns at once).
+            return True
         with self._lock:
             try:
                 while self._wake_r.recv(4096):

@@ -23,7 +23,7 @@ default without pycurl, and always for a caller's own ``session=``).
 
 from __future__ import annotations
 
-import importlib.util
+import functools
 import json
 import logging
 import os
@@ -77,7 +77,7 @@ _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 BACKENDS = ("curl", "requests")
 #: Requests in flight per host by default: HTTP/2 streams share one connection, so the
 #: libcurl backend may keep many more in flight than 16 HTTP/1.1 connections allow.
-DEFAULT_WORKERS = {"curl": 64, "requests": 16}
+DEFAULT_WORKERS = {"curl": 100, "requests": 16}
 FAST_HINT = "pip install 'regframe[fast]'"
 
 
@@ -101,15 +101,20 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
+@functools.cache
 def fast_available() -> bool:
-    """True when the libcurl backend can be used (pycurl is installed).
+    """True when the libcurl backend can be used (pycurl is installed and loads).
 
     Examples
     --------
     >>> isinstance(fast_available(), bool)
     True
     """
-    return importlib.util.find_spec("pycurl") is not None
+    try:
+        import pycurl  # noqa: F401
+    except ImportError:  # not installed, or its libcurl does not load here
+        return False
+    return True
 
 
 def _backend_name(session: requests.Session | None, backend: str | None) -> str:
@@ -134,7 +139,7 @@ def _backend_name(session: requests.Session | None, backend: str | None) -> str:
 def default_workers(session: requests.Session | None = None, backend: str | None = None) -> int:
     """Requests in flight per host when the caller names none (``max_workers=None``).
 
-    64 with the libcurl backend (over HTTP/2 they are streams on one connection; over
+    100 with the libcurl backend (over HTTP/2 they are streams on one connection; over
     HTTP/1.1, at most 32 connections), 16 with ``requests`` (16 connections).
 
     Examples

@@ -132,6 +132,10 @@ class RequestsBackend:
             # SSLError and ProxyError are ConnectionErrors too.
             error = network_error(exc, url, self.timeout)
             raise TransferFailed(failure_kind(exc), error) from None
+        except requests.exceptions.InvalidHeader:
+            # Never quoted: the value may be a credential (a token with a line break).
+            error = RegistryError("refusing to send an invalid header value", url=redact_url(url))
+            raise TransferFailed("other", error) from None
         except requests.exceptions.RequestException as exc:
             error = RegistryError(
                 f"request to {redact_host(url)} failed: {short_error(exc)}", url=redact_url(url)
@@ -330,6 +334,8 @@ def _as_requests_error(exc: Exception) -> Exception:
         return errors.ReadTimeout(exc)
     if isinstance(exc, Urllib3InvalidHeader):
         return errors.InvalidHeader(exc)
+    if isinstance(exc, ValueError):  # http.client's checks of header values and paths
+        return (errors.InvalidHeader if "header" in str(exc).lower() else errors.InvalidURL)(exc)
     return exc
 
 

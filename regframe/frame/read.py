@@ -94,7 +94,7 @@ def read_tags(
         Allow plain http (implicit for localhost and loopback addresses).
     max_workers
         Concurrent requests per host, shared by all the images of one call.
-        ``None``: 64 with the libcurl transport (the ``fast`` extra: over HTTP/2
+        ``None``: 100 with the libcurl transport (the ``fast`` extra: over HTTP/2
         they are streams on one connection; over HTTP/1.1, at most 32
         connections), else 16 connections.
     cache

@@ -257,15 +257,17 @@ class Resolver:
                   len(self.walks), len(pending))  # fmt: skip
         runner.run(pending, self.read_top_manifest)
         runner.run([w for w in pending if not w.done], self.read_config)
-        for walk in pending:
-            if walk.facts.error is None:
-                self.store.facts_put(
-                    facts_key(walk.digest, self.platform_key), walk.facts.to_json()
-                )
+        # Cache files on a few threads: their system calls release the GIL and overlap,
+        # where one after another on this thread they were a large part of a cold read.
+        writer = JobRunner(8, cancel=self.client.transport.cancelled)
+        writer.run([w for w in pending if w.facts.error is None], self._save_facts)
         if self.store.enabled:
             fresh = {t: r.digest for t, r in self.lookups.items() if r.digest is not None}
             if fresh:
                 self.store.facts_put(self._hints_key, {**self._hints, **fresh})
+
+    def _save_facts(self, walk: _DigestWalk) -> None:
+        self.store.facts_put(facts_key(walk.digest, self.platform_key), walk.facts.to_json())
 
     def metadata_for(self, tag: str) -> TagMetadata:
         """The resolved facts of *tag* (after :meth:`resolve`)."""
