@@ -415,14 +415,14 @@ class Explorer(widgets.VBox, ExplorerControls):  # type: ignore[misc]
         from regframe.parsing.select import select
 
         text = self.versions.value.strip()
-        if text:
-            try:
+        try:
+            if text:
                 rel = select(rel, versions=text, prereleases=self.prereleases.value)
-            except InvalidArgumentError as exc:
-                self._say(str(exc), error=True)
-            else:
-                if "versions=" in self.message.value:
-                    self._say("")  # the range reads now: the earlier complaint is gone
+        except InvalidArgumentError as exc:
+            self._say(str(exc), error=True)
+        else:
+            if "versions=" in self.message.value:
+                self._say("")  # the range reads now, or is gone: so is the earlier complaint
         if self.newest.value and not rel.empty:
             # releases come in version order within an image and prefix: the last of a line
             keys = [c for c in ("image", "prefix", "line") if c in rel.columns]

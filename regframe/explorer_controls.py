@@ -31,6 +31,9 @@ KINDS = PLOT_KINDS
 #: ``layout.display`` of a control that is not offered (one image, one prefix).
 HIDDEN = "none"
 _STYLE = {"description_width": "initial"}
+#: The filter column's labels share one width, so its fields (and, indented by the same
+#: width, its checkboxes) start at one edge instead of where each label happens to end.
+_COLUMN = {"description_width": "64px"}
 
 
 def show(widget: widgets.Widget, visible: bool) -> None:
@@ -56,8 +59,12 @@ def _dropdown(options: list[str], description: str, *, hidden: bool = False) -> 
     layout = widgets.Layout(display=HIDDEN) if hidden else widgets.Layout()
     value = options[0] if options else None
     return widgets.Dropdown(
-        options=options, value=value, description=description, style=_STYLE, layout=layout
+        options=options, value=value, description=description, style=_COLUMN, layout=layout
     )
+
+
+def _checkbox(description: str) -> widgets.Checkbox:
+    return widgets.Checkbox(value=False, description=description, indent=True, style=_COLUMN)
 
 
 class ExplorerControls:
@@ -107,13 +114,14 @@ class ExplorerControls:
                                              style=_STYLE)  # fmt: skip
         self.line = _dropdown([ALL_LINES], "line")
         self.variant = _dropdown([ALL_VARIANTS, NO_VARIANT], "variant")
-        self.prereleases = widgets.Checkbox(value=False, description="prereleases", indent=False)
+        self.prereleases = _checkbox("prereleases")
         # a range in PEP 440 or npm words; applied when the box is left (or Enter)
         self.versions = widgets.Text(
             value="", placeholder=">=8.15,<9  or  ^8.15", description="versions",
-            continuous_update=False, style=_STYLE,
+            continuous_update=False, style=_COLUMN,
+            tooltip="a version range (PEP 440 or npm); Enter applies it",
         )  # fmt: skip
-        self.newest = widgets.Checkbox(value=False, description="newest per line", indent=False)
+        self.newest = _checkbox("newest per line")
         # the slider's own readout joins the two labels with a bare "-" ("2018-11-2024-02")
         self.dates = widgets.SelectionRangeSlider(
             options=[("no dates", None)], index=(0, 0), description="released", readout=False,

@@ -38,12 +38,20 @@ def image(registry_token) -> str:
 
 
 @pytest.fixture(scope="module")
-def expected(image: str, tmp_path_factory) -> pd.DataFrame:
-    """The releases the page should show, read in-process (the same library, no browser)."""
+def tags(image: str, tmp_path_factory) -> pd.DataFrame:
+    """The image's tags as read in-process (the same library, no browser)."""
     import regframe as rf
 
     cache = tmp_path_factory.mktemp("expected-cache")
-    return rf.releases(rf.read_tags(image, dates=True, cache=cache))
+    return rf.read_tags(image, dates=True, cache=cache)
+
+
+@pytest.fixture(scope="module")
+def expected(tags: pd.DataFrame) -> pd.DataFrame:
+    """The releases the page should show."""
+    import regframe as rf
+
+    return rf.releases(tags)
 
 
 @pytest.fixture(scope="module")
@@ -176,3 +184,56 @@ def test_export_writes_the_csv_and_offers_a_download(page, app, image, expected,
     download.save_as(saved)
     assert saved.read_bytes() == written.read_bytes()
     page.screenshot(path=tmp_path / "app-exported.png", full_page=True)
+
+
+def test_a_version_range_and_newest_per_line_change_the_chart_and_the_table(
+    page, tags, expected, tmp_path
+):
+    """A user types a range into "versions", presses Enter, then ticks "newest per line".
+
+    What the page should show is computed without the explorer: ``rf.select`` on the tags
+    for the range, ``rf.newest(by="line")`` for the toggle.
+    """
+    from playwright.sync_api import expect
+
+    import regframe as rf
+
+    wanted = ">=7.16,<8.3"  # crosses a major, several lines, each with several patches
+    in_range = rf.releases(rf.select(tags, versions=wanted))
+    newest = rf.newest(rf.select(tags, versions=wanted), by="line")
+    assert len(newest) < len(in_range) < len(expected)  # each step must show a change
+
+    chart = page.locator(".regframe-explorer img").first
+    rows = page.locator(".regframe-table tbody tr td:first-child")
+    before = chart.get_attribute("src")
+    box = page.get_by_placeholder(">=8.15,<9  or  ^8.15")
+    box.fill(wanted)
+    box.press("Enter")
+    expect(caption(page)).to_have_text(f"{len(in_range)} releases")
+    expect(chart).not_to_have_attribute("src", before)
+    shown = rows.all_inner_texts()
+    assert shown == in_range.sort_values("released", ascending=False)["release"].tolist()
+    page.screenshot(path=tmp_path / "app-versions.png", full_page=True)
+
+    ranged = chart.get_attribute("src")
+    page.get_by_role("checkbox", name="newest per line").check()
+    expect(caption(page)).to_have_text(f"{len(newest)} releases")
+    expect(chart).not_to_have_attribute("src", ranged)
+    shown = rows.all_inner_texts()
+    assert shown == newest.sort_values("released", ascending=False)["release"].tolist()
+    page.screenshot(path=tmp_path / "app-newest.png", full_page=True)
+    page.locator(".widget-vbox", has=page.locator(".regframe-explorer")).first.screenshot(
+        path=tmp_path / "app-controls.png"
+    )
+
+    # A range that does not read is said on the page, and filters nothing.
+    message = page.locator(".regframe-explorer span", has_text="position")
+    box.fill(">=8.15,<<9")
+    box.press("Enter")
+    expect(message).to_be_visible()
+    assert "Traceback" not in page.content()
+    # Emptying the box brings every line back, still newest per line; the complaint goes.
+    box.fill("")
+    box.press("Enter")
+    expect(caption(page)).to_have_text(f"{len(rf.newest(tags, by='line'))} releases")
+    expect(message).to_have_count(0)

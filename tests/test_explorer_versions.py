@@ -57,3 +57,8 @@ def test_a_bad_range_is_said_not_raised() -> None:
     ex.versions.value = "^8"
     assert "position" not in ex.message.value
     assert ex.filtered["release"].tolist()[-1] == "8.15.1"
+    ex.versions.value = "<<9"
+    assert "position" in ex.message.value
+    ex.versions.value = ""  # an emptied box reads too: the complaint goes with the range
+    assert ex.message.value == ""
+    assert len(ex.filtered) == 6
