@@ -89,6 +89,8 @@ class CurlBackend:
     def __init__(self, *, timeout: float, max_workers: int, verify: bool | str | None) -> None:
         self.timeout = timeout
         self.verify = verify
+        # Asked once: a stat per request was 5 % of a cold read's GIL time at 100 in flight.
+        self._ca_dir = isinstance(verify, str) and os.path.isdir(verify)
         self.connections = max(1, min(max_workers, H1_CONNECTIONS))
         self.driver = CurlDriver(timeout=timeout, max_host_connections=self.connections)
         self._handles: list[pycurl.Curl] = []
@@ -163,7 +165,7 @@ class CurlBackend:
         if self.verify is False:
             c.setopt(pycurl.SSL_VERIFYPEER, 0)
             c.setopt(pycurl.SSL_VERIFYHOST, 0)
-        elif isinstance(self.verify, str) and os.path.isdir(self.verify):
+        elif isinstance(self.verify, str) and self._ca_dir:
             c.setopt(pycurl.CAPATH, self.verify)
         else:
             c.setopt(pycurl.CAINFO, self.verify if isinstance(self.verify, str) else ca_bundle())
