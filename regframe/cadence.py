@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from regframe import release_table as _table
+from regframe._docstrings import fill_docs
 from regframe.errors import MissingDatesError, NoReleasesError
 from regframe.parsing.versions import RELEASE_SCHEMES
 from regframe.release_dates import DATED_BY
@@ -172,6 +173,7 @@ def as_releases(df: pd.DataFrame, *, prereleases: bool = False) -> pd.DataFrame:
 # --------------------------------------------------------------------------- periods
 
 
+@fill_docs
 def dated_releases(rel: pd.DataFrame, what: str) -> pd.DataFrame:
     """The releases that have a release date, for anything that needs dates.
 
@@ -194,10 +196,7 @@ def dated_releases(rel: pd.DataFrame, what: str) -> pd.DataFrame:
 
     Raises
     ------
-    NoReleasesError
-        The frame has no release at all.
-    MissingDatesError
-        None of its releases has a date (the tags were read without ``dates=True``).
+    {raises_needs_dates}
 
     Examples
     --------
@@ -237,6 +236,7 @@ def _group_order(rel: pd.DataFrame, by: str) -> list[Hashable]:
     raise ValueError(f"by must be 'major', 'line', 'image' or None, not {by!r}")
 
 
+@fill_docs
 def per_period(
     rel: pd.DataFrame, freq: str = "YS", by: Literal["major", "line", "image"] | None = "major"
 ) -> pd.DataFrame:
@@ -246,9 +246,7 @@ def per_period(
     ----------
     rel
         A releases frame (:func:`releases`); releases without a date are left out.
-    freq
-        Period start alias: ``"YS"`` (years), ``"QS"`` (quarters), ``"MS"``
-        (months); any pandas offset alias works.
+    {freq}
     by
         ``"major"``, ``"line"``, ``"image"`` (a several-images frame) or
         ``None`` for a single ``releases`` column.
@@ -262,8 +260,7 @@ def per_period(
 
     Raises
     ------
-    MissingDatesError
-        No release has a date.
+    {raises_needs_dates}
 
     Examples
     --------
@@ -289,6 +286,7 @@ def per_period(
     return counts
 
 
+@fill_docs
 def intervals(rel: pd.DataFrame, by: Literal["major", "line"] | None = None) -> pd.DataFrame:
     """Days between consecutive releases (by date), overall or within each group.
 
@@ -308,6 +306,10 @@ def intervals(rel: pd.DataFrame, by: Literal["major", "line"] | None = None) -> 
         ``release``, ``previous`` (the release before it), ``released`` and
         ``days`` (Float64, fractional days since ``previous``; 0 when two
         releases share a build time).
+
+    Raises
+    ------
+    {raises_needs_dates}
 
     Examples
     --------
@@ -412,6 +414,7 @@ def lines(rel: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+@fill_docs
 def summary(rel: pd.DataFrame) -> pd.DataFrame:
     """Per major: span, releases, releases per year and median days between patch releases.
 
@@ -434,8 +437,7 @@ def summary(rel: pd.DataFrame) -> pd.DataFrame:
 
     Raises
     ------
-    MissingDatesError
-        No release has a date.
+    {raises_needs_dates}
 
     Examples
     --------

@@ -52,9 +52,9 @@ def test_real_catalog_pagination_is_followed(registry_open, namespace):
     urls = []
     original = Transport._send_once
 
-    def recording(self, method, url, *a, **k):
-        urls.append(url)
-        return original(self, method, url, *a, **k)
+    def recording(self, request, *a, **k):
+        urls.append(request.url)
+        return original(self, request, *a, **k)
 
     transport = Transport()
     transport._send_once = lambda *a, **k: recording(transport, *a, **k)

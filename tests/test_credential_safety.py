@@ -264,6 +264,21 @@ def test_secrets_never_in_logs_frames_or_reprs(registry_token, token_server, iss
         assert secret not in said
 
 
+def test_secrets_never_in_the_digest_cache(registry_token, token_server, issued_tokens, tmp_path):
+    registry_token.pusher.push_multiarch("private/quiet", ["1.0", "latest"], created=GOOD)
+    cache = tmp_path / "cache"
+    df = rf.read_tags(
+        registry_token.ref("private/quiet"), dates=True, cache=cache, auth=("alice", ALICE_PASSWORD)
+    )
+    assert df["error"].isna().all()
+    assert issued_tokens, "the run must have used a token for this test to mean anything"
+    # Every byte the cache left on disk: the SQLite file and its WAL companions.
+    stored = b"".join(p.read_bytes() for p in sorted(cache.rglob("*")) if p.is_file())
+    assert df["digest"].iloc[0].encode() in stored  # the cache did store this read
+    for secret in _secrets(issued_tokens):
+        assert secret.encode() not in stored
+
+
 def test_secrets_never_in_errors(registry_token, token_server, issued_tokens, caplog):
     caplog.set_level(logging.DEBUG)
     registry_token.pusher.push_image("private/err", ["1.0"], created=None)

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -23,6 +24,7 @@ import pytest
 
 import regframe as rf
 from regframe.client.cache import DigestCache
+from regframe.client.cache_db import DB_NAME
 from regframe.testing.latency_proxy import LatencyProxy
 
 DELAY = 0.4
@@ -51,16 +53,21 @@ print("finished", flush=True)
 
 
 def _verify_cache(root: Path) -> int:
-    """Every blob re-hashes to its name and every facts entry is whole JSON; returns blobs."""
+    """Every blob re-hashes to its digest and every facts entry is whole JSON; returns blobs."""
     cache = DigestCache(root)
-    blobs = [p for p in (root / "blobs").rglob("*") if p.is_file() and ".tmp-" not in p.name]
-    for path in blobs:
-        digest = f"{path.parent.parent.name}:{path.name}"
+    if not (root / DB_NAME).exists():
+        return 0
+    conn = sqlite3.connect(root / DB_NAME)
+    try:
+        blobs = conn.execute("SELECT digest, data FROM blobs").fetchall()
+        facts = conn.execute("SELECT doc FROM facts").fetchall()
+    finally:
+        conn.close()
+    for digest, data in blobs:
         assert cache.get(digest) is not None, f"cache entry {digest} does not verify"
-        assert hashlib.sha256(path.read_bytes()).hexdigest() == path.name
-    for path in (root / "facts").rglob("*.json") if (root / "facts").exists() else []:
-        doc = json.loads(path.read_text())
-        assert isinstance(doc.get("facts"), dict)
+        assert "sha256:" + hashlib.sha256(data).hexdigest() == digest
+    for (doc,) in facts:
+        assert isinstance(json.loads(doc), dict)
     return len(blobs)
 
 

@@ -110,9 +110,9 @@ def test_tag_api_dates_stay_and_labels_come_from_each_digest_once(seeded, regist
     transport = Transport()
     original = transport._send_once
 
-    def recording(method, url, *a, **k):
-        sent.append((method, url))
-        return original(method, url, *a, **k)
+    def recording(request, *a, **k):
+        sent.append((request.method, request.url))
+        return original(request, *a, **k)
 
     transport._send_once = recording
     client = RegistryClient.open(ref, transport)

@@ -35,9 +35,9 @@ def sent(monkeypatch):
     urls: list[tuple[str, str]] = []
     original = Transport._send_once
 
-    def recording(self, method, url, *args, **kwargs):
-        urls.append((method, url))
-        return original(self, method, url, *args, **kwargs)
+    def recording(self, request, *args, **kwargs):
+        urls.append((request.method, request.url))
+        return original(self, request, *args, **kwargs)
 
     monkeypatch.setattr(Transport, "_send_once", recording)
     return urls

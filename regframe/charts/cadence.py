@@ -9,12 +9,13 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from regframe import cadence as _cad
+from regframe._docstrings import fill_docs
 from regframe.charts import common as _c
 
 __all__ = ["cadence"]
 
 
-@_c.shared_docs
+@fill_docs
 def cadence(
     df: pd.DataFrame,
     freq: str = "QS",
@@ -25,18 +26,20 @@ def cadence(
 ) -> Axes:
     """Releases per period as bars, stacked by major (or by image).
 
+    A bar counts the releases whose ``released`` date falls in its period
+    (:func:`regframe.cadence.per_period`); every period between the first and the
+    last release has its place, so a pause shows as a gap.
+
     Parameters
     ----------
     {df}
-    freq
-        ``"YS"``, ``"QS"`` (default) or ``"MS"`` — any pandas period-start alias.
+    {freq}
     {ax}
     by
         ``"major"`` stacks one color per major; ``"image"`` one color per
         image of a several-images frame (``read_tags([...])``); ``None``
         draws single bars.
-    prereleases
-        With a tags frame, count prereleases too.
+    {prereleases}
 
     Returns
     -------

@@ -7,9 +7,9 @@ means folded lines" or "legends sit outside the axes" is written once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import matplotlib.dates as mdates
 import numpy as np
@@ -39,20 +39,10 @@ __all__ = [
     "releases_to_plot",
     "row_height",
     "several",
-    "shared_docs",
     "title",
 ]
 
-_F = TypeVar("_F", bound=Callable[..., Any])
-
 DEFAULT_TOP = 30
-#: Parameter text the charts share, written once: ``{df_ax}`` (``df`` and ``ax``) or ``{ax}``
-#: in a docstring's Parameters.
-_PARAMETERS = {
-    "df": "Tags frame with dates, or a releases frame.",
-    "ax": "Axes to draw on; a new figure when None.",
-}
-_BLOCKS = {"df_ax": ("df", "ax"), "ax": ("ax",)}
 # Beyond this many folded majors a per-major summary row is itself clutter.
 _MAX_FOLDED_GROUPS = 8
 #: Grey means "folded lines" (or "no version") in every chart.
@@ -258,16 +248,6 @@ def lighter(color: Any, amount: float) -> tuple[float, float, float]:
 
     r, g, b = mcolors.to_rgb(color)
     return (r + (1 - r) * amount, g + (1 - g) * amount, b + (1 - b) * amount)
-
-
-def shared_docs(fn: _F) -> _F:
-    """Fill the ``{df_ax}`` or ``{ax}`` placeholder in ``fn``'s Parameters with shared text."""
-    doc = fn.__doc__ or ""
-    for block, names in _BLOCKS.items():
-        text = "\n    ".join(f"{name}\n        {_PARAMETERS[name]}" for name in names)
-        doc = doc.replace("{" + block + "}", text)
-    fn.__doc__ = doc
-    return fn
 
 
 def date_x_axis(ax: Axes, lo: float, hi: float, *, room: float, label: str) -> None:

@@ -9,12 +9,13 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from regframe import cadence as _cad
+from regframe._docstrings import fill_docs
 from regframe.charts import common as _c
 
 __all__ = ["intervals"]
 
 
-@_c.shared_docs
+@fill_docs
 def intervals(
     df: pd.DataFrame,
     *,
@@ -26,9 +27,14 @@ def intervals(
 ) -> Axes:
     """Distribution of days between consecutive releases, one column per major.
 
+    Each point is one release's gap to the release before it
+    (:func:`regframe.cadence.intervals`), spread sideways so equal gaps stay apart;
+    a box (``kind="box"``) spans the middle half of the gaps, the median its line.
+
     Parameters
     ----------
-    {df_ax}
+    {df}
+    {ax}
     within
         ``"major"``: gaps between consecutive releases of the major (any line);
         ``"line"``: gaps between patch releases of the same ``major.minor``.
@@ -36,8 +42,7 @@ def intervals(
         ``"box"`` (box plot with the points over it) or ``"strip"`` (points only).
     log
         Logarithmic (symlog) day axis for very skewed gaps.
-    prereleases
-        With a tags frame, include prereleases.
+    {prereleases}
 
     Returns
     -------

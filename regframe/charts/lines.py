@@ -6,12 +6,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
+from regframe._docstrings import fill_docs
 from regframe.charts import common as _c
 
 __all__ = ["lines"]
 
 
-@_c.shared_docs
+@fill_docs
 def lines(
     df: pd.DataFrame,
     *,
@@ -21,14 +22,16 @@ def lines(
 ) -> Axes:
     """Life of each ``major.minor`` line as a horizontal bar, first to last release date.
 
+    A bar runs from the line's first release date to its last
+    (:func:`regframe.cadence.lines`) and ends in the latest version and the number
+    of releases; a folded row's bar spans all the lines folded into it.
+
     Parameters
     ----------
-    {df_ax}
-    top
-        Keep the N most recently active lines as bars; fold the rest into one
-        grey bar per major spanning them (``None`` = every line).
-    prereleases
-        With a tags frame, let prereleases start a line's life.
+    {df}
+    {ax}
+    {top}
+    {prereleases}
 
     Returns
     -------

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
+from regframe._docstrings import fill_docs
 from regframe.charts import common as _c
 
 __all__ = ["moves"]
@@ -20,7 +21,7 @@ _MOVES_LEGEND_MAX = 20
 _MOVES_COLUMNS = ("tag", "digest", "first_seen", "last_seen")
 
 
-@_c.shared_docs
+@fill_docs
 def moves(
     hist: pd.DataFrame,
     tags: str | Sequence[str] | None = None,
@@ -32,7 +33,7 @@ def moves(
     coloured by the version its digest resolved to (``resolves_to``), so a
     floating tag such as ``latest`` shows its moves as a change of colour;
     digests no version tag ever pointed at are grey, and a rebuild (a new
-    digest for the same version) is a _c.lighter shade.  A ``▸`` marks each
+    digest for the same version) is a lighter shade.  A ``▸`` marks each
     tag's current interval.  A thin grey line joins two intervals of a tag
     where the move happened unseen, between two reads (``observed``
     intervals start when regframe first saw them, not at the push).
@@ -132,7 +133,7 @@ def _geometry(hist: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, tuple[float, 
 
 
 def _bar_colors(hist: pd.DataFrame, resolved: pd.Series, colors: dict[Any, Any]) -> list[Any]:
-    """Each interval's colour: its version's, _c.lighter for each further digest (a rebuild)."""
+    """Each interval's colour: its version's, lighter for each further digest (a rebuild)."""
     shade: dict[Any, int] = {}
     bar_colors: list[Any] = []
     for version, digest in zip(resolved.tolist(), hist["digest"].tolist(), strict=True):

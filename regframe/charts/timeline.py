@@ -14,6 +14,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
+from regframe._docstrings import fill_docs
 from regframe.charts import common as _c
 
 __all__ = ["WHISKER_MIN", "timeline"]
@@ -90,7 +91,7 @@ def _legend(ax: Axes, color_handles: list[Any], meaning: str, pre: bool, whisker
     _c.outside_legend(ax, handles + color_handles)
 
 
-@_c.shared_docs
+@fill_docs
 def timeline(
     df: pd.DataFrame,
     *,
@@ -102,16 +103,15 @@ def timeline(
 
     A release is drawn at ``released`` (see :func:`regframe.releases`); where its
     bounds are more than a few days apart (a rebuilt line), a thin whisker spans
-    them.  The legend says what colours, markers and whiskers mean.
+    them.  Prereleases are hollow triangles; the legend says what colours, markers
+    and whiskers mean.
 
     Parameters
     ----------
-    {df_ax}
-    top
-        Keep the N most recently active lines as rows; fold the rest into one
-        row per major (``None`` = one row per line).
-    prereleases
-        With a tags frame, include prereleases (drawn as hollow triangles).
+    {df}
+    {ax}
+    {top}
+    {prereleases}
 
     Returns
     -------

@@ -1,48 +1,65 @@
 """A digest-addressed disk cache: immutable registry content is fetched once, ever.
 
 Only the mapping tag → digest can change; whatever a digest names (manifests, indexes,
-configs) cannot, so it is cached forever without expiry.  Two stores live under one root::
+configs) cannot, so it is cached forever without expiry.  Two stores live in one SQLite
+file, ``ROOT/digests.sqlite`` (:mod:`regframe.client.cache_db`): raw bytes by digest,
+and facts derived from them (JSON) by key.
 
-    ROOT/blobs/sha256/ab/abcdef…          raw bytes, file name = hex of the digest
-    ROOT/facts/v1/3f/3f9a…json            derived facts, file name = sha256 of the key
+One file rather than a file per entry: a cold ``read_tags(dates=True)`` of 2,000 tags
+writes about 2,400 entries, and creating a file cost this project's VM 0.2–0.5 ms of
+system time each, as much as everything else regframe does with a response; a row
+written in a batch costs about 0.02 ms.
 
 Safety properties:
 
 * Keys are validated against the digest grammar (:func:`regframe.client.digests.is_digest`)
-  before any path is built, so nothing like ``sha256:../../x`` can escape the root.
-* Writes go to a unique temporary file in the target directory and are published with
-  :func:`os.replace`, which is atomic on POSIX and Windows: concurrent threads and processes
-  see either no entry or a whole one.  No locks are needed because every writer of a key
-  writes identical bytes.
-* Reads are verified (the blob is re-hashed), so a torn or tampered file is deleted and
-  reported as a miss instead of being trusted.  That is also why writes skip ``fsync``.
-* The cache is best effort: an unwritable directory or full disk never fails a read of the
-  registry; the problem is logged at DEBUG level and the cache behaves as a miss.
+  before they reach the file.
+* Reads are verified (the blob is re-hashed, the facts parsed), so a damaged entry is
+  deleted and reported as a miss instead of being trusted.
+* Threads and processes share the file safely (SQLite's WAL mode and locking; blobs are
+  written ``INSERT OR IGNORE``, since every writer of a digest writes the same bytes).
+* The cache is best effort: an unwritable directory, a full disk, a lock held too long or
+  a corrupt file never fails a read of the registry; the problem is logged at DEBUG level
+  and the cache behaves as a miss (a corrupt file is replaced by an empty one).
+* Writes are atomic transactions; inside :meth:`DigestCache.deferred` they are kept in
+  memory (and served from there) and written in batches of :data:`FLUSH_EVERY` and at the
+  end of the block, so a process killed meanwhile loses those entries, never the file.
+
+The file is for the processes of one machine: SQLite's locking is not reliable on a
+network file system shared by several machines, so give each machine a local directory.
 
 Facts entries carry :data:`FACTS_SCHEMA`; bump it when the meaning of stored facts changes
-and old entries are ignored (they live in a different ``vN`` directory as well).
+and old entries are ignored (they stay in the file under their own schema number).
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
 import shutil
-import tempfile
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import platformdirs
 
+from regframe.client.cache_db import DB_NAME, CacheDb
 from regframe.client.digests import compute_digest, validate_digest
 from regframe.client.locations import user_path
 from regframe.errors import ManifestError
 
-__all__ = ["CACHE_ENV", "FACTS_SCHEMA", "DigestCache", "facts_key", "resolve_cache_dir"]
+__all__ = [
+    "CACHE_ENV",
+    "FACTS_SCHEMA",
+    "FLUSH_EVERY",
+    "DigestCache",
+    "facts_key",
+    "resolve_cache_dir",
+]
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +68,11 @@ log = logging.getLogger(__name__)
 CACHE_ENV = "REGFRAME_CACHE_DIR"
 #: Version of the facts format; entries written with another version are misses.
 FACTS_SCHEMA = 1
+#: Entries kept in memory by :meth:`DigestCache.deferred` before they are written.
+FLUSH_EVERY = 512
+#: Directories of the one-file-per-entry layout of earlier versions: not read any more,
+#: but counted by :meth:`DigestCache.usage` and removed by :meth:`DigestCache.clear`.
+LEGACY_STORES = ("blobs", "facts")
 
 
 def resolve_cache_dir(cache: bool | str | os.PathLike[str] | None) -> Path | None:
@@ -109,39 +131,6 @@ def facts_key(digest: str, platform: str | None = None, kind: str = "image") -> 
     return f"{kind}|{digest}|{platform or '*'}"
 
 
-def _read_entry(target: Path) -> bytes | None:
-    """The entry's bytes; ``None`` when it is missing or cannot be read (a miss, not an error)."""
-    try:
-        return target.read_bytes()
-    except OSError:
-        return None
-
-
-def _drop_corrupt(target: Path, what: str) -> None:
-    """Remove a corrupt entry (a miss) so that the next write replaces it."""
-    log.debug("%s is corrupt; removing it", what)
-    with contextlib.suppress(OSError):
-        target.unlink()
-
-
-def _write_atomic(target: Path, data: bytes) -> None:
-    # The directory usually exists: creating it first on every write cost a failing
-    # mkdir system call per cache entry (a third of a cold read's cache work).
-    try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".part")
-    except FileNotFoundError:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 class DigestCache:
     """Digest → bytes store plus a small JSON facts store; a no-op when *path* is ``None``.
 
@@ -160,10 +149,17 @@ class DigestCache:
     b'{}'
     >>> DigestCache(None).get(d) is None
     True
+    >>> c.close()
     """
 
     def __init__(self, path: str | os.PathLike[str] | None) -> None:
         self.path: Path | None = None if path is None else Path(path).expanduser()
+        self._db = CacheDb(self.path / DB_NAME) if self.path is not None else None
+        self._lock = threading.Lock()
+        # Written but not yet flushed (inside deferred()): served to readers from here.
+        self._blobs: dict[str, bytes] = {}
+        self._facts: dict[tuple[int, str], str] = {}
+        self._deferred = 0
 
     @classmethod
     def from_option(cls, cache: bool | str | os.PathLike[str] | None) -> DigestCache:
@@ -184,12 +180,71 @@ class DigestCache:
     def __repr__(self) -> str:
         return f"DigestCache({str(self.path) if self.path else None!r})"
 
-    # ------------------------------------------------------------------ blobs
+    def __enter__(self) -> DigestCache:
+        return self
 
-    def _blob_path(self, digest: str) -> Path:
-        assert self.path is not None
-        algorithm, hexpart = validate_digest(digest, what="cache key").split(":", 1)
-        return self.path / "blobs" / algorithm / hexpart[:2] / hexpart
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ writing
+
+    @contextlib.contextmanager
+    def deferred(self) -> Iterator[DigestCache]:
+        """Within the block, keep writes in memory and write them in batches.
+
+        Batches of :data:`FLUSH_EVERY` entries are written by whichever thread fills one;
+        the rest when the block ends, however it ends (what is kept is verified already).
+        Reads see deferred entries at once.  Blocks may nest and overlap across threads.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> c = DigestCache(tempfile.mkdtemp())
+        >>> with c.deferred():
+        ...     d = c.put_bytes(b"[]")
+        ...     DigestCache(c.path).get(d) is None    # not on disk yet
+        True
+        >>> DigestCache(c.path).get(d)
+        b'[]'
+        """
+        with self._lock:
+            self._deferred += 1
+        try:
+            yield self
+        finally:
+            with self._lock:
+                self._deferred -= 1
+            self.flush()
+
+    def flush(self) -> None:
+        """Write what :meth:`deferred` kept (one transaction)."""
+        if self._db is None:
+            return
+        # Under the lock, so an entry is always either in memory or in the file.
+        with self._lock:
+            if not self._blobs and not self._facts:
+                return
+            blobs, facts = list(self._blobs.items()), self._facts
+            self._db.write(blobs, [(schema, key, doc) for (schema, key), doc in facts.items()])
+            self._blobs, self._facts = {}, {}
+
+    def close(self) -> None:
+        """Flush, then close the file (a later call opens it again)."""
+        self.flush()
+        if self._db is not None:
+            self._db.close()
+
+    def _kept(self) -> None:
+        """An entry was added: write now, unless deferred and the batch is not full."""
+        if not self._deferred or len(self._blobs) + len(self._facts) >= FLUSH_EVERY:
+            self.flush()
+
+    # ------------------------------------------------------------------ blobs
 
     def get(self, digest: str) -> bytes | None:
         """Return the bytes stored for *digest*, or ``None`` (miss, disabled, or corrupt).
@@ -214,12 +269,16 @@ class DigestCache:
         True
         """
         validate_digest(digest, what="cache key")
-        if self.path is None:
+        if self._db is None:
             return None
-        target = self._blob_path(digest)
-        data = _read_entry(target)
+        with self._lock:
+            data = self._blobs.get(digest)
+        if data is not None:
+            return data
+        data = self._db.blob(digest)
         if data is not None and compute_digest(data, digest.split(":", 1)[0]) != digest:
-            _drop_corrupt(target, f"cache entry {digest}")
+            log.debug("cache entry %s is corrupt; removing it", digest)
+            self._db.forget_blob(digest)
             return None
         return data
 
@@ -243,18 +302,14 @@ class DigestCache:
         >>> DigestCache(None).put("sha256:" + "0" * 64, b"x")  # disabled: validates key only
         """
         validate_digest(digest, what="cache key")
-        if self.path is None:
+        if self._db is None:
             return
         actual = compute_digest(data, digest.split(":", 1)[0])
         if actual != digest:
             raise ManifestError(f"refusing to cache: expected {digest}, content hashes to {actual}")
-        target = self._blob_path(digest)
-        if target.exists():  # content addressed: an existing entry already holds these bytes
-            return
-        try:
-            _write_atomic(target, data)
-        except OSError as exc:
-            log.debug("could not write cache entry %s: %s", digest, exc)
+        with self._lock:
+            self._blobs[digest] = bytes(data)
+        self._kept()
 
     def put_bytes(self, data: bytes) -> str:
         """Store *data* under its sha256 digest and return that digest.
@@ -273,38 +328,33 @@ class DigestCache:
 
     # ------------------------------------------------------------------ facts
 
-    def _facts_path(self, key: str) -> Path:
-        assert self.path is not None
-        name = hashlib.sha256(key.encode("utf-8")).hexdigest()
-        return self.path / "facts" / f"v{FACTS_SCHEMA}" / name[:2] / f"{name}.json"
-
     def facts_get(self, key: str) -> dict[str, Any] | None:
         """Return the facts stored under *key* (see :func:`facts_key`), or ``None``.
 
-        Entries with another :data:`FACTS_SCHEMA`, another key (should never happen) or
-        unreadable JSON are misses; unreadable ones are removed.
+        Entries with another :data:`FACTS_SCHEMA` are misses; unreadable ones are removed.
 
         Examples
         --------
         >>> DigestCache(None).facts_get("image|x|*") is None
         True
         """
-        if self.path is None:
+        if self._db is None:
             return None
-        target = self._facts_path(key)
-        raw = _read_entry(target)
+        schema = FACTS_SCHEMA
+        with self._lock:
+            raw = self._facts.get((schema, key))
+        if raw is None:
+            raw = self._db.facts(schema, key)
         if raw is None:
             return None
         try:
-            doc = json.loads(raw)
+            facts = json.loads(raw)
         except ValueError:
-            doc = None
-        if not isinstance(doc, dict) or not isinstance(doc.get("facts"), dict):
-            _drop_corrupt(target, f"facts entry for {key}")
+            facts = None
+        if not isinstance(facts, dict):
+            log.debug("facts entry for %s is corrupt; removing it", key)
+            self._db.forget_facts(schema, key)
             return None
-        if doc.get("schema") != FACTS_SCHEMA or doc.get("key") != key:
-            return None
-        facts: dict[str, Any] = doc["facts"]
         return facts
 
     def facts_put(self, key: str, facts: Mapping[str, Any]) -> None:
@@ -318,25 +368,20 @@ class DigestCache:
         --------
         >>> DigestCache(None).facts_put("image|x|*", {"size": 1})
         """
-        if self.path is None:
+        if self._db is None:
             return
-        body = {"schema": FACTS_SCHEMA, "key": key, "facts": dict(facts)}
-        data = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False)
-        try:
-            _write_atomic(self._facts_path(key), data.encode("utf-8"))
-        except OSError as exc:
-            log.debug("could not write facts entry %s: %s", key, exc)
+        doc = json.dumps(dict(facts), sort_keys=True, separators=(",", ":"), allow_nan=False)
+        with self._lock:
+            self._facts[(FACTS_SCHEMA, key)] = doc
+        self._kept()
 
     # ------------------------------------------------------------ maintenance
 
-    #: The directories under the root that this cache owns; nothing else is touched.
-    STORES = ("blobs", "facts")
-
-    def _entries(self) -> list[Path]:
+    def _legacy(self) -> list[Path]:
         if self.path is None:
             return []
         found: list[Path] = []
-        for store in self.STORES:
+        for store in LEGACY_STORES:
             root = self.path / store
             if root.is_dir():
                 found.extend(p for p in root.rglob("*") if p.is_file())
@@ -344,6 +389,8 @@ class DigestCache:
 
     def usage(self) -> tuple[int, int]:
         """``(entries, bytes)`` stored today (``(0, 0)`` when disabled or not yet created).
+
+        Bytes count the stored content, not the file's pages.
 
         Examples
         --------
@@ -353,18 +400,21 @@ class DigestCache:
         >>> c.usage()
         (1, 2)
         """
-        entries = self._entries()
-        size = 0
-        for entry in entries:
+        if self._db is None:
+            return 0, 0
+        self.flush()
+        entries, size = self._db.usage()
+        legacy = self._legacy()
+        for entry in legacy:
             with contextlib.suppress(OSError):  # removed meanwhile by another process
                 size += entry.stat().st_size
-        return len(entries), size
+        return entries + len(legacy), size
 
     def clear(self) -> tuple[int, int]:
         """Remove every entry; return the ``(entries, bytes)`` that were removed.
 
-        Only the cache's own stores under the root are deleted, never the root itself
-        or other files a user keeps there.
+        Only the cache's own file and stores under the root are touched, never the root
+        itself or other files a user keeps there.
 
         Examples
         --------
@@ -375,7 +425,8 @@ class DigestCache:
         ((1, 2), (0, 0))
         """
         before = self.usage()
-        if self.path is not None:
-            for store in self.STORES:
+        if self._db is not None and self.path is not None:
+            self._db.clear()
+            for store in LEGACY_STORES:
                 shutil.rmtree(self.path / store, ignore_errors=True)
         return before

@@ -14,8 +14,8 @@ that must hold for *every* request, so no caller (and no backend) can forget the
 * a per-host concurrency limit that halves when a registry answers 429 and
   grows back slowly (:mod:`regframe.client.limits`).
 
-Below it, a backend turns one request into one fully read :class:`Reply` (as
-httpx's transports do): :mod:`regframe.client.transport_curl` (libcurl's multi
+Below it, a backend turns one :class:`Request` into one fully read :class:`Reply`
+(as httpx's transports do): :mod:`regframe.client.transport_curl` (libcurl's multi
 interface: HTTP/2 where the server offers it, the ``fast`` extra) or
 :mod:`regframe.client.transport_requests` (``requests``/urllib3, HTTP/1.1: the
 default without pycurl, and always for a caller's own ``session=``).
@@ -31,6 +31,7 @@ import random
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
@@ -38,7 +39,7 @@ import requests
 
 from regframe.client.limits import AdaptiveLimit
 from regframe.client.redact import redact_host, redact_url
-from regframe.client.reply import USER_AGENT, Reply, origin_of
+from regframe.client.reply import DEFAULT_LIMIT, USER_AGENT, Reply, Request, origin_of
 from regframe.client.retry import (
     DEFAULT_POLICY,
     PROBE_POLICY,
@@ -61,6 +62,7 @@ __all__ = [
     "USER_AGENT",
     "Backend",
     "Reply",
+    "Request",
     "ResponseTooLarge",
     "Transport",
     "build_session",
@@ -86,16 +88,7 @@ class Backend(Protocol):
 
     name: str
 
-    def send(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        body: bytes | None,
-        auth: tuple[str, str] | None,
-        limit: int,
-        cancelled: threading.Event,
-    ) -> Reply:
+    def send(self, request: Request, cancelled: threading.Event) -> Reply:
         """Raise TransferFailed (no answer), BodyInterrupted or ResponseTooLarge."""
 
     def close(self) -> None: ...
@@ -248,7 +241,7 @@ class Transport:
         http: a server that never answers a TLS ClientHello would otherwise
         cost ``(1 + read retries) x timeout`` before the fallback.
         """
-        return self._send_once("GET", url, {}, 4 * 1024 * 1024, None, None, PROBE_POLICY)
+        return self._send_once(Request("GET", url, {}), PROBE_POLICY)
 
     def _limit_for(self, url: str) -> AdaptiveLimit:
         key = urlsplit(url).netloc.lower()
@@ -268,7 +261,7 @@ class Transport:
         url: str,
         *,
         headers: Mapping[str, str] | None = None,
-        limit: int = 4 * 1024 * 1024,
+        limit: int = DEFAULT_LIMIT,
         follow_redirects: bool = True,
         auth: tuple[str, str] | None = None,
         body: bytes | None = None,
@@ -289,46 +282,37 @@ class Transport:
         RegistryError
             Connection failures after retries, a redirect loop or downgrade.
         """
+        hop = Request(method, url, dict(headers or {}), body, auth, limit)
         first_origin = origin_of(url)
-        hdrs = dict(headers or {})
-        send_auth = auth
         seen: set[str] = set()
-        for _hop in range(MAX_REDIRECTS + 1):
-            reply = self._send_once(method, url, hdrs, limit, send_auth, body)
+        for _ in range(MAX_REDIRECTS + 1):
+            reply = self._send_once(hop)
             if not follow_redirects or reply.status not in _REDIRECT_STATUSES:
                 return reply
             location = reply.headers.get("Location")
             if not location:
                 return reply
-            target = urljoin(url, location)
-            _check_redirect(url, target, reply.status, seen)
+            target = urljoin(hop.url, location)
+            _check_redirect(hop.url, target, reply.status, seen)
             seen.add(target)
+            hop = replace(hop, url=target)
             if origin_of(target) != first_origin:
                 # Credentials were issued to the first origin only; once a
                 # redirect leaves it they are gone for the rest of the chain.
-                hdrs = {k: v for k, v in hdrs.items() if k.lower() != "authorization"}
-                send_auth = None
+                kept = {k: v for k, v in hop.headers.items() if k.lower() != "authorization"}
+                hop = replace(hop, headers=kept, auth=None)
             if reply.status == 303:
-                method, body = "GET", None
-            url = target
-        raise RegistryError(f"more than {MAX_REDIRECTS} redirects", url=redact_url(url))
+                hop = replace(hop, method="GET", body=None)
+        raise RegistryError(f"more than {MAX_REDIRECTS} redirects", url=redact_url(hop.url))
 
-    def _send_once(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        limit: int,
-        auth: tuple[str, str] | None,
-        body: bytes | None,
-        policy: RetryPolicy = DEFAULT_POLICY,
-    ) -> Reply:
+    def _send_once(self, request: Request, policy: RetryPolicy = DEFAULT_POLICY) -> Reply:
         """One request, sent again as :mod:`~regframe.client.retry` allows."""
-        state = RetryState(policy, method)
+        url = request.url
+        state = RetryState(policy, request.method)
         broken_bodies = 0
         while True:
             try:
-                reply = self._attempt(method, url, headers, limit, auth, body)
+                reply = self._attempt(request)
             except TransferFailed as exc:
                 if not state.allow(exc.kind):
                     raise exc.error from None
@@ -350,24 +334,16 @@ class Transport:
             if not pause(wait, self.cancelled):
                 raise _cancelled(url)
 
-    def _attempt(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        limit: int,
-        auth: tuple[str, str] | None,
-        body: bytes | None,
-    ) -> Reply:
+    def _attempt(self, request: Request) -> Reply:
         """Send once through the backend within the host's concurrency limit."""
-        limiter = self._limit_for(url)
+        limiter = self._limit_for(request.url)
         if self.cancelled.is_set() or not limiter.acquire():
-            raise _cancelled(url)
+            raise _cancelled(request.url)
         throttled = False
         started = time.perf_counter()
         try:
             self._count("requests")
-            reply = self.backend.send(method, url, headers, body, auth, limit, self.cancelled)
+            reply = self.backend.send(request, self.cancelled)
             throttled = reply.status == 429
         finally:
             limiter.release(throttled)
@@ -376,8 +352,8 @@ class Transport:
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "%s %s -> %d (%.0f ms, %s)",
-                method,
-                redact_url(url),
+                request.method,
+                redact_url(request.url),
                 reply.status,
                 (time.perf_counter() - started) * 1000,
                 reply.http_version or self.backend.name,

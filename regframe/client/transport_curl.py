@@ -29,7 +29,7 @@ from requests.structures import CaseInsensitiveDict
 from regframe.client.curl_driver import CurlDriver, Sink, Transfer
 from regframe.client.neterrors import FINAL_DNS
 from regframe.client.redact import redact_host, redact_url
-from regframe.client.reply import USER_AGENT, Reply
+from regframe.client.reply import USER_AGENT, Reply, Request
 from regframe.errors import (
     BodyInterrupted,
     NetworkError,
@@ -102,26 +102,17 @@ class CurlBackend:
                 handle.close()
             self._handles.clear()
 
-    def send(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        body: bytes | None,
-        auth: tuple[str, str] | None,
-        limit: int,
-        cancelled: threading.Event,
-    ) -> Reply:
+    def send(self, request: Request, cancelled: threading.Event) -> Reply:
         """One exchange; raises TransferFailed, BodyInterrupted or ResponseTooLarge."""
         handle = self._handle()
-        transfer = Transfer(handle, Sink(limit), cancelled)
-        self._configure(transfer, method, url, headers, body, auth, limit)
+        transfer = Transfer(handle, Sink(request.limit), cancelled)
+        self._configure(transfer, request)
         try:
             self.driver.submit(transfer)
         except RuntimeError:
             self._give_back(handle)
             raise TransferFailed(
-                "other", RegistryError("the transport is closed", url=redact_url(url))
+                "other", RegistryError("the transport is closed", url=redact_url(request.url))
             ) from None
         try:
             transfer.done.acquire()
@@ -130,7 +121,7 @@ class CurlBackend:
             self.driver.abort(transfer)
             raise
         self._give_back(handle)
-        return self._result(transfer, method, url, limit)
+        return self._result(transfer, request)
 
     def _handle(self) -> pycurl.Curl:
         with self._handles_lock:
@@ -144,26 +135,17 @@ class CurlBackend:
         with self._handles_lock:
             self._handles.append(handle)
 
-    def _configure(
-        self,
-        transfer: Transfer,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        body: bytes | None,
-        auth: tuple[str, str] | None,
-        limit: int,
-    ) -> None:
-        c = transfer.handle
+    def _configure(self, transfer: Transfer, request: Request) -> None:
+        c, url, method, body = transfer.handle, request.url, request.method, request.body
         c.setopt(pycurl.URL, url)
         c.setopt(pycurl.PROTOCOLS, pycurl.PROTO_HTTP | pycurl.PROTO_HTTPS)
-        c.setopt(pycurl.HTTPHEADER, _header_lines(headers, auth, url))
+        c.setopt(pycurl.HTTPHEADER, _header_lines(request.headers, request.auth, url))
         c.setopt(pycurl.ACCEPT_ENCODING, "gzip, deflate")
         c.setopt(pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_2TLS)
         c.setopt(pycurl.PIPEWAIT, 1)
         c.setopt(pycurl.NOSIGNAL, 1)
         c.setopt(pycurl.CONNECTTIMEOUT_MS, max(1, int(self.timeout * 1000)))
-        c.setopt(pycurl.MAXFILESIZE_LARGE, limit)
+        c.setopt(pycurl.MAXFILESIZE_LARGE, request.limit)
         c.setopt(pycurl.HEADERFUNCTION, transfer.head.write)
         c.setopt(pycurl.WRITEFUNCTION, transfer.sink.write)
         c.setopt(pycurl.PROXY, self._proxy_for(url))
@@ -195,15 +177,15 @@ class CurlBackend:
             found = self._proxies[key] = requests.utils.select_proxy(url, proxies) or ""
         return found
 
-    def _result(self, transfer: Transfer, method: str, url: str, limit: int) -> Reply:
+    def _result(self, transfer: Transfer, request: Request) -> Reply:
         """The :class:`Reply`, or the exception that says how the exchange failed."""
         info = transfer.info
         if transfer.code or transfer.failure:
-            raise _failure(transfer, url, limit, self.timeout)
+            raise _failure(transfer, request.url, request.limit, self.timeout)
         head = _last_head(transfer.head.getvalue())
         version = _VERSIONS.get(info.get("version", 0), "")
-        body = b"" if method == "HEAD" else b"".join(transfer.sink.chunks)
-        return Reply(int(info["status"]), head, body, url, version)
+        body = b"" if request.method == "HEAD" else b"".join(transfer.sink.chunks)
+        return Reply(int(info["status"]), head, body, request.url, version)
 
 
 def _header_lines(

@@ -34,7 +34,7 @@ from urllib3.exceptions import SSLError as Urllib3SSLError
 
 from regframe.client.neterrors import failure_kind, network_error, short_error
 from regframe.client.redact import redact_host, redact_url
-from regframe.client.reply import USER_AGENT, Reply
+from regframe.client.reply import USER_AGENT, Reply, Request
 from regframe.errors import BodyInterrupted, RegistryError, ResponseTooLarge, TransferFailed
 
 __all__ = ["RequestsBackend", "build_session"]
@@ -109,19 +109,11 @@ class RequestsBackend:
         if self.owns_session:
             self.session.close()
 
-    def send(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        body: bytes | None,
-        auth: tuple[str, str] | None,
-        limit: int,
-        cancelled: threading.Event,
-    ) -> Reply:
+    def send(self, request: Request, cancelled: threading.Event) -> Reply:
         """One exchange; raises TransferFailed, BodyInterrupted or ResponseTooLarge."""
+        url = request.url
         try:
-            resp = self._send_http(method, url, headers, auth, body)
+            resp = self._send_http(request)
         except requests.exceptions.RetryError as exc:  # a caller's adapter gave up
             error = RegistryError(
                 f"{redact_host(url)} kept failing after retries: {short_error(exc)}",
@@ -142,14 +134,14 @@ class RequestsBackend:
             )
             raise TransferFailed("other", error) from None
         try:
-            if method == "HEAD":
+            if request.method == "HEAD":
                 # Consuming the (empty) body is what returns the socket to the
                 # pool; closing an unread response drops it, and every warm-run
                 # HEAD would pay a new connection.
                 _ = resp.content
                 data = b""
             else:
-                data = self._read_body(resp, limit, url)
+                data = self._read_body(resp, request.limit, url)
         finally:
             resp.close()
         version = {10: "HTTP/1.0", 11: "HTTP/1.1"}.get(getattr(resp.raw, "version", 0), "")
@@ -165,25 +157,19 @@ class RequestsBackend:
             found = self._proxies[key] = requests.utils.get_environ_proxies(url)
         return found
 
-    def _send_http(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        auth: tuple[str, str] | None,
-        payload: bytes | None,
-    ) -> requests.Response:
+    def _send_http(self, request: Request) -> requests.Response:
         """One HTTP exchange through the session's adapter."""
+        url = request.url
         # requests lets $REQUESTS_CA_BUNDLE beat session.verify when verify is
         # None (psf/requests#3829): a caller's CA must win.
         verify = self.verify if self.verify is not None else self.session.verify
         if not self._plain:
             return self.session.request(
-                method,
+                request.method,
                 url,
-                headers=dict(headers),
-                auth=auth if auth is not None else _NoNetrc(),
-                data=payload,
+                headers=dict(request.headers),
+                auth=request.auth if request.auth is not None else _NoNetrc(),
+                data=request.body,
                 timeout=(self.timeout, self.timeout),
                 allow_redirects=False,
                 stream=True,
@@ -198,22 +184,22 @@ class RequestsBackend:
         proxies = {**self.session.proxies, **env} if env else self.session.proxies
         adapter = self.session.get_adapter(url)
         if (
-            auth is None
-            and payload is None
+            request.auth is None
+            and request.body is None
             and not proxies
-            and method in ("GET", "HEAD")
+            and request.method in ("GET", "HEAD")
             and url.isascii()
             and type(adapter) is requests.adapters.HTTPAdapter
             and requests.adapters.HTTPAdapter.send is _ADAPTER_SEND
         ):
-            return self._send_pooled(adapter, method, url, headers, verify)
+            return self._send_pooled(adapter, request, verify)
         prepared = requests.PreparedRequest()
         prepared.prepare(
-            method=method,
+            method=request.method,
             url=url,
-            headers={**self.session.headers, **headers},
-            auth=auth,
-            data=payload,
+            headers={**self.session.headers, **request.headers},
+            auth=request.auth,
+            data=request.body,
         )
         return adapter.send(
             prepared,
@@ -225,12 +211,7 @@ class RequestsBackend:
         )
 
     def _send_pooled(
-        self,
-        adapter: requests.adapters.HTTPAdapter,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        verify: bool | str | None,
+        self, adapter: requests.adapters.HTTPAdapter, request: Request, verify: bool | str | None
     ) -> requests.Response:
         """What ``HTTPAdapter.send`` does for a plain GET or HEAD, minus its per-call overhead.
 
@@ -239,6 +220,7 @@ class RequestsBackend:
         cookies are kept for a plain session).  urllib3's exceptions become the
         ones the adapter would raise, so callers see no difference.
         """
+        url = request.url
         target = requests.PreparedRequest()
         target.url = url
         tls = True if verify is None else verify
@@ -256,10 +238,10 @@ class RequestsBackend:
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         try:
             raw = pool.urlopen(
-                method=method,
+                method=request.method,
                 url=path,
                 body=None,
-                headers={**cast("Mapping[str, str]", self.session.headers), **headers},
+                headers={**cast("Mapping[str, str]", self.session.headers), **request.headers},
                 redirect=False,
                 assert_same_host=False,
                 preload_content=False,

@@ -1,9 +1,7 @@
 """``add_dates``: complete a (filtered) tags frame with the ``dates=True`` columns.
 
-The two-step form of ``read_tags(..., dates=True, match=...)``: list once,
-filter with pandas, then ask the registry only about the rows left.  Each
-image of the frame is read with ``match=`` set to its remaining tags, so the
-requests sent are exactly those of that one-step call.
+The two-step form of ``read_tags(..., dates=True, match=...)``; how and why is in
+:func:`add_dates`' docstring, which users see in ``help()``.
 """
 
 from __future__ import annotations
@@ -51,6 +49,11 @@ def add_dates(
     session: requests.Session | None = None,
 ) -> pd.DataFrame:
     """Add the ``dates=True`` columns to a tags frame from :func:`read_tags`, filtered or not.
+
+    The two-step form of ``read_tags(image, dates=True, match=...)``: list once, filter
+    with pandas, then ask the registry only about the rows left.  Each image of the
+    frame is read with ``match=`` set to its remaining tags, so the requests sent are
+    exactly those of that one-step call.
 
     Parameters
     ----------

@@ -300,6 +300,10 @@ def validate_digest(
 def validate_tag(tag: str) -> str:
     """Check that ``tag`` follows ``[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}``.
 
+    The distribution spec's tag grammar.  A reference's tag is checked when it is
+    parsed, and a listed tag before its manifest is requested: one that fails gets
+    an ``error`` in its row and is never put into a URL.
+
     Parameters
     ----------
     tag
