@@ -10,8 +10,8 @@ backends take turns (``$REGFRAME_TRANSPORT``), each with its default ``max_worke
 
 * cold: ``read_tags(ref, dates=True, cache=<empty dir>)``;
 * warm: the same call again with that cache (one ``HEAD`` per tag);
-* uncached: ``cache=False``, the same requests as cold without writing the digest cache
-  (creating a cache file costs this VM about 0.4 ms of system time).
+* uncached: ``cache=False``, the same requests as cold without the digest cache (its
+  cost is the difference: one SQLite file, written in batches).
 
 Rows give the median of ``--rounds`` wall times, the client's CPU per request (this
 process's user + system time over the call divided by the requests the transport sent;
