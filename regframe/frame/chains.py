@@ -13,8 +13,9 @@ the same worker, while the pool's other workers follow other chains:
 The first chain to reach a digest walks it (steps 2 and 3); a chain reaching a digest
 already claimed stops there, so each unique digest is walked once however many tags share
 it, and a child manifest or config shared by several walks is fetched once (the others wait
-for it).  A chain never waits for other chains' steps, so one slow answer delays only its
-own chain, and the CPU work on an answer overlaps the waits of the others.
+for it).  A chain waits for another only to share such a fetch, never for a whole phase of
+other tags' steps, so one slow answer delays only the chains that need it, and the CPU work
+on an answer overlaps the waits of the others.
 
 Everything addressed by digest is verified and kept in the
 :class:`~regframe.client.cache.DigestCache` (written in batches as the walks finish); the
