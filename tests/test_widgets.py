@@ -361,12 +361,13 @@ def test_progress_bar_follows_a_real_read(registry_token, monkeypatch) -> None:
     for i in range(40):
         p.push_image(repo, [f"1.{i}.0"], created=f"2023-{i % 12 + 1:02d}-{i % 28 + 1:02d}T00:00:00Z")
     monkeypatch.setattr(Explorer, "progress_interval", 0.0)
-    ex = explore("")
+    # Four requests in flight and 50 ms per round trip: 40 tags then take about 20 round
+    # trips.  Unthrottled (100 in flight on libcurl) or unproxied, the read can finish
+    # between two wake-ups of the waiting thread, and the bar would rightly jump in one step.
+    ex = explore("", max_workers=4)
     assert ex.progress is not None and ex.image is not None and ex.load is not None
     seen: list[float] = []
     ex.progress.observe(lambda change: seen.append(change["new"]), names="value")
-    # 50 ms per round trip: on an idle machine the unproxied read can finish between two
-    # wake-ups of the waiting thread, and the bar would legitimately jump in one step.
     with LatencyProxy(registry_token.address, delay=0.05) as proxy:
         ex.image.value = f"127.0.0.1:{proxy.address[1]}/{repo}"
         ex.load.click()
