@@ -33,6 +33,17 @@ past the middle of the bounds (``dated_by="predecessor"``).  A release without a
 dated predecessor keeps its earliest build (``"build"``), with no lower bound; one
 whose ``-r0`` tag is still there (Bitnami) is dated by that first build.
 
+**Commit-time builds**: an image built with ``SOURCE_DATE_EPOCH`` (Docker's official
+images since 2023) is stamped with the time of the commit that last changed its
+Dockerfile, so a rebuild for a new base image keeps ``created``; it moves with the
+release's own version bump and with template changes that regenerate every line at
+once, when :data:`MIN_WAVE_SERIES` or more lines share one ``created`` to the second.
+Then every line is rebuilt; a release whose earliest build no other line shares
+(within :data:`WAVE_GAP`) is dated by it (``"build"``), and one rebuilt with other lines
+at the middle of its bounds: such waves come months apart, at no interval.  A
+predecessor that is not the patch just before the release (``3.9.15`` → ``3.9.17``)
+gives no wave bound: the missing release may have been the live one.
+
 **Which lines are rebuilt** (``rebuilt=None``): a line whose tags carry ``-rN``
 rebuild stamps (Bitnami) is rebuilt; when the newest releases of at least three
 lines were built within a day of each other (a wave), at most 60 days before the
@@ -108,6 +119,7 @@ class _Release:
     from_build: bool
     last_by_variant: dict[str, tuple[int, int]]  # variant -> (last date, its tag's row)
     first_build_known: bool
+    patch: int | None = None  # the last number of a plain release (no letters), for gaps
 
 
 def series_of(release: str, prefix: str) -> tuple[Any, ...]:
@@ -120,6 +132,13 @@ def series_of(release: str, prefix: str) -> tuple[Any, ...]:
     """
     numbers = [int(n) for n in re.findall(r"\d+", release)]
     return (prefix, *numbers[:-1])
+
+
+def _patch_number(release: str) -> int | None:
+    """The last number of a plain numeric release (``3.12.8`` → 8); None for ``3.13.0rc2``."""
+    if not re.fullmatch(r"\d+(\.\d+)*", release):
+        return None
+    return int(release.rsplit(".", 1)[-1])
 
 
 def _clusters(dates: np.ndarray, gap: pd.Timedelta) -> np.ndarray:
@@ -225,13 +244,33 @@ def _releases_facts(tags: pd.DataFrame, rels: pd.DataFrame) -> dict[int, _Releas
             from_build=any(bool(is_build[r]) for r in rows),
             last_by_variant=last_by_variant,
             first_build_known=any(stamps[r] == "r0" for r in rows),
+            patch=_patch_number(str(release)),
         )
     return facts
 
 
+def _commit_time_builds(tags: pd.DataFrame, facts: dict[int, _Release]) -> bool:
+    """Whether one build time, to the second, is shared by releases of several lines.
+
+    A ``SOURCE_DATE_EPOCH`` build stamps the image with the time of the commit that
+    last changed its Dockerfile, so a template change rebuilding every line's image
+    gives them all one ``created`` (Docker's official images since 2023).
+    """
+    if "created" not in tags or tags.empty:
+        return False
+    created = utc(tags["created"])
+    known = created.notna().to_numpy()
+    if not known.any():
+        return False
+    series = pd.Series([str(facts[int(k)].series) for k in tags["key"].tolist()])
+    lines = series[known].groupby(created[known].to_numpy()).nunique()
+    return bool((lines >= MIN_WAVE_SERIES).any())
+
+
 def _rebuilt_series(
-    facts: dict[int, _Release], rels: pd.DataFrame, tags: pd.DataFrame, rebuilt: bool | None
-) -> set[tuple[Any, ...]]:
+    facts: dict[int, _Release], rels: pd.DataFrame, tags: pd.DataFrame, rebuilt: bool | None,
+    commit_time: bool = False,
+) -> set[tuple[Any, ...]]:  # fmt: skip
     """The series treated as rebuilt (see the module docstring)."""
     series = [facts[int(k)].series for k in rels.index.tolist()]
     if rebuilt is not None:
@@ -252,7 +291,7 @@ def _rebuilt_series(
     tip_frame = pd.DataFrame(
         {"series": pd.Series(list(tips), dtype=object), "last": utc(pd.Series(lasts))}
     )
-    if detect_rebuilt(tip_frame):
+    if commit_time or detect_rebuilt(tip_frame):
         chosen |= candidates
     return chosen
 
@@ -274,6 +313,23 @@ class _WaveIndex:
             series = np.empty(len(rows), dtype=object)
             series[:] = [facts[int(keys[r])].series for r in rows]
             self._waves[variant] = _Waves(dates[rows].astype(np.int64), series)
+        dated = sorted((r for r in range(len(keys)) if not np.isnat(dates[r])),
+                       key=lambda r: int(dates[r].astype(np.int64)))  # fmt: skip
+        self._dates = dates[dated].astype(np.int64)
+        self._series = np.empty(len(dated), dtype=object)
+        self._series[:] = [facts[int(keys[r])].series for r in dated]
+
+    def lone_builds(self, facts: dict[int, _Release]) -> set[int]:
+        """Keys of the releases whose earliest date has no other line's build within WAVE_GAP."""
+        lone = set()
+        for key, fact in facts.items():
+            if fact.first is None:
+                continue
+            low = np.searchsorted(self._dates, fact.first - WAVE_GAP.value, side="left")
+            high = np.searchsorted(self._dates, fact.first + WAVE_GAP.value, side="right")
+            if all(s == fact.series for s in self._series[low:high].tolist()):
+                lone.add(key)
+        return lone
 
     def next_wave(self, row: int) -> int | None:
         """Start of the first wave (of the tag's variant) after the wave that built tag ``row``."""
@@ -304,7 +360,11 @@ def _bounds(
         return None, release.first
     lower = previous.last
     candidates = [] if release.first is None else [release.first]
-    for _, row in previous.last_by_variant.values():
+    skipped = None not in (previous.patch, release.patch) and release.patch != (
+        previous.patch or 0) + 1
+    # a release missing in between (``3.9.15`` → ``3.9.17``) may have been the live one
+    # at the next wave: that wave bounds nothing
+    for _, row in [] if skipped else previous.last_by_variant.values():
         wave = waves.next_wave(row)
         # a wave before the predecessor's own last build did not see it live: no evidence
         if wave is not None and wave > lower:
@@ -319,12 +379,13 @@ def _bounds(
 
 def _estimate(
     facts: dict[int, _Release], rels: pd.DataFrame, rebuilt_series: set[tuple[Any, ...]],
-    waves: _WaveIndex,
+    waves: _WaveIndex, commit_time: bool = False,
 ) -> pd.DataFrame:  # fmt: skip
     """``released``, bounds, ``dated_by`` and ``rebuilt`` per release, before any history."""
     records: list[tuple[Any, ...]] = []
     previous_in: dict[tuple[Any, ...], _Release] = {}
     interval = waves.interval()
+    lone = waves.lone_builds(facts) if commit_time else set()
     for key in rels.index.tolist():  # version order
         fact = facts[int(key)]
         previous = previous_in.get(fact.series)
@@ -340,10 +401,15 @@ def _estimate(
             records.append((key, latest, None, latest, source if latest is not None else None,
                             True))  # fmt: skip
             continue
+        if fact.key in lone:  # its own first build: no other line was built with it
+            records.append((key, latest, earliest, latest,
+                            source if latest == fact.first else "predecessor", True))  # fmt: skip
+            continue
         # it came out before the predecessor's next rebuild: within one interval of
-        # ``earliest``; the estimate is half an interval on, never past the middle
-        estimate = earliest + min(latest - earliest, interval) // 2
-        records.append((key, estimate, earliest, latest, "predecessor", True))
+        # ``earliest``; the estimate is half an interval on, never past the middle.
+        # Commit-time builds are not rebuilt at an interval: the middle of the bounds
+        span = latest - earliest if commit_time else min(latest - earliest, interval)
+        records.append((key, earliest + span // 2, earliest, latest, "predecessor", True))
     return _frame(records, rels.index)
 
 
@@ -474,8 +540,9 @@ def date_releases(
     """
     tags = tags.reset_index(drop=True)
     facts = _releases_facts(tags, rels)
-    chosen = _rebuilt_series(facts, rels, tags, rebuilt)
-    dated = _estimate(facts, rels, chosen, _WaveIndex(tags, facts))
+    commit_time = _commit_time_builds(tags, facts)
+    chosen = _rebuilt_series(facts, rels, tags, rebuilt, commit_time)
+    dated = _estimate(facts, rels, chosen, _WaveIndex(tags, facts), commit_time)
     if sightings is not None and not sightings.empty:
         _apply_history(dated, tags, sightings)
     return dated
