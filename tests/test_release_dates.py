@@ -377,3 +377,26 @@ def test_dates_that_cannot_be_right_are_never_plotted() -> None:
         assert ax.get_xlim()[0] > mdates.date2num(dt.datetime(2020, 1, 1))  # nowhere near 1980
     finally:
         plt.close("all")
+
+
+def test_commit_time_builds_date_a_lone_build_by_itself() -> None:
+    """Three lines sharing one ``created`` to the second: SOURCE_DATE_EPOCH builds (repo-info)."""
+    wave = "2024-10-18T23:23:40Z"  # one template commit stamped 3.9.20, 3.10.15 and 3.11.10
+    tags = {"3.9.19": "2024-03-21T23:32:08Z", "3.9.20": wave, "3.9.21": "2024-12-04T04:30:01Z",
+            "3.10.14": "2024-07-29T03:49:11Z", "3.10.15": wave, "3.11.9": "2024-07-29T05:02:13Z",
+            "3.11.10": wave, "3.11.12": "2025-04-09T10:00:00Z",
+            "3.9.22": "2025-02-01T10:00:00Z", "3.10.16": "2025-02-01T11:00:00Z"}  # fmt: skip
+    df = rf.parse_tags(list(tags))
+    df["created"] = pd.to_datetime(list(tags.values()), utc=True)
+    rel = rf.releases(df).set_index("release")
+    assert rel["rebuilt"].all()  # no tips within a day, but the shared second says rebuilt
+    lone = rel.loc["3.9.21"]  # its version bump, built alone: dated by that build
+    assert lone["dated_by"] == "build" and lone["released"] == lone["created"]
+    member = rel.loc["3.10.15"]  # rebuilt with two other lines: the middle of its bounds
+    middle = (
+        member["released_earliest"] + (member["released_latest"] - member["released_earliest"]) / 2
+    )
+    assert member["dated_by"] == "predecessor" and member["released"] == middle
+    # 3.11.11 is missing: the wave of 2025-02-01 after 3.11.10 cannot bound 3.11.12 (3.11.11
+    # may have been the live one then), only its own build can
+    assert rel.loc["3.11.12", "released_latest"] == rel.loc["3.11.12", "created"]

@@ -47,7 +47,9 @@ def builds() -> pd.DataFrame:
     upstream: dict[tuple[str, str], str] = {}
     for image in ("python", "golang", "postgres"):
         dates = pd.read_csv(DATA / f"{image}_release_dates.csv", dtype=str)
-        upstream.update({(image, v): d for v, d in zip(dates["version"], dates["date"], strict=True)})
+        upstream.update(
+            {(image, v): d for v, d in zip(dates["version"], dates["date"], strict=True)}
+        )
     df["upstream"] = pd.to_datetime(
         [upstream.get((i, t)) for i, t in zip(df["image"], df["tag"], strict=True)], utc=True
     )
