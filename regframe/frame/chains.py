@@ -56,20 +56,11 @@ from regframe.client.manifests import (
     parse_config,
     parse_manifest,
 )
-from regframe.client.platforms import (
-    has_attestation,
-    index_platforms,
-    parse_platform,
-    select_child,
-)
+from regframe.client.platforms import has_attestation, index_platforms, parse_platform, select_child
 from regframe.client.progress import Progress, ProgressOption
 from regframe.client.registry import RegistryClient
 from regframe.client.tag_metadata import TagMetadata
-from regframe.errors import (
-    NotFoundError,
-    RegframeError,
-    ResponseTooLarge,
-)
+from regframe.errors import NotFoundError, RegframeError, ResponseTooLarge
 from regframe.parsing.reference import validate_tag
 from regframe.parsing.timestamps import rfc3339_ns
 

@@ -27,7 +27,6 @@ import hmac
 import json
 import secrets
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -178,12 +177,7 @@ class ApiShim:
         self._api.start_background(f"regframe-shim-{self.product}-api", poll_interval=0.05)
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self._registry.stop()
         self._api.stop()
         self._session.close()
