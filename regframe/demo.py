@@ -172,15 +172,17 @@ def _serve(sb: Sandbox, say: Say) -> None:
         f"REGFRAME_OTHER_IMAGE={sb.ref(PYTHON_REPO)}"
     )
     say("  jupyter lab notebooks/   # quickstart.ipynb, release_cadence.ipynb")
-    say("press Ctrl-C to stop it")
-    _wait_forever()
+    # The interrupt is caught from before the line that invites it: a Ctrl-C (or SIGTERM/SIGHUP,
+    # turned into one) arriving just after "press Ctrl-C" is printed is a clean stop too.
+    try:
+        say("press Ctrl-C to stop it")
+        _wait_forever()
+    except KeyboardInterrupt:
+        pass
 
 
 def _wait_forever() -> None:
     import time
 
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
+    while True:
+        time.sleep(3600)
