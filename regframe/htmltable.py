@@ -8,13 +8,10 @@ neither, so the cells are written here, each one escaped.
 from __future__ import annotations
 
 import html
-import logging
 
 import pandas as pd
 
 __all__ = ["render"]
-
-logger = logging.getLogger(__name__)
 
 _BOX = (
     "max-height:{height}px;overflow:auto;border:1px solid #d0d0d0;border-radius:2px;"

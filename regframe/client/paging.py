@@ -8,7 +8,6 @@ of a loop, and a listing that goes on past ``max_pages`` pages ends in an error 
 
 from __future__ import annotations
 
-import logging
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 from regframe.client.headers import parse_link_next
@@ -17,8 +16,6 @@ from regframe.client.transport import origin_of
 from regframe.errors import RegistryError
 
 __all__ = ["Pager"]
-
-log = logging.getLogger(__name__)
 
 
 class Pager:

@@ -7,7 +7,6 @@ client, the fast paths, the command line and :mod:`regframe.testing` all use it)
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -25,8 +24,6 @@ __all__ = [
     "parse_platform",
     "select_child",
 ]
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

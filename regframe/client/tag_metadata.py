@@ -10,14 +10,11 @@ nanoseconds since the epoch (UTC) so this layer needs no pandas.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
 __all__ = ["CREATED_SOURCES", "PUSHED_SOURCES", "TagMetadata"]
-
-log = logging.getLogger(__name__)
 
 #: Where a ``created`` value (always a *build* time) came from, in the order of the
 #: ``created_source`` categories: the image config, an OCI annotation, a config label,

@@ -27,7 +27,6 @@ as ``prefetched`` :class:`TagMetadata` and are not requested again.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -65,8 +64,6 @@ from regframe.parsing.reference import validate_tag
 from regframe.parsing.timestamps import rfc3339_ns
 
 __all__ = ["LABEL_KEYS", "Resolver", "TagLookup"]
-
-log = logging.getLogger(__name__)
 
 
 #: ``labels=True`` columns and the OCI key each one reads.

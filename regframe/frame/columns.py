@@ -8,7 +8,6 @@ writers and the history store read them.  :func:`resolve_aliases` fills ``resolv
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 
 import numpy as np
@@ -25,8 +24,6 @@ __all__ = [
     "assemble_metadata",
     "resolve_aliases",
 ]
-
-log = logging.getLogger(__name__)
 
 _NAT = np.iinfo(np.int64).min
 

@@ -11,7 +11,6 @@ costs the caller the frame: recording and ``max_age`` warn
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import os
 import warnings
 from collections.abc import Collection, Sequence
@@ -43,8 +42,6 @@ __all__ = [
     "platform_key",
     "record_frame",
 ]
-
-log = logging.getLogger(__name__)
 
 #: Columns of :func:`history`, in order.
 HISTORY_COLUMNS = [

@@ -16,7 +16,6 @@ rules per observation:
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,8 +27,6 @@ if TYPE_CHECKING:
     from regframe.frame.history_store import Observation, RecordResult, Revision
 
 __all__ = ["Plan", "StoredInterval", "import_revisions", "intervals_by_tag"]
-
-log = logging.getLogger(__name__)
 
 
 class StoredInterval(NamedTuple):

@@ -14,7 +14,6 @@ output stamp the epoch (``SOURCE_DATE_EPOCH=0``) or a second after it (nixpkgs
 from __future__ import annotations
 
 import calendar
-import logging
 import re
 from datetime import timezone
 from decimal import Decimal, InvalidOperation
@@ -22,8 +21,6 @@ from email.utils import parsedate_to_datetime
 from typing import Literal
 
 __all__ = ["EpochUnit", "epoch_ns", "http_date_ns", "rfc3339_ns"]
-
-log = logging.getLogger(__name__)
 
 EpochUnit = Literal["s", "ms", "us", "ns"]
 

@@ -7,14 +7,11 @@ redirect to another host and a test can prove no ``Authorization`` header went a
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from regframe.testing.recording import QuietHandler, RecordingService
 
 __all__ = ["CDN_HOST", "CDNServer"]
-
-logger = logging.getLogger(__name__)
 
 CDN_HOST = "127.0.0.3"
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,8 +27,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 __all__ = ["CertifiedKey", "TLSFiles", "issue_certificate", "write_tls_files"]
-
-logger = logging.getLogger(__name__)
 
 #: Backdating absorbs small clock differences between this process and the registry.
 _BACKDATE = dt.timedelta(minutes=5)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import logging
 import random
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -42,8 +41,6 @@ __all__ = [
     "rebuilt_history",
     "seed",
 ]
-
-logger = logging.getLogger(__name__)
 
 ELASTIC_REPO = "elastic/elasticsearch"
 PYTHON_REPO = "library/python"

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 
 from regframe.testing.loop_server import CHUNK, LoopServer, close_quietly, reset_connection
 
 __all__ = ["LatencyProxy"]
-
-logger = logging.getLogger(__name__)
 
 # Bounds the bytes a slow reader can make a pipe hold (64 KiB chunks); the
 # bandwidth-delay product of a loopback link at 50 ms fits comfortably.

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import socket
 import struct
 import threading
@@ -21,8 +20,6 @@ from regframe.parsing.reference import is_loopback_host
 
 __all__ = ["CHUNK", "HEAD_LIMIT", "LoopServer", "close_quietly", "require_loopback",
            "reset_connection"]
-
-logger = logging.getLogger(__name__)
 
 #: Read size of the relays.
 CHUNK = 65536

@@ -9,11 +9,8 @@ python history.  The same dates, to 2026-08, are the test data
 from __future__ import annotations
 
 import datetime as dt
-import logging
 
 __all__ = ["PYTHON_RELEASES", "python_release_dates"]
-
-logger = logging.getLogger(__name__)
 
 #: ``version=YYYY-MM-DD`` per release, by line, in release order.
 PYTHON_RELEASES = """

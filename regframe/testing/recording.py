@@ -7,7 +7,6 @@ after the fact.  Handlers derive from :class:`QuietHandler`, which keeps stderr 
 
 from __future__ import annotations
 
-import logging
 import sys
 import threading
 import urllib.parse
@@ -15,8 +14,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar, NamedTuple
 
 __all__ = ["QuietHandler", "RecordedRequest", "RecordingHTTPServer", "RecordingService"]
-
-logger = logging.getLogger(__name__)
 
 
 class RecordedRequest(NamedTuple):
