@@ -119,7 +119,19 @@ class Descriptor:
 
 
 @dataclass(frozen=True)
-class Index:
+class _Document:
+    """What an index and an image manifest both carry besides their own fields.
+
+    ``annotations`` is keyword-only, so that positionally each document's own fields
+    follow ``media_type``, and excluded from hashing so documents stay hashable.
+    """
+
+    media_type: str
+    annotations: Mapping[str, str] = field(default_factory=dict, hash=False, kw_only=True)
+
+
+@dataclass(frozen=True)
+class Index(_Document):
     """An OCI image index or Docker manifest list.
 
     Examples
@@ -128,13 +140,11 @@ class Index:
     ()
     """
 
-    media_type: str
     children: tuple[Descriptor, ...]
-    annotations: Mapping[str, str] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
-class ImageManifest:
+class ImageManifest(_Document):
     """An OCI image manifest or Docker image manifest v2.
 
     Examples
@@ -144,10 +154,8 @@ class ImageManifest:
     100
     """
 
-    media_type: str
     config: Descriptor
     layers: tuple[Descriptor, ...]
-    annotations: Mapping[str, str] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
