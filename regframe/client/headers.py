@@ -34,6 +34,17 @@ _AUTH_VALUE_STOP = _WS | {",", '"'}
 _LINK_VALUE_STOP = _AUTH_VALUE_STOP | {";"}
 
 
+class _Param:
+    """A parameter of a :class:`Challenge` read as an attribute: its value, or None."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, challenge: Challenge | None, owner: type | None = None) -> str | None:
+        # On the class itself (help(), introspection) there is no value to read.
+        return None if challenge is None else challenge.params.get(self.name)
+
+
 @dataclass(frozen=True)
 class Challenge:
     """One authentication challenge from a ``WWW-Authenticate`` header.
@@ -48,6 +59,9 @@ class Challenge:
     token68
         The ``token68`` form some schemes use instead of parameters
         (``Negotiate abc==``), or None.
+    realm, service, scope, error
+        The parameter of that name (``error``: ``insufficient_scope``,
+        ``invalid_token``), or None.
 
     Examples
     --------
@@ -59,6 +73,10 @@ class Challenge:
     scheme: str
     params: Mapping[str, str] = field(default_factory=dict, hash=False)
     token68: str | None = None
+    realm = _Param()
+    service = _Param()
+    scope = _Param()
+    error = _Param()
 
     def __post_init__(self) -> None:
         # Freeze the mapping so a shared Challenge cannot be altered by a caller.
@@ -69,26 +87,6 @@ class Challenge:
             f"Challenge(scheme={self.scheme!r}, params={dict(self.params)!r}, "
             f"token68={self.token68!r})"
         )
-
-    @property
-    def realm(self) -> str | None:
-        """The ``realm`` parameter, or None."""
-        return self.params.get("realm")
-
-    @property
-    def service(self) -> str | None:
-        """The ``service`` parameter, or None."""
-        return self.params.get("service")
-
-    @property
-    def scope(self) -> str | None:
-        """The ``scope`` parameter, or None."""
-        return self.params.get("scope")
-
-    @property
-    def error(self) -> str | None:
-        """The ``error`` parameter (``insufficient_scope``, ``invalid_token``), or None."""
-        return self.params.get("error")
 
 
 class _Scanner:
