@@ -15,6 +15,7 @@ import random
 import re
 import threading
 import time
+from collections.abc import AsyncIterator
 from http import HTTPStatus
 from typing import Any, Literal
 
@@ -56,20 +57,27 @@ def _parse_headers(lines: list[bytes]) -> dict[str, str]:
     return headers
 
 
-async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
-    """Read a chunked body and return it raw (sizes, data and trailers)."""
-    raw = bytearray()
+async def _chunks(reader: asyncio.StreamReader) -> AsyncIterator[tuple[bytes, int, bytes]]:
+    """A chunked body chunk by chunk, raw: each size line, its size, and what follows it.
+
+    After a chunk's size line come its data and CRLF; after the last one's (size 0), the
+    trailers and the empty line that ends the body.
+    """
     while True:
         line = await reader.readuntil(b"\r\n")
-        raw += line
         size = int(line.split(b";", 1)[0].strip() or b"0", 16)
         if size == 0:
-            while True:
-                trailer = await reader.readuntil(b"\r\n")
-                raw += trailer
-                if trailer == b"\r\n":
-                    return bytes(raw)
-        raw += await reader.readexactly(size + 2)
+            trailers = bytearray()
+            while (trailer := await reader.readuntil(b"\r\n")) != b"\r\n":
+                trailers += trailer
+            yield line, 0, bytes(trailers) + b"\r\n"
+            return
+        yield line, size, await reader.readexactly(size + 2)
+
+
+async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
+    """Read a chunked body and return it raw (sizes, data and trailers)."""
+    return b"".join([line + rest async for line, _, rest in _chunks(reader)])
 
 
 def _status_response(status: int, *, head_only: bool, extra: dict[str, str]) -> bytes:
@@ -472,23 +480,14 @@ class FaultProxy(LoopServer):
         reader: asyncio.StreamReader, writer: asyncio.StreamWriter, cut: bool
     ) -> bool:
         """Relay a chunked body; with *cut*, stop half-way through the first chunk."""
-        while True:
-            line = await reader.readuntil(b"\r\n")
-            size = int(line.split(b";", 1)[0].strip() or b"0", 16)
-            writer.write(line)
-            if size == 0:
-                while True:
-                    trailer = await reader.readuntil(b"\r\n")
-                    writer.write(trailer)
-                    if trailer == b"\r\n":
-                        return False
-            data = await reader.readexactly(size + 2)
-            if cut:
+        async for line, size, rest in _chunks(reader):
+            if cut and size:
                 # The size line promised the whole chunk; deliver half and stop.
-                writer.write(data[: size // 2])
+                writer.write(line + rest[: size // 2])
                 return True
-            writer.write(data)
+            writer.write(line + rest)
             await writer.drain()
+        return False
 
     @staticmethod
     async def _relay_to_eof(
