@@ -26,6 +26,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` and `regframe` im
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import regframe.frame.resolve  # noqa: F401  (imported up front: the runs time no imports)
+from bench.env import environment
 from bench.http_count import RequestLog, counting_session
 from bench.hub_api import HubAPIProcess
 from bench.proxy_proc import ProxyProcess
@@ -89,20 +90,15 @@ def run(tags: int = 10_000, rtt: float = 0.1, repeat: int = 2) -> dict[str, Any]
     """
     with HubAPIProcess(tags) as hub:
         host, port = hub.url.rsplit("//", 1)[1].rsplit(":", 1)
-        with ProxyProcess((host, int(port)), delay=rtt, handshake=True) as proxy:
-            saved = os.environ.get(DOCKERHUB_API_ENV)
-            os.environ[DOCKERHUB_API_ENV] = proxy.url
-            try:
-                r = measure_rtt(f"{proxy.url}/ping", 10)
-                runs: dict[str, list[dict[str, Any]]] = {"sequential": [], "concurrent": []}
-                for _ in range(max(1, repeat)):
-                    runs["sequential"].append(_one(proxy.netloc, 1))
-                    runs["concurrent"].append(_one(proxy.netloc, 16))
-            finally:
-                if saved is None:
-                    os.environ.pop(DOCKERHUB_API_ENV, None)
-                else:
-                    os.environ[DOCKERHUB_API_ENV] = saved
+        with (
+            ProxyProcess((host, int(port)), delay=rtt, handshake=True) as proxy,
+            environment({DOCKERHUB_API_ENV: proxy.url}),
+        ):
+            r = measure_rtt(f"{proxy.url}/ping", 10)
+            runs: dict[str, list[dict[str, Any]]] = {"sequential": [], "concurrent": []}
+            for _ in range(max(1, repeat)):
+                runs["sequential"].append(_one(proxy.netloc, 1))
+                runs["concurrent"].append(_one(proxy.netloc, 16))
     rows = {}
     for name, results in runs.items():
         seconds = statistics.median(x["seconds"] for x in results)

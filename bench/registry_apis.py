@@ -29,6 +29,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` and `regframe` im
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import regframe.frame.resolve  # noqa: F401  (imported up front: the runs time no imports)
+from bench.env import environment
 from bench.http_count import RequestLog, counting_session
 from bench.proxy_proc import ProxyProcess
 from bench.run import measure_rtt
@@ -95,28 +96,15 @@ def _fast(sb: Sandbox, product: str, rtt: float) -> dict[str, Any]:
         with ProxyProcess(("127.0.0.1", int(port)), delay=rtt, handshake=True) as proxy, \
                 ProxyProcess((API_HOST, int(shim.api_url.rsplit(":", 1)[1])), delay=rtt,
                              handshake=True) as api:  # fmt: skip
-            saved = {k: os.environ.get(k) for k in _ENV}
-            os.environ.update(
-                {"REGFRAME_GITHUB_API": api.url, "REGFRAME_ECR_PUBLIC_API": api.url,
-                 "GITHUB_TOKEN": _TOKEN}
-            )  # fmt: skip
-            try:
+            urls = {"REGFRAME_GITHUB_API": api.url, "REGFRAME_ECR_PUBLIC_API": api.url}
+            with environment({**urls, "GITHUB_TOKEN": _TOKEN}):
                 r = measure_rtt(f"{proxy.url}/v2/", 10)
                 # Untimed warm-up: the stand-in server computes its answers from the
                 # storage once (a real product answers from its database).
                 _read(proxy.netloc, RequestLog(proxy.netloc), False)
                 row = _read(proxy.netloc, RequestLog(proxy.netloc), False)
                 row["listing_seconds"] = _listing_seconds(proxy.netloc)
-            finally:
-                for key, value in saved.items():
-                    if value is None:
-                        os.environ.pop(key, None)
-                    else:
-                        os.environ[key] = value
     return {**row, "rtt": r}
-
-
-_ENV = ("REGFRAME_GITHUB_API", "REGFRAME_ECR_PUBLIC_API", "GITHUB_TOKEN")
 
 
 def run(tags: int = 2000, images: int = 600, rtt: float = 0.05,

@@ -44,6 +44,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` and `regframe` im
 from bench.proxy_proc import ProxyProcess
 from bench.run import lower_bound
 from bench.seed import plan_images, seed
+from bench.transports import parse_run, run_parser
 from regframe.client.transport import DEFAULT_WORKERS
 from regframe.testing.sandbox import Sandbox
 
@@ -250,18 +251,10 @@ def render(results: dict[str, Any], args: argparse.Namespace) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = run_parser(__doc__, OUT, [0.1])
     parser.add_argument("--baseline", required=True, help="git revision to compare with")
-    parser.add_argument("--tags", type=int, default=2000)
-    parser.add_argument("--images", type=int, default=600)
-    parser.add_argument("--rtt", type=float, nargs="+", default=[0.1])
-    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--uncached", action="store_true", help="also read with cache=False")
-    parser.add_argument("--quick", action="store_true", help="400 tags over 120 images, 1 round")
-    parser.add_argument("--out", type=Path, default=OUT, help="where the JSON goes")
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.tags, args.images, args.rounds = 400, 120, 1
+    args = parse_run(parser, argv)
     before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         base = export(args.baseline, Path(tmp))

@@ -25,14 +25,12 @@ slower).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +38,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` and `regframe` im
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import regframe.frame.resolve  # noqa: F401  (imported up front so no run times imports)
+from bench.env import environment
 from bench.proxy_proc import ProxyProcess
 from bench.run import lower_bound
 from bench.seed import plan_images, seed
@@ -73,21 +72,6 @@ class _Counter:
         Transport._attempt = self._original  # type: ignore[method-assign]
 
 
-@contextlib.contextmanager
-def _environment(**values: str) -> Iterator[dict[str, str]]:
-    """``os.environ`` with ``values``, restored afterwards (the loop changes it too)."""
-    saved = {k: os.environ.get(k) for k in ("REQUESTS_CA_BUNDLE", "REGFRAME_TRANSPORT")}
-    os.environ.update(values)
-    try:
-        yield dict(os.environ)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def _one(ref: str, cache: str | bool, counter: _Counter) -> dict[str, float]:
     before, sent = os.times(), counter.n
     start = time.perf_counter()
@@ -110,7 +94,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         Sandbox(tls=True) as sandbox,
         tempfile.TemporaryDirectory() as tmp,
         _Counter() as counter,
-        _environment(REQUESTS_CA_BUNDLE=str(sandbox.ca_path)),
+        environment({"REQUESTS_CA_BUNDLE": str(sandbox.ca_path)}, also=["REGFRAME_TRANSPORT"]),
     ):
         seed(sandbox, REPO, plan)
         unique = len(plan)  # one image (index) per spec
@@ -190,17 +174,28 @@ def render(results: dict[str, Any], args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def run_parser(doc: str, out: Path, rtt: list[float]) -> argparse.ArgumentParser:
+    """The options every read-the-benchmark-repository run takes (see :func:`parse_run`)."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
     parser.add_argument("--tags", type=int, default=2000)
     parser.add_argument("--images", type=int, default=600)
-    parser.add_argument("--rtt", type=float, nargs="+", default=[0.05, 0.1])
+    parser.add_argument("--rtt", type=float, nargs="+", default=rtt)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="400 tags over 120 images, 1 round")
-    parser.add_argument("--out", type=Path, default=OUT, help="where the JSON goes")
+    parser.add_argument("--out", type=Path, default=out, help="where the JSON goes")
+    return parser
+
+
+def parse_run(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """Parse *argv*; ``--quick`` shrinks the repository and the rounds."""
     args = parser.parse_args(argv)
     if args.quick:
         args.tags, args.images, args.rounds = 400, 120, 1
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_run(run_parser(__doc__, OUT, [0.05, 0.1]), argv)
     before = os.getloadavg()[0]
     results = measure(args)
     args.load = f"{before:.1f} → {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
