@@ -14,7 +14,10 @@ Candidates (raw clients, no regframe code between them and the wire):
 * ``curl-h2-100``: pycurl multi, HTTP/2 (PIPEWAIT), one connection, 100 streams in flight;
 * ``transport-curl-100`` and ``transport-requests-16``: regframe's own
   :class:`~regframe.client.transport.Transport` on each backend, called from 100 / 16
-  threads the way ``read_tags`` calls it (every safety rule included).
+  threads the way ``read_tags`` calls it (every safety rule included);
+* ``transport-curl-green-100``: the same ``Transport`` on libcurl called from 100
+  greenlets on the driver's own thread (``bench/green.py``): no thread hand-off per
+  request, so its distance to ``transport-curl-100`` is what the hand-offs cost.
 
 Client CPU is this process's user + system time over the run (registry and proxy run in
 their own processes) divided by the requests.  Writes ``bench/results/clients.json``.
@@ -108,6 +111,12 @@ def _curl(urls: list[str], ca: str, in_flight: int, http2: bool) -> int:
     return ok
 
 
+def _green(urls: list[str], ca: str, in_flight: int) -> int:
+    from bench.green import run_green
+
+    return run_green(urls, ca=ca, in_flight=in_flight, headers={"Accept": ACCEPT}).count(200)
+
+
 def _transport(urls: list[str], ca: str, threads: int, backend: str) -> int:
     from regframe.client.transport import Transport
 
@@ -128,6 +137,7 @@ CANDIDATES: dict[str, Callable[[list[str], str], int]] = {
     "curl-h2-100": lambda urls, ca: _curl(urls, ca, 100, http2=True),
     "transport-requests-16": lambda urls, ca: _transport(urls, ca, 16, "requests"),
     "transport-curl-100": lambda urls, ca: _transport(urls, ca, 100, "curl"),
+    "transport-curl-green-100": lambda urls, ca: _green(urls, ca, 100),
 }
 
 

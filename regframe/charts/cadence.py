@@ -77,7 +77,7 @@ def cadence(
     # half a period of air either side, so one lone bar does not fill the axes
     pad = float(np.max(width)) / 0.85 * 0.5
     ax.set_xlim(float(left[0]) - pad, float(left[-1] + width[-1]) + pad)
-    ax.set_ylim(0, max(1.0, float(bottom.max())) * 1.06)
+    ax.set_ylim(0, max(1.0, float(np.max(bottom))) * 1.06)
     ax.yaxis.get_major_locator().set_params(integer=True)  # type: ignore[call-arg]
     period = {"YS": "year", "QS": "quarter", "MS": "month"}.get(freq, freq)
     ax.set_ylabel(f"releases per {period}")

@@ -223,29 +223,34 @@ class CurlDriver:
                 transfer.done.release()
 
     def _loop(self) -> None:
-        next_sweep = time.monotonic()
-        while True:
-            now = time.monotonic()
-            wait = next_sweep - now if self._active else None
-            if self._timer is not None:
-                wait = max(0.0, min(wait if wait is not None else 3600.0, self._timer - now))
-            for key, mask in self._selector.select(wait):
-                if key.fileobj is self._wake_r:
-                    continue
-                action = (pycurl.CSELECT_IN if mask & selectors.EVENT_READ else 0) | (
-                    pycurl.CSELECT_OUT if mask & selectors.EVENT_WRITE else 0
-                )
-                self._multi.socket_action(key.fd, action)
-            if self._timer is not None and time.monotonic() >= self._timer:
-                self._timer = None
-                self._multi.socket_action(pycurl.SOCKET_TIMEOUT, 0)
-            if not self._take_handed_in():
-                return
-            self._collect()
-            now = time.monotonic()
-            if now >= next_sweep:
-                self._sweep(now)
-                next_sweep = now + self._sweep_every
+        next_sweep: float | None = time.monotonic()
+        while next_sweep is not None:
+            next_sweep = self._turn(next_sweep)
+
+    def _turn(self, next_sweep: float) -> float | None:
+        """Wait for sockets or the timer once, act on it; when to sweep next (``None``: closed)."""
+        now = time.monotonic()
+        wait = next_sweep - now if self._active else None
+        if self._timer is not None:
+            wait = max(0.0, min(wait if wait is not None else 3600.0, self._timer - now))
+        for key, mask in self._selector.select(wait):
+            if key.fileobj is self._wake_r:
+                continue
+            action = (pycurl.CSELECT_IN if mask & selectors.EVENT_READ else 0) | (
+                pycurl.CSELECT_OUT if mask & selectors.EVENT_WRITE else 0
+            )
+            self._multi.socket_action(key.fd, action)
+        if self._timer is not None and time.monotonic() >= self._timer:
+            self._timer = None
+            self._multi.socket_action(pycurl.SOCKET_TIMEOUT, 0)
+        if not self._take_handed_in():
+            return None
+        self._collect()
+        now = time.monotonic()
+        if now >= next_sweep:
+            self._sweep(now)
+            next_sweep = now + self._sweep_every
+        return next_sweep
 
     def _take_handed_in(self) -> bool:
         """Add new transfers and remove aborted ones; ``False`` once closing is done."""

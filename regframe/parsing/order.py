@@ -83,7 +83,7 @@ def release_numbers(rel: col.StrArray, *, width: int = 3, missing: int = -1) -> 
     >>> [a.tolist() for a in release_numbers(np.array(["1.2", "10.0.17763.6189"]))]
     [[1, 10], [2, 0], [-1, 17763], [-1, 6189]]
     """
-    width = max(width, int(np.char.count(rel, ".").max(initial=0)) + 1)
+    width = max(width, int(np.max(np.char.count(rel, "."), initial=0)) + 1)
     out = []
     rest = rel
     for _ in range(width):
