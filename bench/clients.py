@@ -15,9 +15,10 @@ Candidates (raw clients, no regframe code between them and the wire):
 * ``transport-curl-100`` and ``transport-requests-16``: regframe's own
   :class:`~regframe.client.transport.Transport` on each backend, called from 100 / 16
   threads the way ``read_tags`` calls it (every safety rule included);
-* ``transport-curl-green-100``: the same ``Transport`` on libcurl called from 100
-  greenlets on the driver's own thread (``bench/green.py``): no thread hand-off per
-  request, so its distance to ``transport-curl-100`` is what the hand-offs cost.
+* ``jobs-curl-threads-100`` and ``jobs-curl-greenlets-100``: that ``Transport`` on
+  libcurl called from the 100 jobs of a :class:`~regframe.client.jobs.JobRunner`, the
+  way ``read_tags`` follows tags: on 100 worker threads, or as 100 greenlets on the
+  driver's own thread (:mod:`regframe.client.green`, no thread hand-off per request).
 
 Client CPU is this process's user + system time over the run (registry and proxy run in
 their own processes) divided by the requests.  Writes ``bench/results/clients.json``.
@@ -111,10 +112,22 @@ def _curl(urls: list[str], ca: str, in_flight: int, http2: bool) -> int:
     return ok
 
 
-def _green(urls: list[str], ca: str, in_flight: int) -> int:
-    from bench.green import run_green
+def _jobs(urls: list[str], ca: str, in_flight: int, greenlets: bool) -> int:
+    from regframe.client.jobs import JobRunner
+    from regframe.client.transport import Transport
 
-    return run_green(urls, ca=ca, in_flight=in_flight, headers={"Accept": ACCEPT}).count(200)
+    transport = Transport(max_workers=in_flight, verify=ca, backend="curl")
+    spawn = transport.spawner() if greenlets else None
+    if greenlets and spawn is None:
+        raise RuntimeError("greenlet is not installed: pip install 'regframe[fast]'")
+    statuses: list[int] = []
+
+    def get(url: str) -> None:
+        statuses.append(transport.request("GET", url, headers={"Accept": ACCEPT}).status)
+
+    JobRunner(in_flight, cancel=transport.cancelled, spawn=spawn).run(urls, get)
+    transport.close()
+    return statuses.count(200)
 
 
 def _transport(urls: list[str], ca: str, threads: int, backend: str) -> int:
@@ -137,7 +150,8 @@ CANDIDATES: dict[str, Callable[[list[str], str], int]] = {
     "curl-h2-100": lambda urls, ca: _curl(urls, ca, 100, http2=True),
     "transport-requests-16": lambda urls, ca: _transport(urls, ca, 16, "requests"),
     "transport-curl-100": lambda urls, ca: _transport(urls, ca, 100, "curl"),
-    "transport-curl-green-100": lambda urls, ca: _green(urls, ca, 100),
+    "jobs-curl-threads-100": lambda urls, ca: _jobs(urls, ca, 100, greenlets=False),
+    "jobs-curl-greenlets-100": lambda urls, ca: _jobs(urls, ca, 100, greenlets=True),
 }
 
 

@@ -5,7 +5,8 @@
 # suite beside it on a small machine would only make both slower.
 # Each environment runs the suite on one transport backend ($REGFRAME_TRANSPORT): `oldest` on
 # `requests` (the path of a default install without the `fast` extra, and of `session=`),
-# `newest` on libcurl (pycurl, HTTP/2).  tests/test_transport.py and
+# `newest` on libcurl (pycurl, HTTP/2; a read's jobs as greenlets on its driver thread, with
+# threads only where tests say so).  tests/test_transport.py and
 # tests/test_transport_backends.py (GOAWAY included) run on both backends in both
 # environments.  Set REGFRAME_TRANSPORT to override.
 # Usage: scripts/test-envs.sh [ENV...] [-- PYTEST ARGS]   (default: oldest newest)

@@ -23,7 +23,6 @@ import ipaddress
 import json
 import logging
 import math
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from datetime import datetime, timezone
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from regframe.client.credentials import Credentials
+from regframe.client.green import TaskLock
 from regframe.client.headers import Challenge, parse_www_authenticate, pick_challenge
 from regframe.client.redact import redact_host, redact_url
 from regframe.client.transport import Reply, Transport, json_errors
@@ -174,7 +174,8 @@ class Authenticator:
         self._looked_up = credentials is not None
         self._challenges: list[Challenge] | None = None
         self._tokens: dict[str, _Token] = {}
-        self._lock = threading.RLock()
+        # Held across the ping and token requests, which a job greenlet parks in.
+        self._lock = TaskLock()
         self.token_requests = 0
 
     def __repr__(self) -> str:

@@ -6,8 +6,9 @@ otherwise) when a single thread owns the multi handle.  :class:`CurlDriver` is
 that thread: it waits on the sockets libcurl names (``CURLMOPT_SOCKETFUNCTION``)
 and exactly as long as libcurl's own timer says (``CURLMOPT_TIMERFUNCTION``), is
 woken through a socketpair when a transfer is handed in, and releases each
-caller's lock when its transfer ends.  pycurl exposes neither
-``curl_multi_poll`` nor ``curl_multi_wakeup``, so the socket API plus a
+caller's lock when its transfer ends (or resumes the job greenlet that sent it, when
+a read's jobs run on this thread: :mod:`regframe.client.green`).  pycurl exposes
+neither ``curl_multi_poll`` nor ``curl_multi_wakeup``, so the socket API plus a
 socketpair does their job.
 
 Every ``SWEEP`` seconds (and at most ``timeout / 4``) it also enforces what libcurl
@@ -27,9 +28,12 @@ import selectors
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pycurl
+
+from regframe.client.green import Hub, Job
 
 __all__ = ["CurlDriver", "Sink", "Transfer"]
 
@@ -73,7 +77,8 @@ class Sink:
 class Transfer:
     """One request on its way: the easy handle, what came back, and how it ended.
 
-    ``done`` is held until the driver has finished with the transfer; then
+    ``done`` is held until the driver has finished with the transfer (or, for one
+    that a job greenlet of the driver's own thread sent, ``job`` is resumed); then
     ``code`` is libcurl's result (0 for success) and ``failure`` names what the
     driver itself ended it for (``"timeout"``, ``"body-timeout"``, ``"slow-body"``,
     ``"cancelled"``).
@@ -88,14 +93,22 @@ class Transfer:
         "handle",
         "head",
         "info",
+        "job",
         "last_change",
         "last_size",
         "message",
         "sink",
     )
 
-    def __init__(self, handle: pycurl.Curl, sink: Sink, cancelled: threading.Event) -> None:
+    def __init__(
+        self,
+        handle: pycurl.Curl,
+        sink: Sink,
+        cancelled: threading.Event,
+        job: Job | None = None,
+    ) -> None:
         self.handle = handle
+        self.job = job
         self.sink = sink
         self.head = io.BytesIO()
         self.cancelled = cancelled
@@ -149,6 +162,8 @@ class CurlDriver:
         self._active: dict[int, Transfer] = {}
         self._timer: float | None = None
         self._thread: threading.Thread | None = None
+        #: The job greenlets this thread runs (see :meth:`spawn`).
+        self.hub = Hub()
 
     # -- called by other threads -------------------------------------------------------
 
@@ -158,10 +173,31 @@ class CurlDriver:
             if self._closing:
                 raise RuntimeError("the transport is closed")
             self._incoming.append(transfer)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="regframe-curl", daemon=True)
-                self._thread.start()
+            if self.owns(transfer):
+                # From a job on this thread: the loop looks at _woken before it waits.
+                self._woken = True
+            else:
+                self._start()
+                self._wake()
+
+    def owns(self, transfer: Transfer) -> bool:
+        """Whether ``transfer`` comes from a job greenlet of this driver's thread."""
+        return transfer.job is not None and transfer.job.hub is self.hub
+
+    def spawn(self, job: Callable[[], None]) -> None:
+        """Run ``job`` as a greenlet on the driver thread (see :mod:`regframe.client.green`)."""
+        with self._lock:
+            if self._closing:
+                raise RuntimeError("the transport is closed")
+            self.hub.spawn(job)
+            self._start()
             self._wake()
+
+    def _start(self) -> None:
+        # Under self._lock.
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="regframe-curl", daemon=True)
+            self._thread.start()
 
     def abort(self, transfer: Transfer) -> None:
         """Take ``transfer`` off the wire soon (its caller was interrupted)."""
@@ -220,7 +256,8 @@ class CurlDriver:
             self._active.clear()
             for transfer in stranded:
                 transfer.code, transfer.failure = -1, "driver"
-                transfer.done.release()
+                self._hand_back(transfer)
+        self.hub.drain()
 
     def _loop(self) -> None:
         next_sweep: float | None = time.monotonic()
@@ -229,11 +266,7 @@ class CurlDriver:
 
     def _turn(self, next_sweep: float) -> float | None:
         """Wait for sockets or the timer once, act on it; when to sweep next (``None``: closed)."""
-        now = time.monotonic()
-        wait = next_sweep - now if self._active else None
-        if self._timer is not None:
-            wait = max(0.0, min(wait if wait is not None else 3600.0, self._timer - now))
-        for key, mask in self._selector.select(wait):
+        for key, mask in self._selector.select(self._wait(next_sweep)):
             if key.fileobj is self._wake_r:
                 continue
             action = (pycurl.CSELECT_IN if mask & selectors.EVENT_READ else 0) | (
@@ -250,7 +283,18 @@ class CurlDriver:
         if now >= next_sweep:
             self._sweep(now)
             next_sweep = now + self._sweep_every
+        self.hub.run()
         return next_sweep
+
+    def _wait(self, next_sweep: float) -> float | None:
+        """How long select may wait: until the sweep, libcurl's timer or a job's wake-up."""
+        if self._woken or self.hub.pending():
+            return 0.0
+        now = time.monotonic()
+        wait = next_sweep - now if self._active else None
+        if self._timer is not None:
+            wait = max(0.0, min(wait if wait is not None else 3600.0, self._timer - now))
+        return self.hub.cap(wait)
 
     def _take_handed_in(self) -> bool:
         """Add new transfers and remove aborted ones; ``False`` once closing is done."""
@@ -332,7 +376,14 @@ class CurlDriver:
         self._multi.remove_handle(handle)
         transfer.code = code
         transfer.failure = failure
-        transfer.done.release()
+        self._hand_back(transfer)
+
+    def _hand_back(self, transfer: Transfer) -> None:
+        """Wake whoever waits for ``transfer``: its job greenlet, or its thread."""
+        if transfer.job is not None and self.owns(transfer):
+            self.hub.resume(transfer.job)
+        else:
+            transfer.done.release()
 
     def _release(self) -> None:
         try:

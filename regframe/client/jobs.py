@@ -1,10 +1,11 @@
 """Runs batches of independent jobs on a few threads; an interrupt cancels what is still queued.
 
 A :class:`JobRunner` starts ``max_workers`` threads per batch that take items
-from one shared queue.  The thread that called :meth:`JobRunner.run` only waits
-and redraws progress a few times a second, instead of waking for every
-finished job (which, for thousands of small requests, costs more CPU than the
-requests' own Python code).
+from one shared queue (or, given a transport's ``spawn``, as many greenlets on the
+libcurl driver's thread: :mod:`regframe.client.green`).  The thread that called
+:meth:`JobRunner.run` only waits and redraws progress a few times a second, instead
+of waking for every finished job (which, for thousands of small requests, costs more
+CPU than the requests' own Python code).
 
 When that waiting thread is interrupted (``KeyboardInterrupt`` from Ctrl-C or a
 notebook's kernel interrupt, or any other exception) the runner sets its
@@ -26,6 +27,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
+from regframe.client import green
 from regframe.client.progress import Progress
 
 __all__ = ["JobRunner"]
@@ -57,6 +59,9 @@ class JobRunner:
         Seconds to wait, after an interrupt, for the requests already sent.
     poll
         Seconds between progress redraws while waiting.
+    spawn
+        Runs one of the batch's workers as a greenlet (a transport's
+        :meth:`~regframe.client.transport.Transport.spawner`); ``None``: threads.
 
     Examples
     --------
@@ -74,12 +79,14 @@ class JobRunner:
         cancel: threading.Event | None = None,
         grace: float = 2.0,
         poll: float = 0.1,
+        spawn: Callable[[Callable[[], None]], None] | None = None,
     ) -> None:
         self.max_workers = max(1, int(max_workers))
         self.progress = progress
         self.cancel = cancel if cancel is not None else threading.Event()
         self.grace = grace
         self.poll = poll
+        self.spawn = spawn
         # Threads outlive a batch: the resolver runs three batches back to back, and
         # starting 64 threads for each cost more CPU than a batch's own Python code.
         # Idle ones end after IDLE seconds without work.
@@ -107,7 +114,7 @@ class JobRunner:
         batch = _Batch(items_, job, self.cancel, self.progress, min(self.max_workers, len(items_)))
         try:
             self._start(batch)
-            while not batch.finished.wait(self.poll):
+            while not green.wait(batch.finished, self.poll):
                 if self.progress is not None:
                     self.progress.refresh()
         except BaseException:
@@ -115,7 +122,7 @@ class JobRunner:
             started = time.monotonic()
             # The requests already sent take about one round trip; a worker
             # stuck longer than the grace period is left behind (daemon).
-            batch.finished.wait(self.grace)
+            green.wait(batch.finished, self.grace)
             log.debug(
                 "interrupted: queued jobs cancelled, waited %.2f s for those in flight",
                 time.monotonic() - started,
@@ -127,7 +134,11 @@ class JobRunner:
             raise batch.failures[0]
 
     def _start(self, batch: _Batch[Any]) -> None:
-        """Hand ``batch`` to ``batch.remaining`` threads: the idle ones, then new ones."""
+        """Hand ``batch`` to ``batch.remaining`` workers: greenlets (``spawn``), else threads."""
+        if self.spawn is not None:
+            for _ in range(batch.remaining):
+                self.spawn(batch.work)
+            return
         # Under the lock: a waiting thread about to end checks for tasks under it too, so
         # one counted as idle here cannot end without taking this batch.
         with self._lock:

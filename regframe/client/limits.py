@@ -12,6 +12,8 @@ import logging
 import threading
 import time
 
+from regframe.client import green
+
 __all__ = ["AdaptiveLimit"]
 
 log = logging.getLogger(__name__)
@@ -43,7 +45,7 @@ class AdaptiveLimit:
                 if self.cancelled.is_set():
                     return False
                 # Bounded waits: a cancelled read must not leave threads queued here.
-                self._cond.wait(0.25)
+                green.wait_on(self._cond, 0.25)
             self.in_flight += 1
             return True
 

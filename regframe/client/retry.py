@@ -15,6 +15,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+from regframe.client import green
 from regframe.client.headers import parse_retry_after
 
 __all__ = [
@@ -141,4 +142,4 @@ def pause(seconds: float, cancelled: threading.Event) -> bool:
     """
     if seconds <= 0:
         return not cancelled.is_set()
-    return not cancelled.wait(seconds)
+    return not green.wait(cancelled, seconds, poll=0.1)

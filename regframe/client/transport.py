@@ -30,13 +30,14 @@ import os
 import random
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from regframe.client import green
 from regframe.client.limits import AdaptiveLimit
 from regframe.client.redact import redact_host, redact_url
 from regframe.client.reply import DEFAULT_LIMIT, USER_AGENT, Reply, Request, origin_of
@@ -233,6 +234,15 @@ class Transport:
         """Close the backend (and regframe's own session); a caller's session stays open."""
         if self._closes_backend:
             self.backend.close()
+
+    def spawner(self) -> Callable[[Callable[[], None]], None] | None:
+        """Where a read's jobs may run as greenlets instead of threads; ``None``: threads.
+
+        The libcurl backend runs them on its driver's thread when greenlet is installed
+        (see :mod:`regframe.client.green`); ``requests`` always uses threads.
+        """
+        spawn: Callable[[Callable[[], None]], None] | None = getattr(self.backend, "spawn", None)
+        return spawn if green.enabled() else None
 
     def probe(self, url: str) -> Reply:
         """``GET url`` more cheaply: connection errors are retried, read timeouts are not.

@@ -18,7 +18,7 @@ import os
 import re
 import socket
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
 
 import certifi
@@ -27,6 +27,7 @@ import requests.utils
 from requests.structures import CaseInsensitiveDict
 
 from regframe.client.curl_driver import CurlDriver, Sink, Transfer
+from regframe.client.green import current_job
 from regframe.client.neterrors import FINAL_DNS
 from regframe.client.redact import redact_host, redact_url
 from regframe.client.reply import USER_AGENT, Reply, Request
@@ -107,7 +108,7 @@ class CurlBackend:
     def send(self, request: Request, cancelled: threading.Event) -> Reply:
         """One exchange; raises TransferFailed, BodyInterrupted or ResponseTooLarge."""
         handle = self._handle()
-        transfer = Transfer(handle, Sink(request.limit), cancelled)
+        transfer = Transfer(handle, Sink(request.limit), cancelled, current_job())
         self._configure(transfer, request)
         try:
             self.driver.submit(transfer)
@@ -116,14 +117,21 @@ class CurlBackend:
             raise TransferFailed(
                 "other", RegistryError("the transport is closed", url=redact_url(request.url))
             ) from None
-        try:
-            transfer.done.acquire()
-        except BaseException:
-            # Interrupted while waiting (Ctrl-C in the main thread): take it off the wire.
-            self.driver.abort(transfer)
-            raise
+        if self.driver.owns(transfer):
+            self.driver.hub.park()  # resumed by the driver's loop when the transfer ends
+        else:
+            try:
+                transfer.done.acquire()
+            except BaseException:
+                # Interrupted while waiting (Ctrl-C in the main thread): take it off the wire.
+                self.driver.abort(transfer)
+                raise
         self._give_back(handle)
         return self._result(transfer, request)
+
+    def spawn(self, job: Callable[[], None]) -> None:
+        """Run ``job`` as a greenlet on the driver's thread (see :mod:`regframe.client.green`)."""
+        self.driver.spawn(job)
 
     def _handle(self) -> pycurl.Curl:
         with self._handles_lock:

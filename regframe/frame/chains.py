@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from urllib.parse import quote
 
+from regframe.client import green
 from regframe.client.cache import DigestCache, facts_key
 from regframe.client.digests import (
     compute_digest,
@@ -219,8 +220,12 @@ class Resolver:
     def _runner(self, max_workers: int, progress: ProgressOption | Progress) -> JobRunner:
         # The runner counts one step per job; a chain counts its further steps itself.
         self._progress = Progress.of(progress)
+        transport = self.client.transport
         return JobRunner(
-            max_workers, progress=self._progress, cancel=self.client.transport.cancelled
+            max_workers,
+            progress=self._progress,
+            cancel=transport.cancelled,
+            spawn=transport.spawner(),
         )
 
     def follow_tag(self, tag: str) -> None:
@@ -422,7 +427,7 @@ class Resolver:
                 mine = self._flights[digest] = _Flight()
         if flight is not None:
             cancelled = self.client.transport.cancelled
-            while not flight.landed.wait(0.1) and not cancelled.is_set():
+            while not green.wait(flight.landed, 0.1) and not cancelled.is_set():
                 pass
             # The other walk failed: fetch again, so that this walk gets its own error.
             return flight.answer if flight.answer is not None else fetch()
