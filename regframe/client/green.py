@@ -5,7 +5,7 @@ greenlets on the thread that drives the multi handle
 (:class:`~regframe.client.curl_driver.CurlDriver`): a request hands its transfer in and
 switches to the driver's loop, and the loop switches back when the transfer ends.  No
 thread waits and no lock changes hands per request; on a hundred worker threads that
-hand-off cost more client CPU than libcurl itself (``bench/green.py``).
+hand-off cost more client CPU than libcurl itself (``bench/clients.py`` measures both).
 
 A job may also wait for something other than its own request: another job's shared
 fetch, the token lock, the host's concurrency limit, a retry's pause.  Those waits go
