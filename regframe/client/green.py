@@ -9,9 +9,10 @@ hand-off cost more client CPU than libcurl itself (``bench/clients.py`` measures
 
 A job may also wait for something other than its own request: another job's shared
 fetch, the token lock, the host's concurrency limit, a retry's pause.  Those waits go
-through :func:`wait`, :func:`sleep` and :class:`TaskLock`, which park a job greenlet
-(polling in short sleeps, so no wake-up can be lost between threads) and block a thread
-as before.  A job that blocked its thread instead would stall every job of the read.
+through :func:`wait`, :func:`wait_on`, :func:`sleep` and :class:`TaskLock`, which park a
+job greenlet (polling in short sleeps, so no wake-up can be lost between threads) and
+block a thread as before.  A job that blocked its thread instead would stall every job
+of the read.
 
 ``$REGFRAME_GREENLETS=0``, or greenlet not installed, keeps every job on threads.
 """
