@@ -84,9 +84,14 @@ def test_dates_read_on_greenlets_equals_threads(registry_token, unique_repo, mon
         ]
     )
     monkeypatch.setenv("REGFRAME_TRANSPORT", "curl")
-    served = []
+    served: list[str] = []
     serve = JobRunner._serve
-    monkeypatch.setattr(JobRunner, "_serve", lambda self: (served.append(1), serve(self))[1])
+
+    def counted_serve(self: JobRunner) -> None:  # one call per worker thread started
+        served.append(threading.current_thread().name)
+        serve(self)
+
+    monkeypatch.setattr(JobRunner, "_serve", counted_serve)
 
     frames = {}
     for switch in ("1", "0"):
