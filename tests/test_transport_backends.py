@@ -13,10 +13,12 @@ answer ``CONNECT`` and pipe bytes, the TLS inside stays the registry's.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import socket
 import socketserver
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -88,6 +90,48 @@ def test_http2_where_tls_offers_it_else_a_pool_of_http11(tls_registry, backend):
     else:
         assert {r.http_version for r in replies} == {"HTTP/1.1"}
         assert 1 < connections <= 64
+
+
+def test_get_after_head_post_and_put_is_a_plain_get(registry_open, backend):
+    """libcurl reuses an idle handle: a GET after a HEAD, POST or PUT must be a plain GET.
+
+    One request at a time on one transport, so each exchange takes a handle an exchange
+    before it gave back: a HEAD's no-body or a PUT's method and body left on it would turn
+    the next GET into a HEAD (an empty body) or a PUT (the registry would not answer with
+    the manifest).  The PUT's body must arrive whole: the blob is read back.
+    """
+    repo = f"backends/methods-{backend}"
+    digest = registry_open.pusher.push_image(repo, ["1.0"], created=None)
+    manifest = f"{registry_open.url}/v2/{repo}/manifests/1.0"
+    blob = f"regframe {backend} upload".encode()
+    blob_digest = "sha256:" + hashlib.sha256(blob).hexdigest()
+    transport = Transport(max_workers=1, timeout=10, backend=backend)
+    try:
+        first = transport.request("GET", manifest, headers=ACCEPT)
+        head = transport.request("HEAD", manifest, headers=ACCEPT)
+        after_head = transport.request("GET", manifest, headers=ACCEPT)
+        start = transport.request("POST", f"{registry_open.url}/v2/{repo}/blobs/uploads/")
+        after_post = transport.request("GET", manifest, headers=ACCEPT)
+        location = urllib.parse.urljoin(registry_open.url, start.headers["Location"])
+        put = transport.request(
+            "PUT",
+            f"{location}{'&' if '?' in location else '?'}digest={blob_digest}",
+            headers={"Content-Type": "application/octet-stream"},
+            body=blob,
+        )
+        after_put = transport.request("GET", manifest, headers=ACCEPT)
+        stored = transport.request("GET", f"{registry_open.url}/v2/{repo}/blobs/{blob_digest}")
+    finally:
+        transport.close()
+    assert first.status == 200 and first.headers["Docker-Content-Digest"] == digest
+    assert (head.status, head.body) == (200, b"")
+    assert head.headers["Content-Length"] == str(len(first.body))
+    assert (after_head.status, after_head.body) == (200, first.body)
+    assert start.status == 202, start.body[:200]
+    assert (after_post.status, after_post.body) == (200, first.body)
+    assert put.status == 201, put.body[:200]
+    assert (after_put.status, after_put.body) == (200, first.body)
+    assert (stored.status, stored.body) == (200, blob)
 
 
 def test_plain_http_gets_http11_with_at_most_32_connections(registry_open, backend):

@@ -293,7 +293,6 @@ class Transport:
             Connection failures after retries, a redirect loop or downgrade.
         """
         hop = Request(method, url, dict(headers or {}), body, auth, limit)
-        first_origin = origin_of(url)
         seen: set[str] = set()
         for _ in range(MAX_REDIRECTS + 1):
             reply = self._send_once(hop)
@@ -306,7 +305,7 @@ class Transport:
             _check_redirect(hop.url, target, reply.status, seen)
             seen.add(target)
             hop = replace(hop, url=target)
-            if origin_of(target) != first_origin:
+            if origin_of(target) != origin_of(url):
                 # Credentials were issued to the first origin only; once a
                 # redirect leaves it they are gone for the rest of the chain.
                 kept = {k: v for k, v in hop.headers.items() if k.lower() != "authorization"}
