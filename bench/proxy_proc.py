@@ -52,6 +52,11 @@ class ProxyProcess:
         self._proc: subprocess.Popen[str] | None = None
 
     @property
+    def pid(self) -> int | None:
+        """The proxy process's id while it runs (benchmarks read its CPU time)."""
+        return self._proc.pid if self._proc is not None else None
+
+    @property
     def netloc(self) -> str:
         return f"{self.host}:{self.port}"
 

@@ -45,6 +45,10 @@ def test_transports_bench_reads_cold_warm_and_uncached_on_both(tmp_path, capsys,
         r = result[backend]
         assert r["cold_requests"] > 40  # every tag, then children and configs by digest
         assert r["runs"][0]["warm"]["requests"] < r["cold_requests"]  # nothing by digest
+        # The registry's CPU is read from its process: about 2 ms a request here, so the
+        # ~70 requests of a cold read show well above psutil's 10 ms tick.
+        assert r["cold_registry_cpu_ms"] > 0 and r["cold_proxy_cpu_ms"] >= 0
+        assert 0 < r["cold_cores"] <= (os.cpu_count() or 1) * 1.5
     assert "**libcurl vs requests**" in table
     # The run leaves the process as it found it: environment and the request counter.
     assert "REGFRAME_TRANSPORT" not in os.environ

@@ -220,6 +220,11 @@ class Sandbox:
         return self._proc is not None and self._proc.poll() is None
 
     @property
+    def pid(self) -> int | None:
+        """The registry process's id while it runs (benchmarks read its CPU time), else ``None``."""
+        return self._proc.pid if self.running and self._proc is not None else None
+
+    @property
     def host(self) -> str:
         """``127.0.0.1:PORT``."""
         return f"{REGISTRY_HOST}:{_present(self._port, 'sandbox is not started')}"
