@@ -54,7 +54,8 @@ class ProxyProcess:
     @property
     def pid(self) -> int | None:
         """The proxy process's id while it runs (benchmarks read its CPU time)."""
-        return self._proc.pid if self._proc is not None else None
+        proc = self._proc
+        return proc.pid if proc is not None and proc.poll() is None else None
 
     @property
     def netloc(self) -> str:

@@ -222,7 +222,8 @@ class Sandbox:
     @property
     def pid(self) -> int | None:
         """The registry process's id while it runs (benchmarks read its CPU time), else ``None``."""
-        return self._proc.pid if self.running and self._proc is not None else None
+        proc = self._proc
+        return proc.pid if proc is not None and proc.poll() is None else None
 
     @property
     def host(self) -> str:
