@@ -107,6 +107,19 @@ def test_timeline_top_folds_old_lines_without_losing_points() -> None:
     assert len(every.get_yticklabels()) == 25
 
 
+def test_folded_row_names_the_gap_left_by_a_kept_line() -> None:
+    # 0.3 gets a late patch: it keeps a row of its own while 0.0-0.2 and 0.4 fold, so a
+    # plain "0.0–0.4" label would seem to hold it twice (the demo's elastic 7.3 did).
+    df = pd.concat([many_lines(10), tags(("0.3.2", "2016-06-01"), repository="many/lines")])
+    labels = [t.get_text() for t in rplot.lines(df, top=6).get_yticklabels()]
+    assert labels[:2] == ["0.0–0.2, 0.4 (4 lines)", "0.3"]
+    # a range with more than three gaps gives the count in the range instead
+    late = [(f"0.{m}.2", f"2016-06-0{m}") for m in (1, 3, 5, 7)]
+    df = pd.concat([many_lines(10), tags(*late, repository="many/lines")])
+    labels = [t.get_text() for t in rplot.lines(df, top=4).get_yticklabels()]
+    assert labels[0] == "0.0–0.9 (6 of 10 lines)"
+
+
 def test_timeline_many_folded_majors_collapse_to_one_row() -> None:
     ax = rplot.timeline(many_lines(120), top=10)  # 12 majors, 11 of them folded
     labels = [t.get_text() for t in ax.get_yticklabels()]

@@ -192,13 +192,38 @@ def fold_rows(table: pd.DataFrame, top: int | None) -> list[Row]:
     ]
     for major, idx in folded.items():
         members = tuple(names[i] for i in idx)
-        label = (
-            members[0]
-            if len(members) == 1
-            else (f"{members[0]}–{members[-1]} ({len(members)} lines)")
-        )
+        label = _folded_label(names, idx)
         entries.append((idx[0], Row(label, members, major, len(members) > 1)))
     return [row for _, row in sorted(entries, key=lambda e: e[0])]
+
+
+def _folded_label(names: list[str], idx: list[int]) -> str:
+    """``5.0–5.6 (7 lines)``; the gaps named where a kept line sits among the folded ones.
+
+    A recently patched old line keeps a row of its own, and a plain ``7.0–7.4`` would
+    seem to hold it too.  Past three runs the label gives the count in the range instead.
+
+    Examples
+    --------
+    >>> names = ["7.0", "7.1", "7.2", "7.3", "7.4"]
+    >>> _folded_label(names, [0, 1, 2, 4])
+    '7.0–7.2, 7.4 (4 lines)'
+    >>> _folded_label(names, [0, 2, 4])
+    '7.0, 7.2, 7.4 (3 lines)'
+    """
+    if len(idx) == 1:
+        return names[idx[0]]
+    runs: list[list[int]] = []
+    for i in idx:
+        if runs and i == runs[-1][-1] + 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    if len(runs) > 3:
+        span = idx[-1] - idx[0] + 1
+        return f"{names[idx[0]]}–{names[idx[-1]]} ({len(idx)} of {span} lines)"
+    parts = [names[r[0]] if len(r) == 1 else f"{names[r[0]]}–{names[r[-1]]}" for r in runs]
+    return f"{', '.join(parts)} ({len(idx)} lines)"
 
 
 def lines_table(rel: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, list[str] | None]:
