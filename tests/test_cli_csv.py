@@ -78,9 +78,10 @@ def test_tags_with_dates_csv_has_iso_utc(seeded, tmp_path):
     assert dict(zip(df.tag, df.resolves_to, strict=True))["1.0"] == "1.0.0"
 
 
-def test_errors_are_one_line_without_traceback(registry_open):
+@pytest.mark.parametrize("module", ["regframe.cli", "regframe"])
+def test_errors_are_one_line_without_traceback(registry_open, module):
     proc = subprocess.run(
-        [sys.executable, "-m", "regframe.cli", "tags", registry_open.ref("no/such")],
+        [sys.executable, "-m", module, "tags", registry_open.ref("no/such")],
         capture_output=True,
         text=True,
         timeout=60,
