@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 
 from regframe import cadence as _cad
 from regframe import plot as _plot
+from regframe._words import counted
 from regframe.htmltable import render as _render_table
 
 __all__ = [
@@ -112,7 +113,7 @@ def draw(output: widgets.Output, rel: pd.DataFrame, kind: str) -> tuple[Figure |
             "output_type": "display_data",
             "data": {
                 "image/png": base64.b64encode(buf.getvalue()).decode("ascii"),
-                "text/plain": f"<{kind} chart of {len(rel)} releases>",
+                "text/plain": f"<{kind} chart of {counted(len(rel), 'release')}>",
             },
             "metadata": {},
         },
@@ -157,4 +158,4 @@ def export_html(target: Path, written: bytes, n_releases: int) -> str:
             f'download="{html.escape(target.name)}" '
             f'href="data:text/csv;base64,{encoded}">download</a>'
         )
-    return f"wrote {n_releases} releases to <code>{where}</code>{link}"
+    return f"wrote {counted(n_releases, 'release')} to <code>{where}</code>{link}"

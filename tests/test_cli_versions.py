@@ -30,7 +30,7 @@ def test_tags_versions(app: str, capsys: pytest.CaptureFixture[str]) -> None:
     )  # "8" is 8.0.0 padded: out
     assert main(["tags", app, "--versions", "^9.0.0-rc.0", "--match", "rc"]) == 0
     out, err = capsys.readouterr()
-    assert "9.0.0-rc1" in out and err.strip() == "1 tags"
+    assert "9.0.0-rc1" in out and err.strip() == "1 tag"
 
 
 def test_tags_newest(app: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -89,4 +89,8 @@ def test_history_bad_since_is_usage(tmp_path: Path, capsys) -> None:
 
 def test_history_of_an_unknown_image(tmp_path: Path, capsys) -> None:
     assert main(["history", "localhost:5000/never", "--store", str(tmp_path / "h.sqlite")]) == 0
-    assert "no history recorded" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "no history recorded" in err and "regframe snapshot localhost:5000/never" in err
+    store = str(tmp_path / "h.sqlite")
+    assert main(["history", "localhost:5000/never", "--tag", "latest", "--store", store]) == 0
+    assert "no history recorded of tag latest;" in capsys.readouterr().err

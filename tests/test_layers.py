@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "regframe"
 LIBRARY_LAYERS = ("parsing", "client", "frame")
 #: What each layer may import from regframe (besides itself and the modules of ``EVERYWHERE``).
 #: Imported by every layer, importing nothing of regframe's own.
-EVERYWHERE = ("errors", "_version", "_docstrings")
+EVERYWHERE = ("errors", "_version", "_docstrings", "_words")
 ALLOWED = {
     "parsing": set(),
     "client": {"parsing"},

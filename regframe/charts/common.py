@@ -35,7 +35,6 @@ __all__ = [
     "naive_utc",
     "new_axes",
     "outside_legend",
-    "plural",
     "releases_to_plot",
     "row_height",
     "several",
@@ -120,10 +119,6 @@ def major_colors(majors: Sequence[Any]) -> dict[Any, Any]:
     else:
         palette = [mpl.colormaps["viridis"](p) for p in np.linspace(0, 0.95, n)]
     return dict(zip(majors, palette, strict=True))
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def label_fontsize(n_rows: int) -> float:

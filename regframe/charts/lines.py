@@ -7,6 +7,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from regframe._docstrings import fill_docs
+from regframe._words import counted
 from regframe.charts import common as _c
 
 __all__ = ["lines"]
@@ -72,12 +73,12 @@ def lines(
     for y, (row, end) in enumerate(zip(rows, left + width, strict=True)):
         part = by_line.loc[list(row.members)]
         count = int(part["n_releases"].sum())
-        text = _c.plural(count, "release") if row.folded else f"{part['latest'].iloc[-1]} ({count})"
+        text = counted(count, "release") if row.folded else f"{part['latest'].iloc[-1]} ({count})"
         ax.text(end + span * 0.006, y, text, va="center", ha="left",
                 fontsize=fontsize * 0.85, color="0.25", clip_on=False)  # fmt: skip
     _c.label_rows(ax, rows)
     # room on the right for the end-of-bar labels
     _c.date_x_axis(ax, lo, hi, room=0.14, label="release date (UTC)")
     ax.set_ylabel("image and line" if images is not None else "line (major.minor)")
-    ax.set_title(_c.title(rel, f"life of {_c.plural(len(table), 'release line')}"))
+    ax.set_title(_c.title(rel, f"life of {counted(len(table), 'release line')}"))
     return ax

@@ -10,6 +10,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from regframe._docstrings import fill_docs
+from regframe._words import counted
 from regframe.charts import common as _c
 
 __all__ = ["moves"]
@@ -157,7 +158,7 @@ def _unseen_moves(ax: Axes, y: np.ndarray, left: np.ndarray, width: np.ndarray) 
 
 def _title(hist: pd.DataFrame, n_tags: int, name: Any) -> str:
     moved = int((hist.groupby("tag", observed=True).size() - 1).clip(lower=0).sum())
-    what = f"{_c.plural(n_tags, 'tag')}, {_c.plural(moved, 'move')}"
+    what = f"{counted(n_tags, 'tag')}, {counted(moved, 'move')}"
     if "source" in hist.columns:
         what += f" ({' + '.join(sorted(hist['source'].dropna().astype(str).unique()))})"
     return f"{name}: {what}" if name else what

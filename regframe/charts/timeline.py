@@ -15,6 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
 from regframe._docstrings import fill_docs
+from regframe._words import counted
 from regframe.charts import common as _c
 
 __all__ = ["WHISKER_MIN", "timeline"]
@@ -138,6 +139,6 @@ def timeline(
     _c.format_date_axis(ax)
     ax.set_xlabel("release date (UTC)")
     ax.set_ylabel("image and line" if images is not None else "line (major.minor)")
-    ax.set_title(_c.title(rel, f"{_c.plural(len(rel), 'release')} by date"))
+    ax.set_title(_c.title(rel, f"{counted(len(rel), 'release')} by date"))
     _legend(ax, color_handles, meaning, bool(pre.any()), whiskers)
     return ax

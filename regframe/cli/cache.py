@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from regframe._words import counted
+
 NAME = "cache"
 HELP = "show or clear the on-disk digest cache"
 
@@ -21,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     assert cache.path is not None  # cache=True always names a directory
     if args.action == "clear":
         entries, size = cache.clear()
-        print(f"removed {entries} entries ({size} bytes) from {cache.path}")
+        print(f"removed {counted(entries, 'entry', 'entries')} ({size} bytes) from {cache.path}")
         return 0
     entries, size = cache.usage()
     print(f"path     {cache.path}")

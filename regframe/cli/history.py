@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from regframe._words import counted
 from regframe.cli.output import add_output_options, print_table, write_requested
 
 NAME = "history"
@@ -40,7 +41,7 @@ def _changes(args: argparse.Namespace) -> int:
 
         raise UsageError("--changes lists every tag; --tag does not apply")
     out = changes(args.image, since=args.since, store=args.store, platform=args.platform)
-    if write_requested(out, args, noun="changes"):
+    if write_requested(out, args, noun="change"):
         return 0
     old, new = out.attrs["old_snapshot"], out.attrs["new_snapshot"]
     span = f"{old:%Y-%m-%d %H:%M:%S} → {new:%Y-%m-%d %H:%M:%S} UTC"
@@ -51,7 +52,7 @@ def _changes(args: argparse.Namespace) -> int:
     for col in ("old_digest", "new_digest"):
         shown[col] = out[col].str.slice(0, 19).astype(object)
     print_table(shown)
-    print(f"{len(out)} changes, {span}", file=sys.stderr)
+    print(f"{counted(len(out), 'change')}, {span}", file=sys.stderr)
     return 0
 
 
@@ -65,10 +66,16 @@ def run(args: argparse.Namespace) -> int:
     hist = history(
         args.image, tags=args.tag, since=args.since, store=args.store, platform=args.platform
     )
-    if write_requested(hist, args, noun="intervals"):
+    if write_requested(hist, args, noun="interval"):
         return 0
     if hist.empty:
-        print(f"{args.image}: no history recorded", file=sys.stderr)
+        which = f" of tag {', '.join(args.tag)}" if args.tag else ""
+        which += f" since {args.since}" if args.since else ""
+        print(
+            f"{args.image}: no history recorded{which}; `regframe snapshot {args.image}` or "
+            f"`regframe tags {args.image} --dates` records where its tags point",
+            file=sys.stderr,
+        )
         return 0
     # the registry's push time only where some interval has one (Hub, Quay, GCR reads)
     pushed = ["pushed"] if hist["pushed"].notna().any() else []
@@ -81,5 +88,6 @@ def run(args: argparse.Namespace) -> int:
     shown["source"] = shown["source"].astype(object)
     shown["version"] = hist["resolves_to"].astype(object)
     print_table(shown)
-    print(f"{len(hist)} intervals, {hist['tag'].nunique()} tags", file=sys.stderr)
+    tags = counted(hist["tag"].nunique(), "tag")
+    print(f"{counted(len(hist), 'interval')}, {tags}", file=sys.stderr)
     return 0

@@ -7,6 +7,8 @@ import sys
 
 import pandas as pd
 
+from regframe._words import counted
+
 __all__ = ["add_output_options", "print_table", "write_requested"]
 
 
@@ -20,7 +22,7 @@ def add_output_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def write_requested(df: pd.DataFrame, args: argparse.Namespace, *, noun: str = "rows") -> bool:
+def write_requested(df: pd.DataFrame, args: argparse.Namespace, *, noun: str = "row") -> bool:
     """Write ``df`` to every ``--csv``/``--json`` target given; ``False`` when none was.
 
     A note about each file written goes to stderr, so stdout carries only data.
@@ -38,7 +40,7 @@ def write_requested(df: pd.DataFrame, args: argparse.Namespace, *, noun: str = "
             sys.stdout.flush()
         else:
             write(df, target)
-            print(f"wrote {len(df)} {noun} to {target}", file=sys.stderr)
+            print(f"wrote {counted(len(df), noun)} to {target}", file=sys.stderr)
     return wrote
 
 

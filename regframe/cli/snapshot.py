@@ -13,6 +13,7 @@ import sys
 import warnings
 from typing import Any
 
+from regframe._words import counted
 from regframe.cli.options import UsageError, add_image_options, read_options
 
 NAME = "snapshot"
@@ -36,12 +37,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def _names(items: list[str]) -> str:
     shown = ", ".join(items[:SHOWN])
     return shown + (f" and {len(items) - SHOWN} more" if len(items) > SHOWN else "")
-
-
-def _counted(kind: str, n: int) -> str:
-    plural = {"new release": "new releases", "new tag": "new tags", "rebuild": "rebuilds",
-              "retag": "retags", "removed": "removed"}  # fmt: skip
-    return f"{n} {kind if n == 1 else plural[kind]}"
 
 
 def _described(row: Any) -> str:
@@ -68,7 +63,8 @@ def words(changed: Any) -> list[str]:
         rows = changed[changed["kind"] == kind]
         if len(rows):
             names = [_described(r) for _, r in rows.iterrows()]
-            out.append(f"{_counted(kind, len(rows))} ({_names(names)})")
+            many = kind if kind == "removed" else None  # "2 removed", not "2 removeds"
+            out.append(f"{counted(len(rows), kind, many)} ({_names(names)})")
     return out
 
 
@@ -79,7 +75,7 @@ def summary(image: str, df: Any, changed: Any = None) -> str:
     this read; without it the line counts the store's moved/new/gone tags.
     """
     info = df.attrs["history"]
-    head = f"{image}: {len(df)} tags"
+    head = f"{image}: {counted(len(df), 'tag')}"
     prev = info["previous_snapshot"]
     if prev is None:
         return f"{head}, first snapshot"

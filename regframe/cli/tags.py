@@ -7,6 +7,7 @@ import sys
 
 import pandas as pd
 
+from regframe._words import counted
 from regframe.cli.options import UsageError, add_image_options, read_frame
 from regframe.cli.output import add_output_options, print_table, write_requested
 from regframe.newest import BY
@@ -46,7 +47,7 @@ def _newest(df: pd.DataFrame, args: argparse.Namespace) -> int:
 
     by = None if args.by == "none" else args.by
     out = newest(df, by=by, variant=args.variant, prereleases=args.prereleases)
-    if write_requested(out, args, noun="releases"):
+    if write_requested(out, args, noun="release"):
         return 0
     shown = out.drop(columns=[c for c in ("major",) if by != "major" and c in out.columns])
     if not shown["prefix"].notna().any():
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     df = read_frame(args, dates=dates, labels=args.labels)
     if args.newest:
         return _newest(df, args)
-    if write_requested(df, args, noun="tags"):
+    if write_requested(df, args, noun="tag"):
         return 0
     if df.empty:
         print(f"{df.attrs.get('reference', args.image)}: no tags", file=sys.stderr)
@@ -86,5 +87,5 @@ def run(args: argparse.Namespace) -> int:
         if col in shown:
             shown[col] = shown[col].dt.strftime("%Y-%m-%d %H:%M")
     print_table(shown)
-    print(f"{len(df)} tags", file=sys.stderr)
+    print(counted(len(df), "tag"), file=sys.stderr)
     return 0

@@ -18,6 +18,7 @@ from typing import Any, Union
 import numpy as np
 import pandas as pd
 
+from regframe._words import counted
 from regframe.errors import InvalidArgumentError, InvalidArgumentTypeError
 
 __all__ = ["Match", "TagFilter", "compile_match"]
@@ -72,7 +73,7 @@ def _as_mask(result: Any, n: int) -> np.ndarray[Any, np.dtype[np.bool_]]:
     series = pd.Series(result)
     if len(series) != n:
         raise InvalidArgumentError(
-            f"a match= callable returned {len(series)} values for {n} tags; "
+            f"a match= callable returned {len(series)} values for {counted(n, 'tag')}; "
             "it must return one True/False per row of the frame it was given"
         )
     if not (pd.api.types.is_bool_dtype(series.dtype) or series.dropna().map(_is_bool).all()):
