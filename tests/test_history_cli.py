@@ -93,4 +93,4 @@ def test_history_of_an_unknown_image(tmp_path: Path, capsys) -> None:
     assert "no history recorded" in err and "regframe snapshot localhost:5000/never" in err
     store = str(tmp_path / "h.sqlite")
     assert main(["history", "localhost:5000/never", "--tag", "latest", "--store", store]) == 0
-    assert "no history recorded of tag latest;" in capsys.readouterr().err
+    assert "no history recorded for tag latest;" in capsys.readouterr().err

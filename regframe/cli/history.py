@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     if write_requested(hist, args, noun="interval"):
         return 0
     if hist.empty:
-        which = f" of tag {', '.join(args.tag)}" if args.tag else ""
+        which = f" for tag {', '.join(args.tag)}" if args.tag else ""
         which += f" since {args.since}" if args.since else ""
         print(
             f"{args.image}: no history recorded{which}; `regframe snapshot {args.image}` or "
