@@ -369,10 +369,11 @@ class CurlDriver:
         info = transfer.info
         info["status"] = handle.getinfo(pycurl.RESPONSE_CODE)
         info["version"] = handle.getinfo(pycurl.INFO_HTTP_VERSION)
-        info["os_errno"] = handle.getinfo(pycurl.OS_ERRNO)
-        # A reused connection has no connect time of its own, but a pre-transfer time.
-        info["connected"] = handle.getinfo(_CONNECT) > 0 or handle.getinfo(_PRETRANSFER) > 0
-        info["declared"] = handle.getinfo(_DECLARED)
+        if code or failure:  # what only a failed transfer's error message needs
+            info["os_errno"] = handle.getinfo(pycurl.OS_ERRNO)
+            # A reused connection has no connect time of its own, but a pre-transfer time.
+            info["connected"] = handle.getinfo(_CONNECT) > 0 or handle.getinfo(_PRETRANSFER) > 0
+            info["declared"] = handle.getinfo(_DECLARED)
         self._multi.remove_handle(handle)
         transfer.code = code
         transfer.failure = failure

@@ -40,7 +40,7 @@ import requests
 from regframe.client import green
 from regframe.client.limits import AdaptiveLimit
 from regframe.client.redact import redact_host, redact_url
-from regframe.client.reply import DEFAULT_LIMIT, USER_AGENT, Reply, Request, origin_of
+from regframe.client.reply import DEFAULT_LIMIT, USER_AGENT, Reply, Request, host_key, origin_of
 from regframe.client.retry import (
     DEFAULT_POLICY,
     PROBE_POLICY,
@@ -254,7 +254,7 @@ class Transport:
         return self._send_once(Request("GET", url, {}), PROBE_POLICY)
 
     def _limit_for(self, url: str) -> AdaptiveLimit:
-        key = urlsplit(url).netloc.lower()
+        key = host_key(url)
         with self._limits_lock:
             limit = self._limits.get(key)
             if limit is None:
