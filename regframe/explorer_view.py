@@ -141,7 +141,7 @@ def table_html(rel: pd.DataFrame, *, hidden: Collection[str] = ()) -> str:
         if name in view.columns:
             view[name] = _cad.utc(view[name]).dt.strftime("%Y-%m-%d %H:%M")
     n = len(rel)
-    caption = f"{n} release" + ("" if n == 1 else "s")
+    caption = counted(n, "release")
     if n > _TABLE_ROWS:
         caption += f", newest {_TABLE_ROWS} shown"
     return _render_table(view, height=_TABLE_HEIGHT, caption=caption)
