@@ -43,7 +43,7 @@ def test_tags_newest(app: str, capsys: pytest.CaptureFixture[str], tmp_path: Pat
     assert main(["tags", app, "--newest", "--by", "major", "--variant", "alpine"]) == 0
     out, err = capsys.readouterr()
     assert "8.15.1-alpine" in out and "newest final of 1 release in major 8" in out
-    assert "2024-07-02" in out and err.strip() == "1 groups"
+    assert "2024-07-02" in out and "age (days)" in out and err.strip() == "1 group"
     assert main(["tags", app, "--newest", "--by", "none", "--prereleases"]) == 0
     assert "9.0.0" in capsys.readouterr().out
 

@@ -138,7 +138,7 @@ def test_match_without_dates_filters_the_listing(python_like, sent):
 
 
 def test_match_callable_must_return_a_mask(python_like):
-    with pytest.raises(rf.InvalidArgumentError, match="6 tags"):
+    with pytest.raises(rf.InvalidArgumentError, match="returned 1 value for 6 tags"):
         rf.read_tags(python_like, match=lambda f: [True])
     with pytest.raises(rf.InvalidArgumentTypeError, match="boolean"):
         rf.read_tags(python_like, match=lambda f: f.tag)

@@ -53,8 +53,9 @@ def _newest(df: pd.DataFrame, args: argparse.Namespace) -> int:
     if not shown["prefix"].notna().any():
         shown = shown.drop(columns="prefix")
     shown["released"] = shown["released"].dt.strftime("%Y-%m-%d")
-    print_table(shown, width=250, max_colwidth=70)
-    print(f"{len(out)} groups", file=sys.stderr)
+    # the unit in the header, for a reader of the table (the CSV keeps the column's name)
+    print_table(shown.rename(columns={"age": "age (days)"}), width=250, max_colwidth=70)
+    print(counted(len(out), "group"), file=sys.stderr)
     return 0
 
 

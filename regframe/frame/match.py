@@ -73,7 +73,7 @@ def _as_mask(result: Any, n: int) -> np.ndarray[Any, np.dtype[np.bool_]]:
     series = pd.Series(result)
     if len(series) != n:
         raise InvalidArgumentError(
-            f"a match= callable returned {len(series)} values for {counted(n, 'tag')}; "
+            f"a match= callable returned {counted(len(series), 'value')} for {counted(n, 'tag')}; "
             "it must return one True/False per row of the frame it was given"
         )
     if not (pd.api.types.is_bool_dtype(series.dtype) or series.dropna().map(_is_bool).all()):
