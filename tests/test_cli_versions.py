@@ -48,6 +48,11 @@ def test_tags_newest(app: str, capsys: pytest.CaptureFixture[str], tmp_path: Pat
     assert "9.0.0" in capsys.readouterr().out
 
 
+def test_tags_none_in_range_says_which_filter(app: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["tags", app, "--versions", ">=99"]) == 0
+    assert capsys.readouterr().err.strip().endswith(": no tags match --versions '>=99'")
+
+
 @pytest.mark.parametrize(
     ("argv", "says"),
     [

@@ -69,7 +69,9 @@ def run(args: argparse.Namespace) -> int:
     if write_requested(df, args, noun="tag"):
         return 0
     if df.empty:
-        print(f"{df.attrs.get('reference', args.image)}: no tags", file=sys.stderr)
+        asked = [f"--{n} {v!r}" for n in ("match", "versions") if (v := getattr(args, n))]
+        which = f" match {' and '.join(asked)}" if asked else ""
+        print(f"{df.attrs.get('reference', args.image)}: no tags{which}", file=sys.stderr)
         return 0
     # prefix and build only when the repository uses them: most never do
     # (and push times and date notes only when some tag has one)
