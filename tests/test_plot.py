@@ -109,7 +109,7 @@ def test_timeline_top_folds_old_lines_without_losing_points() -> None:
 
 def test_folded_row_names_the_gap_left_by_a_kept_line() -> None:
     # 0.3 gets a late patch: it keeps a row of its own while 0.0-0.2 and 0.4 fold, so a
-    # plain "0.0–0.4" label would seem to hold it twice (the demo's elastic 7.3 did).
+    # plain "0.0–0.4" label would seem to include it (the demo's elastic 7.3 did).
     df = pd.concat([many_lines(10), tags(("0.3.2", "2016-06-01"), repository="many/lines")])
     labels = [t.get_text() for t in rplot.lines(df, top=6).get_yticklabels()]
     assert labels[:2] == ["0.0–0.2, 0.4 (4 lines)", "0.3"]
